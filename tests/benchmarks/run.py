@@ -1,0 +1,14 @@
+"""Run every benchmark script in this folder (bench_*.py) and print its figures."""
+
+import runpy
+import sys
+from pathlib import Path
+
+here = Path(__file__).resolve().parent
+sys.path.insert(0, str(here.parents[1]))
+only = sys.argv[1:]
+for script in sorted(here.glob("bench_*.py")):
+    if only and not any(name in script.stem for name in only):
+        continue
+    print(f"\n=== {script.stem} ===", flush=True)
+    runpy.run_path(str(script), run_name="__main__")
