@@ -1,0 +1,395 @@
+"""RFM analysis and value tiers: who the best customers are, and how much they are worth.
+
+From an orders table (``customer_id``, ``order_date``, ``net_amount``) at a
+reference date:
+
+1. :func:`rfm_table` — recency (days since the last order), frequency (number of
+   orders) and monetary value (total net spend) per customer;
+2. :func:`rfm_scores` — 1–5 scores, by quintile or by custom cut-offs (a widget
+   can move the cut-offs), and the named segment of each customer;
+3. :func:`segment_summary` — size, share, revenue share and mean R/F/M per
+   segment (or per value tier, or any other column);
+4. :func:`value_tiers`, :func:`pareto_curve`, :func:`pareto_share` — the 80/20
+   view: revenue concentrated in the top customers.
+
+Scores
+------
+Quintile scores rank customers with ``rank(method="first")`` (ties broken by
+``customer_id`` order, so every quintile has the same number of customers even
+when many customers share a value, e.g. one order) and cut the ranks into five
+equal-count groups: ``score = 1 + floor(5 * (rank - 1) / n)``, which equals
+``pd.qcut(rank, 5, labels=[1, 2, 3, 4, 5])`` whenever ``n`` is a multiple of 5.
+Recency is reversed: 5 = most recent buyers. Frequency and monetary: 5 = highest.
+
+Segments (the usual R × FM grid)
+--------------------------------
+``fm_score`` is the mean of F and M rounded half up. Each (R, FM) cell maps to a
+segment (rows R = 5 at the top, columns FM = 1..5)::
+
+    R\\FM  1               2                  3                  4          5
+    5     New             Potential loyalist Potential loyalist Champions  Champions
+    4     Promising       Potential loyalist Potential loyalist Loyal      Loyal
+    3     About to sleep  About to sleep     Need attention     Loyal      Loyal
+    2     Hibernating     Hibernating        At risk            At risk    Cannot lose them
+    1     Lost            Lost               At risk            At risk    Cannot lose them
+
+The map is :data:`SEGMENT_MAP`; pass another to :func:`assign_segments` to try
+your own.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping, Sequence
+
+import numpy as np
+import pandas as pd
+
+from sim.analytics._validate import check_table, require_columns
+
+__all__ = [
+    "DEFAULT_TIERS",
+    "SEGMENTS",
+    "SEGMENT_MAP",
+    "assign_segments",
+    "pareto_curve",
+    "pareto_share",
+    "quintile_scores",
+    "rfm_scores",
+    "rfm_table",
+    "segment_summary",
+    "value_tiers",
+]
+
+SEGMENT_MAP: dict[tuple[int, int], str] = {}
+"""(R score, FM score) → segment name, for all 25 cells of the grid in the module docstring."""
+
+_GRID = {  # segment: (R scores, FM scores)
+    "Champions": ((5,), (4, 5)),
+    "Loyal": ((3, 4), (4, 5)),
+    "Potential loyalist": ((4, 5), (2, 3)),
+    "New": ((5,), (1,)),
+    "Promising": ((4,), (1,)),
+    "Need attention": ((3,), (3,)),
+    "About to sleep": ((3,), (1, 2)),
+    "At risk": ((1, 2), (3, 4)),
+    "Cannot lose them": ((1, 2), (5,)),
+    "Hibernating": ((2,), (1, 2)),
+    "Lost": ((1,), (1, 2)),
+}
+for _seg, (_rs, _fms) in _GRID.items():
+    for _r in _rs:
+        for _fm in _fms:
+            SEGMENT_MAP[(_r, _fm)] = _seg
+
+SEGMENTS: tuple[str, ...] = tuple(_GRID)
+"""Segment names, best first (the row order of :func:`segment_summary`)."""
+
+DEFAULT_TIERS: tuple[tuple[str, float], ...] = (
+    ("Top 1%", 0.01),
+    ("Top 10%", 0.10),
+    ("Next 40%", 0.50),
+    ("Rest", 1.00),
+)
+"""Value tiers as (name, cumulative share of customers ranked by value, best first)."""
+
+
+def _check_orders(orders: pd.DataFrame) -> pd.DataFrame:
+    return check_table(
+        orders,
+        "orders",
+        columns=["customer_id"],
+        datetime=["order_date"],
+        non_negative=["net_amount"],
+    )
+
+
+def rfm_table(
+    orders: pd.DataFrame, reference_date: str | pd.Timestamp | None = None
+) -> pd.DataFrame:
+    """Recency, frequency and monetary value per customer at ``reference_date``.
+
+    Parameters
+    ----------
+    orders
+        Orders table with ``customer_id``, ``order_date`` (datetime) and
+        ``net_amount`` (EUR, non-negative).
+    reference_date
+        The "today" of the analysis. Orders on or after it are ignored (so the
+        same data gives the RFM table at any past date). Default: the day after
+        the last order.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Indexed by ``customer_id`` (sorted), columns ``recency_days`` (whole
+        days from the last order to the reference date), ``frequency`` (number
+        of orders) and ``monetary`` (total net spend).
+
+    Examples
+    --------
+    >>> orders = pd.DataFrame({"customer_id": [1, 1, 2],
+    ...     "order_date": pd.to_datetime(["2024-01-01", "2024-01-21", "2024-01-11"]),
+    ...     "net_amount": [100.0, 50.0, 80.0]})
+    >>> rfm_table(orders, "2024-01-31")  # doctest: +NORMALIZE_WHITESPACE
+                 recency_days  frequency  monetary
+    customer_id
+    1                      10          2     150.0
+    2                      20          1      80.0
+    """
+    _check_orders(orders)
+    ref = (
+        orders["order_date"].max().normalize() + pd.Timedelta(days=1)
+        if reference_date is None
+        else pd.Timestamp(reference_date)
+    )
+    past = orders.loc[orders["order_date"] < ref]
+    if past.empty:
+        raise ValueError(f"orders: no orders before the reference date {ref.date()}")
+    g = past.groupby("customer_id", sort=True)
+    last = g["order_date"].max()
+    out = pd.DataFrame(
+        {
+            "recency_days": (ref - last).dt.days.astype("int64"),
+            "frequency": g.size().astype("int64"),
+            "monetary": g["net_amount"].sum().astype("float64"),
+        }
+    )
+    return out
+
+
+def quintile_scores(values: pd.Series, *, higher_is_better: bool = True, q: int = 5) -> pd.Series:
+    """Equal-count 1..q scores by rank; ties broken by position (``rank(method="first")``).
+
+    ``score = 1 + floor(q * (rank - 1) / n)`` where rank 1 is the worst value.
+    """
+    n = len(values)
+    if n == 0:
+        return pd.Series([], index=values.index, dtype="int64")
+    key = values if higher_is_better else -values
+    rank = key.rank(method="first").to_numpy()
+    scores = 1 + np.floor(q * (rank - 1) / n).astype("int64")
+    return pd.Series(scores, index=values.index, dtype="int64", name=values.name)
+
+
+def _cut_scores(
+    values: pd.Series, cuts: Sequence[float], higher_is_better: bool, what: str
+) -> pd.Series:
+    cuts = [float(c) for c in cuts]
+    if len(cuts) != 4:
+        raise ValueError(f"{what}: need 4 cut-offs for scores 1–5, got {len(cuts)}")
+    if any(b <= a for a, b in zip(cuts, cuts[1:], strict=False)):
+        raise ValueError(f"{what}: cut-offs must be strictly increasing, got {cuts}")
+    # number of cut-offs strictly below the value: 0..4
+    above = np.searchsorted(np.asarray(cuts), values.to_numpy(dtype=float), side="left")
+    scores = 1 + above if higher_is_better else 5 - above
+    return pd.Series(scores.astype("int64"), index=values.index)
+
+
+def rfm_scores(
+    rfm: pd.DataFrame,
+    *,
+    recency_cuts: Sequence[float] | None = None,
+    frequency_cuts: Sequence[float] | None = None,
+    monetary_cuts: Sequence[float] | None = None,
+    segment_map: Mapping[tuple[int, int], str] | None = None,
+) -> pd.DataFrame:
+    """Add 1–5 R/F/M scores, the ``fm_score``, the ``rfm_cell`` ("545") and the segment.
+
+    Parameters
+    ----------
+    rfm
+        Output of :func:`rfm_table` (``recency_days``, ``frequency``, ``monetary``).
+    recency_cuts, frequency_cuts, monetary_cuts
+        Optional custom cut-offs in the column's own units: four increasing
+        numbers. A value ``<= cuts[0]`` is in the lowest band, ``<= cuts[1]``
+        the next, …, ``> cuts[3]`` the highest. For frequency and monetary the
+        bands score 1..5; for recency they score 5..1 (a recent buyer scores 5).
+        E.g. ``recency_cuts=[30, 90, 180, 365]`` gives R = 5 to buyers of the
+        last 30 days and R = 1 beyond a year. ``None`` (default): quintiles.
+    segment_map
+        (R, FM) → segment name; default :data:`SEGMENT_MAP`.
+
+    Returns
+    -------
+    pandas.DataFrame
+        A copy of ``rfm`` with ``r_score``, ``f_score``, ``m_score``,
+        ``fm_score``, ``rfm_cell`` and ``segment`` columns.
+    """
+    check_table(rfm, "rfm", non_negative=["recency_days", "frequency", "monetary"])
+    out = rfm.copy()
+    if recency_cuts is None:
+        out["r_score"] = quintile_scores(rfm["recency_days"], higher_is_better=False)
+    else:
+        out["r_score"] = _cut_scores(rfm["recency_days"], recency_cuts, False, "recency_cuts")
+    for col, cuts, name in (
+        ("frequency", frequency_cuts, "f_score"),
+        ("monetary", monetary_cuts, "m_score"),
+    ):
+        if cuts is None:
+            out[name] = quintile_scores(rfm[col])
+        else:
+            out[name] = _cut_scores(rfm[col], cuts, True, f"{col}_cuts")
+    # mean of F and M, rounded half up (F=1, M=2 → 2)
+    out["fm_score"] = np.floor((out["f_score"] + out["m_score"]) / 2 + 0.5).astype("int64")
+    out["rfm_cell"] = (
+        out["r_score"].astype(str) + out["f_score"].astype(str) + out["m_score"].astype(str)
+    )
+    return assign_segments(out, segment_map)
+
+
+def assign_segments(
+    scored: pd.DataFrame, segment_map: Mapping[tuple[int, int], str] | None = None
+) -> pd.DataFrame:
+    """Return a copy of ``scored`` with a ``segment`` column looked up from (r_score, fm_score).
+
+    Raises ``ValueError`` if a (R, FM) pair present in the data is missing from the map.
+    """
+    require_columns(scored, ["r_score", "fm_score"], "rfm")
+    seg_map = SEGMENT_MAP if segment_map is None else dict(segment_map)
+    keys = list(zip(scored["r_score"].astype(int), scored["fm_score"].astype(int), strict=True))
+    missing = sorted({k for k in keys if k not in seg_map})
+    if missing:
+        raise ValueError(f"segment_map: no segment for (R, FM) cell(s) {missing}")
+    out = scored.copy()
+    out["segment"] = pd.Series([seg_map[k] for k in keys], index=scored.index, dtype="str")
+    return out
+
+
+def segment_summary(table: pd.DataFrame, by: str = "segment") -> pd.DataFrame:
+    """Size, customer share, revenue, revenue share and mean R/F/M per segment (or tier).
+
+    Parameters
+    ----------
+    table
+        One row per customer with ``recency_days``, ``frequency``, ``monetary``
+        and the grouping column ``by`` (e.g. from :func:`rfm_scores` or
+        :func:`value_tiers`). Score columns (``r_score`` …) are averaged too when present.
+    by
+        Grouping column: ``"segment"`` (default) or ``"tier"``.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Indexed by group, columns ``customers``, ``customer_share``, ``revenue``
+        (sum of ``monetary``), ``revenue_share``, ``revenue_per_customer``,
+        ``recency_days``, ``frequency``, ``monetary`` (means) and mean scores.
+        Default segments are listed in :data:`SEGMENTS` order and categorical
+        groups (tiers) in category order, empty ones with 0 customers, so a
+        widget's table keeps its rows when cut-offs move.
+    """
+    check_table(table, "rfm", columns=[by], non_negative=["recency_days", "frequency", "monetary"])
+    means = [
+        c
+        for c in ("recency_days", "frequency", "monetary", "r_score", "f_score", "m_score")
+        if c in table.columns
+    ]
+    g = table.groupby(by, sort=False, observed=False)
+    out = pd.DataFrame({"customers": g.size(), "revenue": g["monetary"].sum()})
+    out = out.join(g[means].mean())
+    if by == "segment" and table[by].isin(SEGMENTS).all():
+        out = out.reindex(list(SEGMENTS))  # all 11 rows, empty ones with 0 customers
+    elif isinstance(table[by].dtype, pd.CategoricalDtype):
+        out = out.reindex(table[by].cat.categories)
+    out["customers"] = out["customers"].fillna(0).astype("int64")
+    out["revenue"] = out["revenue"].fillna(0.0)
+    n, total = out["customers"].sum(), out["revenue"].sum()
+    out["customer_share"] = out["customers"] / n
+    out["revenue_share"] = out["revenue"] / total if total > 0 else np.nan
+    out["revenue_per_customer"] = out["revenue"] / out["customers"].where(out["customers"] > 0)
+    out.index.name = by
+    first = ["customers", "customer_share", "revenue", "revenue_share", "revenue_per_customer"]
+    return out[first + means]
+
+
+def _values(orders_or_values: pd.DataFrame | pd.Series, name: str = "values") -> pd.Series:
+    """Customer values from an orders table (sum of net_amount) or a Series of values."""
+    if isinstance(orders_or_values, pd.DataFrame):
+        check_table(
+            orders_or_values, "orders", columns=["customer_id"], non_negative=["net_amount"]
+        )
+        return orders_or_values.groupby("customer_id")["net_amount"].sum()
+    if not isinstance(orders_or_values, pd.Series):
+        raise ValueError(f"{name}: expected an orders DataFrame or a Series of customer values")
+    frame = orders_or_values.rename("value").to_frame()
+    check_table(frame, name, non_negative=["value"])
+    return frame["value"]
+
+
+def value_tiers(
+    table: pd.DataFrame,
+    tiers: Sequence[tuple[str, float]] = DEFAULT_TIERS,
+    value: str = "monetary",
+) -> pd.DataFrame:
+    """Add a ``tier`` column: named tiers of customers ranked by value, best first.
+
+    Parameters
+    ----------
+    table
+        One row per customer (e.g. :func:`rfm_table`) with the ``value`` column.
+    tiers
+        (name, cumulative share of customers) pairs, increasing, the last 1.0.
+        A customer ranked ``i``-th of ``n`` (1 = highest value, ties broken by
+        row order) belongs to the first tier whose share is ``>= i / n``. With
+        :data:`DEFAULT_TIERS` and 1 000 customers: 10 in "Top 1%", the next 90
+        in "Top 10%", 400 in "Next 40%", 500 in "Rest". Small tables can leave a
+        tier empty (no one is in the top 1 % of 50 customers).
+    value
+        Column to rank by.
+
+    Returns
+    -------
+    pandas.DataFrame
+        A copy with an ordered categorical ``tier`` column (best tier first).
+    """
+    check_table(table, "customers", non_negative=[value])
+    names = [t[0] for t in tiers]
+    bounds = np.array([float(t[1]) for t in tiers])
+    if len(tiers) == 0 or len(set(names)) != len(names):
+        raise ValueError("tiers: need at least one tier and unique tier names")
+    if np.any(np.diff(bounds) <= 0) or bounds[0] <= 0 or not math.isclose(bounds[-1], 1.0):
+        raise ValueError(
+            f"tiers: cumulative shares must increase from >0 to 1.0, got {list(bounds)}"
+        )
+    n = len(table)
+    rank = (-table[value]).rank(method="first").to_numpy()  # 1 = highest value
+    idx = np.searchsorted(bounds, rank / n - 1e-12, side="left")
+    out = table.copy()
+    out["tier"] = pd.Categorical.from_codes(idx, categories=names, ordered=True)
+    return out
+
+
+def pareto_curve(orders_or_values: pd.DataFrame | pd.Series) -> pd.DataFrame:
+    """Cumulative revenue share against cumulative customer share, best customers first.
+
+    Input is an orders table (values = total ``net_amount`` per customer) or a
+    Series of customer values. The first row is (0, 0); row ``k`` is the share
+    of customers and of revenue held by the ``k`` most valuable customers.
+    """
+    v = np.sort(_values(orders_or_values).to_numpy(dtype=float))[::-1]
+    n, total = len(v), v.sum()
+    if total <= 0:
+        raise ValueError("values: total revenue is zero, shares are undefined")
+    return pd.DataFrame(
+        {
+            "customers": np.arange(n + 1),
+            "customer_share": np.arange(n + 1) / n,
+            "revenue_share": np.concatenate([[0.0], np.cumsum(v) / total]),
+        }
+    )
+
+
+def pareto_share(orders_or_values: pd.DataFrame | pd.Series, top: float = 0.2) -> float:
+    """Share of revenue from the top ``top`` fraction of customers (0.2 → the "80/20" number).
+
+    Linear interpolation between customers: with 5 customers worth 50, 30, 10,
+    5, 5, ``top=0.2`` is the first customer → 0.5, and ``top=0.3`` is 1.5
+    customers → (50 + 0.5 × 30) / 100 = 0.65.
+
+    >>> pareto_share(pd.Series([50.0, 30.0, 10.0, 5.0, 5.0]), top=0.3)
+    0.65
+    """
+    if not 0 <= top <= 1:
+        raise ValueError(f"top: must be a share between 0 and 1, got {top}")
+    curve = pareto_curve(orders_or_values)
+    return float(np.interp(top, curve["customer_share"], curve["revenue_share"]))
