@@ -1,0 +1,524 @@
+"""Loyalty programme KPIs and economics: enrolment, engagement, redemption, breakage, liability.
+
+Inputs are the ``loyalty_ledger`` table (one row per points movement: ``kind``
+``earn`` / ``burn`` / ``expire``, signed ``points``, running ``balance``, ``tier``)
+and the ``customers`` table (``loyalty_member``, ``loyalty_enrol_date``).
+Points are counted positive in every KPI: *issued* = earned points, *redeemed*
+= burnt points, *expired* = expired points.
+
+Two pure models sit beside the KPIs: :func:`programme_roi` (does the
+programme pay for itself?) and :func:`programme_design` (what do earn rate,
+reward threshold, expiry and point value do to liability, breakage and ROI?),
+the engine of the loyalty-design widget.
+
+>>> ledger = pd.DataFrame({"entry_id": [1, 2, 3], "customer_id": [7, 7, 7],
+...     "timestamp": pd.to_datetime(["2024-01-05", "2024-03-01", "2025-01-05"]),
+...     "kind": ["earn", "burn", "expire"], "points": [100, -60, -40], "balance": [100, 40, 0]})
+>>> redemption_rate(ledger), breakage_rate(ledger)
+(0.6, 0.4)
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+from scipy import stats
+
+from sim.analytics._validate import check_table, require_datetime
+
+__all__ = [
+    "LoyaltyEconomics",
+    "ProgrammeDesign",
+    "breakage_rate",
+    "engagement_level",
+    "enrolment_level",
+    "member_comparison",
+    "member_redemption_share",
+    "outstanding_liability",
+    "outstanding_points",
+    "points_by_period",
+    "programme_design",
+    "programme_roi",
+    "redemption_rate",
+    "tier_distribution",
+]
+
+_KINDS = ("earn", "burn", "expire")
+Date = pd.Timestamp | str
+
+
+# --------------------------------------------------------------------------- checks
+
+
+def _ledger(ledger: pd.DataFrame, *extra: str) -> pd.DataFrame:
+    check_table(
+        ledger, "loyalty_ledger", columns=["customer_id", "kind", *extra], numeric=["points"],
+        datetime=["timestamp"],
+    )  # fmt: skip
+    bad = ~ledger["kind"].isin(_KINDS)
+    if bad.any():
+        raise ValueError(
+            f"loyalty_ledger.kind: {int(bad.sum())} value(s) not in earn/burn/expire "
+            f"(e.g. {ledger.loc[bad, 'kind'].iloc[0]!r})"
+        )
+    return ledger
+
+
+def _members(customers: pd.DataFrame) -> pd.DataFrame:
+    check_table(customers, "customers", columns=["customer_id"], flags=["loyalty_member"])
+    require_datetime(customers, "loyalty_enrol_date", "customers", allow_missing=True)
+    return customers[customers["loyalty_member"].astype(bool)]
+
+
+def _window(df: pd.DataFrame, col: str, start: Date | None, end: Date | None) -> pd.DataFrame:
+    keep = pd.Series(True, index=df.index)
+    if start is not None:
+        keep &= df[col] >= pd.Timestamp(start)
+    if end is not None:
+        keep &= df[col] < pd.Timestamp(end)
+    return df[keep]
+
+
+def _totals(ledger: pd.DataFrame) -> dict[str, float]:
+    by_kind = ledger.groupby("kind")["points"].sum().abs()
+    return {k: float(by_kind.get(k, 0.0)) for k in _KINDS}
+
+
+def _share(num: float, den: float, what: str) -> float:
+    if den <= 0:
+        raise ValueError(f"loyalty_ledger.points: no {what} in the period, the rate is undefined")
+    return num / den
+
+
+# --------------------------------------------------------------------------- KPIs
+
+
+def enrolment_level(customers: pd.DataFrame, as_of: Date | None = None) -> float:
+    """Enrolment level: members / customers (0–1).
+
+    With ``as_of``, only customers signed up (``signup_date``) and members enrolled
+    (``loyalty_enrol_date``) on or before that date count.
+    """
+    members = _members(customers)
+    if as_of is None:
+        check_table(customers, "customers")
+        return len(members) / len(customers)
+    check_table(customers, "customers", datetime=["signup_date"])
+    t = pd.Timestamp(as_of)
+    base = int((customers["signup_date"] <= t).sum())
+    if base == 0:
+        raise ValueError(f"customers.signup_date: no customer signed up by {t.date()}")
+    return int((members["loyalty_enrol_date"] <= t).sum()) / base
+
+
+def engagement_level(
+    ledger: pd.DataFrame, customers: pd.DataFrame, start: Date, end: Date
+) -> float:
+    """Engagement level: share of members who earned points in ``[start, end)``.
+
+    Members are customers with ``loyalty_member`` whose enrolment date (if known)
+    is before ``end``.
+    """
+    _ledger(ledger)
+    members = _members(customers)
+    enrolled = members["loyalty_enrol_date"]
+    members = members[enrolled.isna() | (enrolled < pd.Timestamp(end))]
+    if members.empty:
+        raise ValueError("customers.loyalty_member: no members enrolled before the period end")
+    earns = _window(ledger[ledger["kind"] == "earn"], "timestamp", start, end)
+    return float(members["customer_id"].isin(earns["customer_id"]).mean())
+
+
+def points_by_period(ledger: pd.DataFrame, freq: str = "M") -> pd.DataFrame:
+    """Points issued, redeemed and expired per calendar period (``freq``: "M", "Q" or "Y").
+
+    Returns
+    -------
+    pandas.DataFrame
+        Indexed by every period from the first to the last movement; columns ``issued, redeemed, expired`` (positive
+        points), ``net`` (issued − redeemed − expired) and ``redemption_rate``
+        (redeemed / issued in the same period, NaN when nothing was issued).
+    """
+    _ledger(ledger)
+    period = ledger["timestamp"].dt.to_period(freq).rename("period")
+    out = (
+        ledger.assign(points=ledger["points"].abs())
+        .pivot_table(index=period, columns="kind", values="points", aggfunc="sum", fill_value=0)
+        .reindex(columns=list(_KINDS), fill_value=0)
+        .rename(columns={"earn": "issued", "burn": "redeemed", "expire": "expired"})
+    )
+    out = out.reindex(
+        pd.period_range(out.index.min(), out.index.max(), name="period"), fill_value=0
+    )
+    out.columns.name = None
+    out["net"] = out["issued"] - out["redeemed"] - out["expired"]
+    out["redemption_rate"] = out["redeemed"] / out["issued"].where(out["issued"] > 0)
+    return out
+
+
+def redemption_rate(
+    ledger: pd.DataFrame, start: Date | None = None, end: Date | None = None
+) -> float:
+    """Points redeemed / points issued, for movements in ``[start, end)`` (default all)."""
+    t = _totals(_window(_ledger(ledger), "timestamp", start, end))
+    return _share(t["burn"], t["earn"], "points issued")
+
+
+def member_redemption_share(
+    ledger: pd.DataFrame, customers: pd.DataFrame, months: int = 12, as_of: Date | None = None
+) -> float:
+    """Share of members who redeemed at least once within ``months`` of enrolling.
+
+    Only members enrolled at least ``months`` before ``as_of`` (default: the last
+    ledger entry) count, so each had the full window; the KPI decks quote it
+    for 6 or 12 months.
+    """
+    _ledger(ledger)
+    if not (isinstance(months, int) and months >= 1):
+        raise ValueError(f"months: must be a whole number >= 1, got {months!r}")
+    members = _members(customers).dropna(subset=["loyalty_enrol_date"])
+    t = ledger["timestamp"].max() if as_of is None else pd.Timestamp(as_of)
+    window = pd.DateOffset(months=months)
+    members = members[members["loyalty_enrol_date"] + window <= t]
+    if members.empty:
+        raise ValueError(
+            f"customers.loyalty_enrol_date: no member enrolled {months} months before {t.date()}"
+        )
+    burns = ledger.loc[ledger["kind"] == "burn", ["customer_id", "timestamp"]]
+    m = members[["customer_id", "loyalty_enrol_date"]].merge(burns, on="customer_id")
+    inside = (m["timestamp"] >= m["loyalty_enrol_date"]) & (
+        m["timestamp"] < m["loyalty_enrol_date"] + window
+    )
+    return float(members["customer_id"].isin(m.loc[inside, "customer_id"]).mean())
+
+
+def breakage_rate(
+    ledger: pd.DataFrame,
+    method: str = "issued",
+    start: Date | None = None,
+    end: Date | None = None,
+) -> float:
+    """Breakage: the share of points that will never be redeemed.
+
+    ``method="issued"``: expired / issued — what has already broken; a lower
+    bound while balances are still open. ``method="settled"``: expired /
+    (redeemed + expired) = 1 − redemption share of the points whose fate is
+    known, projected onto the outstanding points (the usual accounting
+    estimate once the programme is mature).
+    """
+    t = _totals(_window(_ledger(ledger), "timestamp", start, end))
+    if method == "issued":
+        return _share(t["expire"], t["earn"], "points issued")
+    if method == "settled":
+        return _share(t["expire"], t["burn"] + t["expire"], "points redeemed or expired")
+    raise ValueError(f"method: expected 'issued' or 'settled', got {method!r}")
+
+
+def _latest(ledger: pd.DataFrame, as_of: Date | None, *cols: str) -> pd.DataFrame:
+    df = _ledger(ledger, *cols)
+    if as_of is not None:
+        df = df[df["timestamp"] <= pd.Timestamp(as_of)]
+    order = ["customer_id", "timestamp"] + (["entry_id"] if "entry_id" in df.columns else [])
+    return df.sort_values(order, kind="stable").drop_duplicates("customer_id", keep="last")
+
+
+def outstanding_points(ledger: pd.DataFrame, as_of: Date | None = None) -> int:
+    """Points outstanding at ``as_of``: the sum of every member's last running balance."""
+    check_table(ledger, "loyalty_ledger", non_negative=["balance"])
+    return int(_latest(ledger, as_of, "balance")["balance"].sum())
+
+
+def outstanding_liability(
+    ledger: pd.DataFrame,
+    point_value: float,
+    as_of: Date | None = None,
+    expected_redemption: float = 1.0,
+) -> float:
+    """Accrued liability for unredeemed points, in EUR.
+
+    ``outstanding points × point_value × expected_redemption``. With the default
+    ``expected_redemption=1`` every point is assumed to be redeemed (the prudent
+    gross figure); pass ``1 − breakage`` for the expected cost.
+    """
+    if not (math.isfinite(point_value) and point_value >= 0):
+        raise ValueError(f"point_value: must be a finite number >= 0, got {point_value!r}")
+    if not 0 <= expected_redemption <= 1:
+        raise ValueError(f"expected_redemption: must be in 0–1, got {expected_redemption!r}")
+    return outstanding_points(ledger, as_of) * point_value * expected_redemption
+
+
+def tier_distribution(ledger: pd.DataFrame, as_of: Date | None = None) -> pd.DataFrame:
+    """Members per tier at ``as_of`` (each member's tier after their last entry).
+
+    Members without any ledger entry are not counted. Tiers are listed by
+    descending count.
+    """
+    last = _latest(ledger, as_of, "tier")
+    if last.empty:
+        raise ValueError("loyalty_ledger: no entries on or before the date")
+    counts = last["tier"].value_counts()
+    out = pd.DataFrame({"members": counts.astype("int64"), "share": counts / counts.sum()})
+    out.index.name = "tier"
+    return out
+
+
+def member_comparison(
+    customers: pd.DataFrame, orders: pd.DataFrame, start: Date, end: Date
+) -> pd.DataFrame:
+    """Members versus non-members in ``[start, end)``: share who bought and spend per customer.
+
+    Only customers signed up before ``start`` count, and a member only if enrolled
+    before ``start`` (so membership precedes the behaviour measured). The gap is
+    an upper bound on the programme's effect: keen buyers self-select into
+    programmes. Use it, discounted, as ``spend_uplift`` in :func:`programme_roi`.
+    """
+    check_table(customers, "customers", columns=["customer_id"], datetime=["signup_date"])
+    _members(customers)
+    check_table(
+        orders, "orders", columns=["customer_id"], numeric=["net_amount"], datetime=["order_date"]
+    )
+    t0 = pd.Timestamp(start)
+    base = customers[customers["signup_date"] < t0]
+    if base.empty:
+        raise ValueError(f"customers.signup_date: no customer signed up before {t0.date()}")
+    member = base["loyalty_member"].astype(bool) & (base["loyalty_enrol_date"] < t0)
+    spend = _window(orders, "order_date", start, end).groupby("customer_id")["net_amount"].sum()
+    df = pd.DataFrame(
+        {
+            "group": np.where(member, "members", "non_members"),
+            "spend": base["customer_id"].map(spend).fillna(0.0).to_numpy(),
+        }
+    )
+    out = df.groupby("group")["spend"].agg(
+        customers="size", buyers=lambda s: float((s > 0).mean()), spend_per_customer="mean"
+    )
+    return out.reindex(["members", "non_members"])
+
+
+# --------------------------------------------------------------------------- economics
+
+
+@dataclass(frozen=True)
+class LoyaltyEconomics:
+    """Programme cost against the margin it adds over one period (EUR)."""
+
+    incremental_revenue: float
+    incremental_margin: float
+    cost: float
+    net_benefit: float
+    roi: float  # net_benefit / cost
+
+
+def _check_num(field: str, value: float, lo: float = 0.0, hi: float = math.inf) -> float:
+    if isinstance(value, bool) or not isinstance(value, int | float | np.number):
+        raise ValueError(f"{field}: expected a number, got {value!r}")
+    if not (math.isfinite(value) and lo <= value <= hi):
+        raise ValueError(f"{field}: must be between {lo:g} and {hi:g}, got {value!r}")
+    return float(value)
+
+
+def programme_roi(
+    members: float,
+    spend_per_member: float,
+    margin_rate: float,
+    spend_uplift: float = 0.0,
+    retention_uplift: float = 0.0,
+    reward_cost: float = 0.0,
+    running_cost: float = 0.0,
+) -> LoyaltyEconomics:
+    """Does the programme pay? Incremental margin from member uplift versus reward + running cost.
+
+    Model (one period, e.g. a year): without the programme each of ``members``
+    would spend ``spend_per_member``. The programme raises spend of retained
+    members by ``spend_uplift`` (0.05 = +5 %) and keeps an extra
+    ``retention_uplift`` share of members (0.03 = 3 in 100 who would have
+    lapsed), who spend the uplifted amount::
+
+        incremental revenue = N·S·u + N·Δr·S·(1 + u)
+        incremental margin  = margin_rate × incremental revenue
+        cost                = reward_cost + running_cost
+        ROI                 = (incremental margin − cost) / cost
+
+    ``reward_cost`` is the cost of rewards redeemed in the period (redeemed
+    points × point value); ``running_cost`` covers IT, staff and communication.
+    """
+    n = _check_num("members", members)
+    s = _check_num("spend_per_member", spend_per_member)
+    m = _check_num("margin_rate", margin_rate, hi=1.0)
+    u = _check_num("spend_uplift", spend_uplift, lo=-1.0)
+    dr = _check_num("retention_uplift", retention_uplift, lo=-1.0, hi=1.0)
+    cost = _check_num("reward_cost", reward_cost) + _check_num("running_cost", running_cost)
+    if cost <= 0:
+        raise ValueError("reward_cost, running_cost: the programme must cost something (sum > 0)")
+    revenue = n * s * u + n * dr * s * (1 + u)
+    margin = m * revenue
+    return LoyaltyEconomics(revenue, margin, cost, margin - cost, (margin - cost) / cost)
+
+
+@dataclass(frozen=True)
+class ProgrammeDesign:
+    """Outcome of :func:`programme_design` over the horizon (points and EUR).
+
+    ``breakage`` is the expected share of the points issued in the horizon that
+    will never be redeemed; ``expected_liability`` values only the outstanding
+    points expected to be redeemed. ``monthly`` has one row per month.
+    """
+
+    issued: float
+    redeemed: float
+    expired: float
+    outstanding: float
+    liability: float
+    expected_liability: float
+    breakage: float
+    engaged_share: float
+    reward_cost: float
+    running_cost: float
+    incremental_margin: float
+    net_benefit: float
+    roi: float
+    monthly: pd.DataFrame
+
+
+def _spend_types(annual_spend: float, spend_cv: float, n_types: int) -> np.ndarray:
+    if spend_cv == 0:
+        return np.full(n_types, annual_spend)
+    shape = 1.0 / spend_cv**2
+    q = (np.arange(n_types) + 0.5) / n_types
+    return stats.gamma.ppf(q, shape, scale=annual_spend / shape)
+
+
+def programme_design(
+    earn_rate: float,
+    reward_threshold: float,
+    expiry_months: int,
+    point_value: float,
+    *,
+    members: int = 1000,
+    annual_spend: float = 1000.0,
+    spend_cv: float = 1.0,
+    redeemer_share: float = 0.7,
+    spend_uplift: float = 0.05,
+    margin_rate: float = 0.6,
+    running_cost: float = 5.0,
+    horizon_months: int = 36,
+    n_types: int = 200,
+) -> ProgrammeDesign:
+    """Liability, expected breakage and ROI of a points-programme design (deterministic model).
+
+    The model, month by month, in expected values:
+
+    - Member annual spend follows a Gamma distribution with mean ``annual_spend``
+      and coefficient of variation ``spend_cv`` (0 = everyone alike),
+      represented by ``n_types`` equally likely quantiles. Everyone stays active
+      and spends evenly, earning ``earn_rate`` points per EUR each month.
+    - Points expire ``expiry_months`` after the month they were earned
+      (0 = never). Expiry happens at the start of a month, then points are
+      earned, then redeemed.
+    - A share ``redeemer_share`` of members claims rewards: as soon as the
+      balance reaches ``reward_threshold`` they redeem whole rewards
+      (multiples of the threshold), oldest points first. The others never claim.
+    - Members who claim at least one reward in the horizon are *engaged* and
+      spend ``spend_uplift`` more over the whole horizon (the programme's
+      effect); the margin on that extra spend is the benefit.
+    - Cost = redeemed points × ``point_value`` + ``running_cost`` per member per
+      year. ROI = (incremental margin − cost) / cost.
+    - Expected breakage counts the horizon's points that expire, plus the
+      non-claimers' outstanding points, plus those of claimers that will expire
+      before their next reward (found by running on past the horizon with
+      members still earning). Without expiry, claimers eventually redeem all
+      their points.
+
+    Parameters
+    ----------
+    earn_rate
+        Points per EUR spent.
+    reward_threshold
+        Points needed for one reward.
+    expiry_months
+        Months a point stays valid (0 = no expiry).
+    point_value
+        Cost to the brand of one redeemed point, EUR.
+    """
+    e_rate = _check_num("earn_rate", earn_rate)
+    thr = _check_num("reward_threshold", reward_threshold)
+    if thr <= 0:
+        raise ValueError(f"reward_threshold: must be > 0, got {reward_threshold!r}")
+    for field, v, lo in (("expiry_months", expiry_months, 0), ("horizon_months", horizon_months, 1),
+                         ("members", members, 1), ("n_types", n_types, 1)):  # fmt: skip
+        if isinstance(v, bool) or not isinstance(v, int | np.integer) or v < lo:
+            raise ValueError(f"{field}: must be a whole number >= {lo}, got {v!r}")
+    pv = _check_num("point_value", point_value)
+    spend = _check_num("annual_spend", annual_spend)
+    cv = _check_num("spend_cv", spend_cv)
+    q = _check_num("redeemer_share", redeemer_share, hi=1.0)
+    up = _check_num("spend_uplift", spend_uplift, lo=-1.0)
+    mr = _check_num("margin_rate", margin_rate, hi=1.0)
+    run = _check_num("running_cost", running_cost)
+
+    s = _spend_types(spend, cv, n_types)
+    monthly_spend = np.concatenate([s, s]) / 12.0  # claimers, then non-claimers
+    monthly_pts = monthly_spend * e_rate
+    claims = np.repeat([True, False], n_types)
+    weight = members / n_types * np.repeat([q, 1.0 - q], n_types)
+    h, ex = horizon_months, expiry_months
+    total = h + ex  # run on `ex` months so every horizon cohort is settled
+    cohorts = np.zeros((2 * n_types, total))
+    expired_h = np.zeros(2 * n_types)  # horizon cohorts' points that ever expire
+    redeemed_rows = np.zeros(2 * n_types)  # within the horizon
+    rows = []
+    for m in range(total):
+        expiring = np.zeros(2 * n_types)
+        if ex and m >= ex:
+            expiring = cohorts[:, m - ex].copy()
+            cohorts[:, m - ex] = 0.0
+            if m - ex < h:
+                expired_h += expiring
+        cohorts[:, m] = monthly_pts
+        live = cohorts[:, : m + 1]
+        balance = live.sum(axis=1)
+        take = np.where(claims, np.floor(balance / thr + 1e-9) * thr, 0.0)
+        taken_before = np.cumsum(live, axis=1) - live
+        used = np.clip(take[:, None] - taken_before, 0.0, live)
+        cohorts[:, : m + 1] = live - used
+        if m < h:
+            redeemed_rows += take
+            rows.append(
+                (m + 1, weight @ monthly_pts, weight @ take, weight @ expiring,
+                 weight @ cohorts[:, : m + 1].sum(axis=1))
+            )  # fmt: skip
+    monthly = pd.DataFrame(rows, columns=["month", "issued", "redeemed", "expired", "outstanding"])
+    monthly["liability"] = monthly["outstanding"] * pv
+
+    issued = float(monthly["issued"].sum())
+    outstanding = float(monthly["outstanding"].iloc[-1])
+    horizon_left = cohorts[:, :h].sum(axis=1)  # only non-zero without expiry
+    never = weight @ (expired_h + np.where(claims, 0.0, horizon_left))
+    # Outstanding points at the horizon that will be redeemed: all that do not break.
+    out_breaking = never - float(monthly["expired"].sum())
+    breakage = never / issued if issued > 0 else math.nan
+    engaged = (redeemed_rows > 0) & claims
+    margin = float(weight[engaged] @ monthly_spend[engaged]) * h * up * mr
+    reward_cost = float(monthly["redeemed"].sum()) * pv
+    running = members * run * h / 12.0
+    cost = reward_cost + running
+    net = margin - cost
+    return ProgrammeDesign(
+        issued=issued,
+        redeemed=float(monthly["redeemed"].sum()),
+        expired=float(monthly["expired"].sum()),
+        outstanding=outstanding,
+        liability=outstanding * pv,
+        expected_liability=float(max(outstanding - out_breaking, 0.0) * pv),
+        breakage=float(breakage),
+        engaged_share=float(weight[engaged].sum() / members),
+        reward_cost=reward_cost,
+        running_cost=running,
+        incremental_margin=margin,
+        net_benefit=net,
+        roi=net / cost if cost > 0 else math.nan,
+        monthly=monthly,
+    )
