@@ -1,0 +1,47 @@
+"""Customer lifetime value: classroom formulas and probabilistic "buy till you die" models.
+
+Classroom formulas (:mod:`.formulas`), the orders → RFM summary helper
+(:mod:`.summary`), four maximum-likelihood fitters with a scikit-style API
+(BG/NBD, Pareto/NBD, Gamma-Gamma, shifted-beta-geometric), exact data
+generators for each, and the CDNOW reference sample.
+
+>>> from sim.analytics import clv
+>>> data = clv.load_cdnow_summary()
+>>> bgnbd = clv.BGNBD().fit(data["frequency"], data["recency"], data["T"])
+>>> [round(v, 3) for v in bgnbd.params_.values()]
+[0.243, 4.414, 0.793, 2.426]
+"""
+
+from ._fitting import ConvergenceError
+from .bgnbd import BGNBD, simulate_bgnbd
+from .cdnow import load_cdnow_summary, load_cdnow_transactions
+from .formulas import (
+    customer_lifetime_value,
+    customer_value,
+    retention_clv,
+    retention_clv_finite,
+)
+from .gamma_gamma import GammaGamma, simulate_gamma_gamma
+from .pareto_nbd import ParetoNBD, simulate_pareto_nbd
+from .sbg import ShiftedBetaGeometric, simulate_sbg
+from .summary import calibration_holdout_split, summary_from_orders
+
+__all__ = [
+    "BGNBD",
+    "ConvergenceError",
+    "GammaGamma",
+    "ParetoNBD",
+    "ShiftedBetaGeometric",
+    "calibration_holdout_split",
+    "customer_lifetime_value",
+    "customer_value",
+    "load_cdnow_summary",
+    "load_cdnow_transactions",
+    "retention_clv",
+    "retention_clv_finite",
+    "simulate_bgnbd",
+    "simulate_gamma_gamma",
+    "simulate_pareto_nbd",
+    "simulate_sbg",
+    "summary_from_orders",
+]
