@@ -143,7 +143,8 @@ _CYRILLIC = dict(
         strict=True,
     )
 )
-_UKRAINIAN = _CYRILLIC | {"г": "h", "и": "y", "е": "e"}
+# Ukrainian: г is h, и is y, and the apostrophe (ʼ) is dropped as in the official scheme.
+_UKRAINIAN = _CYRILLIC | {"г": "h", "и": "y", "е": "e", "ʼ": "-", "'": "-"}
 _GREEK = dict(
     zip(
         "αβγδεζηθικλμνξοπρσςτυφχψω",
