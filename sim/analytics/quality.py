@@ -1,0 +1,403 @@
+"""Data quality: duplicate-profile detection, entity clustering, scoring against truth, e-mail checks.
+
+Deduplication follows the classic record-linkage recipe:
+
+1. **Blocking** — only profiles sharing a cheap key become candidate pairs:
+   the same birth date, the same phone digits, or the same name key (Soundex
+   of the last name + first initial). This keeps the work far below the
+   n·(n−1)/2 pairs of a full comparison (25 000 profiles → ~312 million pairs).
+2. **Comparison** — each candidate pair gets similarity scores in 0–1: full
+   name (rapidfuzz ``token_sort_ratio``, so swapped first/last names still
+   match), e-mail local part (``ratio``), phone digits and birth date (equal
+   or not). A weighted mean of the available scores is the pair ``score``.
+3. **Decision** — ``match = score >= threshold``; matched pairs are merged
+   into entities with union-find (a duplicate of a duplicate is the same person).
+
+The ``truth`` table (``person_id``) says which profiles really are one person,
+so :func:`pair_metrics` scores the detected pairs (precision, recall, F1).
+
+>>> soundex("Robert"), soundex("Rupert"), soundex("Tymczak")
+('R163', 'R163', 'T522')
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Iterable, Mapping, Sequence
+
+import numpy as np
+import pandas as pd
+from rapidfuzz import fuzz, process
+from rapidfuzz.distance import OSA
+
+from sim.analytics._validate import check_table
+from sim.geography import COUNTRIES, EMAIL_DOMAIN_TYPOS, GLOBAL_EMAIL_DOMAINS
+
+__all__ = [
+    "DEFAULT_WEIGHTS",
+    "DUPLICATE_RATE_TARGET",
+    "candidate_pairs",
+    "cluster_entities",
+    "duplicate_rate",
+    "email_checks",
+    "find_duplicates",
+    "pair_metrics",
+    "score_pairs",
+    "soundex",
+    "true_pairs",
+]
+
+#: Share of duplicate profiles a well-run CRM database stays below ("< 2 % at any time").
+DUPLICATE_RATE_TARGET = 0.02
+
+#: Weights of the comparison scores in the pair score (renormalised over available scores).
+DEFAULT_WEIGHTS: Mapping[str, float] = {"name": 0.4, "birth": 0.25, "email": 0.2, "phone": 0.15}
+
+BLOCKS = ("birth_date", "phone", "name_key")
+
+# Real mailbox providers: the simulated brand's (global and local) plus a few common ones.
+KNOWN_DOMAINS: frozenset[str] = frozenset(
+    [*GLOBAL_EMAIL_DOMAINS, *(d for c in COUNTRIES for d in c.email_domains)]
+    + ["mail.com", "gmx.com", "gmx.net", "aol.com", "live.com", "msn.com", "me.com", "mac.com",
+       "ymail.com", "proton.me", "protonmail.com", "googlemail.com"]
+)  # fmt: skip
+_KNOWN_TYPOS = {typo: good for good, typos in EMAIL_DOMAIN_TYPOS.items() for typo in typos}
+_EMAIL_RE = re.compile(
+    r"^(?!\.)(?!.*\.\.)[A-Za-z0-9._%+'-]+(?<!\.)@(?:[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?\.)+"
+    r"[A-Za-z]{2,}$"
+)
+
+_SOUNDEX = {
+    **dict.fromkeys("bfpv", "1"),
+    **dict.fromkeys("cgjkqsxz", "2"),
+    **dict.fromkeys("dt", "3"),
+    "l": "4",
+    **dict.fromkeys("mn", "5"),
+    "r": "6",
+}
+
+
+# --------------------------------------------------------------------------- normalisation
+
+
+def _ascii(text: str) -> str:
+    """Lower-case ASCII letters and spaces only: "Müller-Lüdenscheidt" -> "muller ludenscheidt"."""
+    t = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode().lower()
+    return " ".join(re.sub(r"[^a-z]+", " ", t).split())
+
+
+def soundex(name: str) -> str:
+    """American Soundex code of a name (letter + 3 digits); ``""`` when it has no letters."""
+    letters = _ascii(name).replace(" ", "")
+    if not letters:
+        return ""
+    out, last = [letters[0].upper()], _SOUNDEX.get(letters[0], "")
+    for ch in letters[1:]:
+        code = _SOUNDEX.get(ch, "")
+        if code and code != last:
+            out.append(code)
+        if ch not in "hw":  # h and w do not separate equal codes; vowels do
+            last = code
+    return ("".join(out) + "000")[:4]
+
+
+def _profiles(customers: pd.DataFrame) -> pd.DataFrame:
+    check_table(
+        customers, "customers", columns=["customer_id", "first_name", "last_name", "email", "phone"],
+        datetime=["birth_date"],
+    )  # fmt: skip
+    if customers["customer_id"].duplicated().any():
+        raise ValueError("customers.customer_id: ids are not unique")
+    text = {
+        c: customers[c].fillna("").astype(str)
+        for c in ("first_name", "last_name", "email", "phone")
+    }
+    first = text["first_name"].map(_ascii)
+    last = text["last_name"].map(_ascii)
+    email = text["email"].str.strip().str.lower()
+    phone = text["phone"].str.replace(r"\D", "", regex=True)
+    sx = last.map(soundex)
+    name_key = (sx + first.str[:1]).where((sx != "") & (first != ""))
+    return pd.DataFrame(
+        {
+            "customer_id": customers["customer_id"].to_numpy(),
+            "name": (first + " " + last).str.strip(),
+            "local": email.str.rsplit("@", n=1).str[0],
+            "phone": phone.where(phone.str.len() >= 6),
+            "birth_date": customers["birth_date"].to_numpy(),
+            "name_key": name_key,
+        }
+    )
+
+
+# --------------------------------------------------------------------------- pairs
+
+
+def candidate_pairs(
+    customers: pd.DataFrame, blocks: Iterable[str] = BLOCKS, max_block_size: int = 1000
+) -> pd.DataFrame:
+    """Candidate pairs of profiles that share at least one blocking key.
+
+    Parameters
+    ----------
+    customers
+        The customers table (``customer_id, first_name, last_name, email, phone, birth_date``).
+    blocks
+        Keys to block on: ``"birth_date"``, ``"phone"`` (digits only, at least 6)
+        and/or ``"name_key"`` (Soundex of the last name + first initial).
+    max_block_size
+        Blocks with more profiles than this are skipped: a key shared by
+        thousands of profiles says nothing and would make the pairs quadratic.
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``customer_id_a < customer_id_b``, one row per pair, sorted.
+    """
+    blocks = list(blocks)
+    unknown = sorted(set(blocks) - set(BLOCKS))
+    if unknown or not blocks:
+        raise ValueError(f"blocks: expected some of {', '.join(BLOCKS)}, got {blocks!r}")
+    prof = _profiles(customers)
+    parts = []
+    for key in blocks:
+        k = prof[["customer_id", key]].dropna()
+        size = k.groupby(key)["customer_id"].transform("size")
+        k = k[(size > 1) & (size <= max_block_size)]
+        m = k.merge(k, on=key, suffixes=("_a", "_b"))
+        parts.append(
+            m.loc[m["customer_id_a"] < m["customer_id_b"], ["customer_id_a", "customer_id_b"]]
+        )
+    pairs = pd.concat(parts, ignore_index=True).drop_duplicates()
+    return pairs.sort_values(["customer_id_a", "customer_id_b"], ignore_index=True)
+
+
+def _weights(weights: Mapping[str, float] | None) -> dict[str, float]:
+    w = dict(DEFAULT_WEIGHTS if weights is None else weights)
+    bad = sorted(set(w) - set(DEFAULT_WEIGHTS))
+    if bad or any(not v >= 0 for v in w.values()) or sum(w.values()) <= 0:
+        raise ValueError(
+            f"weights: expected non-negative weights for {', '.join(DEFAULT_WEIGHTS)} "
+            f"with a positive sum, got {w!r}"
+        )
+    return w
+
+
+def score_pairs(
+    customers: pd.DataFrame, pairs: pd.DataFrame, weights: Mapping[str, float] | None = None
+) -> pd.DataFrame:
+    """Similarity scores (0–1) of each candidate pair and their weighted mean ``score``.
+
+    Scores: ``name`` (token-sort ratio of normalised first + last name),
+    ``email`` (ratio of the e-mail local parts), ``phone`` and ``birth`` (1 if
+    equal, else 0). A score is missing (NaN) when either profile lacks the
+    field, and ``score`` averages the available ones with ``weights``
+    (default :data:`DEFAULT_WEIGHTS`).
+    """
+    w = _weights(weights)
+    check_table(pairs, "pairs", columns=["customer_id_a", "customer_id_b"], allow_empty=True)
+    prof = _profiles(customers).set_index("customer_id")
+    missing = ~pairs["customer_id_a"].isin(prof.index) | ~pairs["customer_id_b"].isin(prof.index)
+    if missing.any():
+        raise ValueError(f"pairs: {int(missing.sum())} pair(s) name a customer_id not in customers")
+    a = prof.loc[pairs["customer_id_a"]].reset_index(drop=True)
+    b = prof.loc[pairs["customer_id_b"]].reset_index(drop=True)
+    out = pairs[["customer_id_a", "customer_id_b"]].reset_index(drop=True)
+
+    def fuzzy(col: str, scorer) -> np.ndarray:
+        if not len(a):
+            return np.zeros(0)
+        s = process.cpdist(a[col].tolist(), b[col].tolist(), scorer=scorer, workers=1) / 100.0
+        empty = (a[col] == "").to_numpy() | (b[col] == "").to_numpy()
+        return np.where(empty, np.nan, s)
+
+    def equal(col: str) -> np.ndarray:
+        known = (a[col].notna() & b[col].notna()).to_numpy()
+        same = (a[col] == b[col]).fillna(False).to_numpy(dtype=bool)
+        return np.where(known, same.astype(float), np.nan)
+
+    out["name"] = fuzzy("name", fuzz.token_sort_ratio)
+    out["email"] = fuzzy("local", fuzz.ratio)
+    out["phone"] = equal("phone")
+    out["birth"] = equal("birth_date")
+    scores = out[list(w)].to_numpy(dtype=float)
+    wt = np.where(np.isnan(scores), 0.0, np.array(list(w.values())))
+    with np.errstate(invalid="ignore"):
+        out["score"] = np.nansum(scores * wt, axis=1) / wt.sum(axis=1)
+    return out
+
+
+def find_duplicates(
+    customers: pd.DataFrame,
+    threshold: float = 0.7,
+    blocks: Iterable[str] = BLOCKS,
+    weights: Mapping[str, float] | None = None,
+    max_block_size: int = 1000,
+) -> pd.DataFrame:
+    """Candidate pairs with their scores and a ``match`` decision (``score >= threshold``).
+
+    Blocking + comparison + decision in one call; see the module docstring.
+    Sorted by descending score.
+    """
+    if not 0 <= threshold <= 1:
+        raise ValueError(f"threshold: must be in 0–1, got {threshold!r}")
+    pairs = candidate_pairs(customers, blocks, max_block_size)
+    out = score_pairs(customers, pairs, weights)
+    out["match"] = out["score"] >= threshold
+    return out.sort_values(
+        ["score", "customer_id_a", "customer_id_b"],
+        ascending=[False, True, True],
+        ignore_index=True,
+    )
+
+
+def cluster_entities(
+    pairs: pd.DataFrame, customer_ids: Iterable[int] | None = None
+) -> pd.DataFrame:
+    """Group matched pairs into entities with union-find (transitive closure).
+
+    Uses the rows with ``match`` True when the column exists, else every row.
+    ``customer_ids`` (e.g. ``customers["customer_id"]``) adds the unmatched
+    profiles as single-profile entities. The ``entity_id`` is the smallest
+    ``customer_id`` of the entity.
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``customer_id, entity_id``, sorted by ``customer_id``.
+    """
+    check_table(pairs, "pairs", columns=["customer_id_a", "customer_id_b"], allow_empty=True)
+    if "match" in pairs.columns:
+        pairs = pairs[pairs["match"].astype(bool)]
+    parent: dict[int, int] = {}
+
+    def find(x: int) -> int:
+        root = x
+        while parent[root] != root:
+            root = parent[root]
+        while parent[x] != root:  # path compression
+            parent[x], x = root, parent[x]
+        return root
+
+    for x in [] if customer_ids is None else customer_ids:
+        parent.setdefault(int(x), int(x))
+    for x, y in zip(pairs["customer_id_a"].tolist(), pairs["customer_id_b"].tolist(), strict=True):
+        parent.setdefault(x, x)
+        parent.setdefault(y, y)
+        rx, ry = find(x), find(y)
+        if rx != ry:  # the smaller id becomes the root, so the root is the entity's min id
+            parent[max(rx, ry)] = min(rx, ry)
+    ids = sorted(parent)
+    return pd.DataFrame(
+        {
+            "customer_id": np.array(ids, dtype="int64"),
+            "entity_id": np.array([find(i) for i in ids], dtype="int64"),
+        }
+    )
+
+
+def true_pairs(truth: pd.DataFrame) -> pd.DataFrame:
+    """All pairs of profiles that share a ``person_id`` (``customer_id_a < customer_id_b``)."""
+    check_table(truth, "truth", columns=["customer_id", "person_id"], allow_empty=True)
+    t = truth[["customer_id", "person_id"]]
+    m = t.merge(t, on="person_id", suffixes=("_a", "_b"))
+    m = m[m["customer_id_a"] < m["customer_id_b"]]
+    return m[["customer_id_a", "customer_id_b"]].sort_values(
+        ["customer_id_a", "customer_id_b"], ignore_index=True
+    )
+
+
+def pair_metrics(pairs: pd.DataFrame, truth: pd.DataFrame) -> pd.Series:
+    """Precision, recall and F1 of detected pairs against the true pairs of ``truth``.
+
+    The detected pairs are the rows with ``match`` True (every row if the
+    column is absent); a pair is true when both profiles share a ``person_id``.
+    Precision = TP / detected (NaN if nothing was detected), recall = TP / true
+    pairs (NaN if there are none), F1 their harmonic mean.
+    """
+    check_table(pairs, "pairs", columns=["customer_id_a", "customer_id_b"], allow_empty=True)
+    check_table(truth, "truth", columns=["customer_id", "person_id"])
+    if "match" in pairs.columns:
+        pairs = pairs[pairs["match"].astype(bool)]
+    lo = np.minimum(pairs["customer_id_a"], pairs["customer_id_b"])
+    hi = np.maximum(pairs["customer_id_a"], pairs["customer_id_b"])
+    detected = set(zip(lo.tolist(), hi.tolist(), strict=True))
+    real = true_pairs(truth)
+    actual = set(zip(real["customer_id_a"].tolist(), real["customer_id_b"].tolist(), strict=True))
+    tp = len(detected & actual)
+    precision = tp / len(detected) if detected else np.nan
+    recall = tp / len(actual) if actual else np.nan
+    f1 = 2 * precision * recall / (precision + recall) if precision + recall > 0 else np.nan
+    return pd.Series(
+        {
+            "detected": len(detected),
+            "true_pairs": len(actual),
+            "tp": tp,
+            "fp": len(detected) - tp,
+            "fn": len(actual) - tp,
+            "precision": precision,
+            "recall": recall,
+            "f1": f1,
+        }
+    )
+
+
+def duplicate_rate(table: pd.DataFrame) -> float:
+    """Share of profiles that are duplicates (compare with :data:`DUPLICATE_RATE_TARGET`).
+
+    Accepts the ``truth`` table (mean of ``is_duplicate``: the real rate) or the
+    output of :func:`cluster_entities` (1 − entities / profiles: the estimated rate).
+    """
+    if isinstance(table, pd.DataFrame) and "is_duplicate" in table.columns:
+        check_table(table, "truth", flags=["is_duplicate"])
+        return float(table["is_duplicate"].astype(bool).mean())
+    check_table(table, "entities", columns=["customer_id", "entity_id"])
+    return 1.0 - table["entity_id"].nunique() / table["customer_id"].nunique()
+
+
+# --------------------------------------------------------------------------- e-mail
+
+
+def _suggest(domain: str, known: Sequence[str]) -> str:
+    if domain in _KNOWN_TYPOS:
+        return _KNOWN_TYPOS[domain]
+    if domain in KNOWN_DOMAINS:
+        return ""
+    best = process.extractOne(domain, known, scorer=OSA.distance, score_cutoff=1)
+    return best[0] if best else ""
+
+
+def email_checks(customers: pd.DataFrame) -> pd.DataFrame:
+    """Syntax and domain-typo check of every e-mail address.
+
+    ``valid_syntax`` tests the usual shape ``local@label.tld`` (no spaces, no
+    double dots, a TLD of two letters or more). ``suggestion`` is the real
+    provider a domain looks like a slip of: a known mistyping (gmial.com →
+    gmail.com) or one edit (insert, delete, replace or swap) away from a known
+    provider domain; ``typo_suspect`` is True then. ``flag`` = invalid or suspect.
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``customer_id, email, valid_syntax, domain, suggestion, typo_suspect, flag``.
+    """
+    check_table(customers, "customers", columns=["customer_id", "email"])
+    email = customers["email"].fillna("").astype(str).str.strip()
+    valid = email.map(lambda e: bool(_EMAIL_RE.match(e)))
+    domain = email.str.rsplit("@", n=1).str[-1].str.lower().where(email.str.contains("@"), "")
+    known = sorted(KNOWN_DOMAINS)
+    uniq = {d: _suggest(d, known) for d in domain.unique()}
+    suggestion = domain.map(uniq)
+    typo = suggestion != ""
+    return pd.DataFrame(
+        {
+            "customer_id": customers["customer_id"].to_numpy(),
+            "email": email.to_numpy(),
+            "valid_syntax": valid.to_numpy(dtype=bool),
+            "domain": domain.to_numpy(),
+            "suggestion": suggestion.to_numpy(),
+            "typo_suspect": typo.to_numpy(dtype=bool),
+            "flag": (~valid | typo).to_numpy(dtype=bool),
+        }
+    )
