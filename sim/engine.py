@@ -1,0 +1,293 @@
+"""The world: one SimPy environment where the brand and its customers meet.
+
+:func:`simulate` builds a :class:`World` — people and their candidate purchase
+timelines (drawn vectorised), identities, the contact centre, the repair
+workshop, the advisors' desk and the messenger — runs it day by day over the
+scenario's horizon, and turns the recorded events into the dataset's tables.
+
+The simulation is the only place in the workbench with time and state. All
+randomness comes from streams derived from the seed by label, so the same
+scenario and seed give identical tables.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+
+import numpy as np
+import pandas as pd
+import simpy
+
+from sim.advisors import AdvisorDesk
+from sim.campaigns import Messenger
+from sim.customers import lifecycle, repair_journey, service_contact
+from sim.population import build_identities, duplicate_identities
+from sim.purchases import draw_timelines
+from sim.records import build_tables
+from sim.scenario import Scenario
+from sim.seeding import stream
+from sim.service import CallCentre, Workshop
+
+__all__ = ["World", "simulate"]
+
+ADVISOR_EFFECT_DAYS = 90.0  # an advisor's contact keeps a client closer for this long
+
+
+class World:
+    """State of the simulated brand while it runs; see :func:`simulate`."""
+
+    def __init__(self, scenario: Scenario, seed: int) -> None:
+        sc = scenario
+        self.sc, self.seed = sc, seed
+        self.horizon = sc.horizon_days
+        self.start = pd.Timestamp(sc.population.start_date)
+        self.env = env = simpy.Environment()
+        n = sc.population.customers
+        self.n = n
+        self.tl = tl = draw_timelines(sc, seed)
+        self.ident = build_identities(seed, n, sc.population, sc.data_quality, self.start)
+
+        # Second registrations of the same person (data quality).
+        dup_t = tl.t0 + tl.duplicate_delay
+        is_dup = (tl.u_duplicate < sc.data_quality.duplicate_share) & (dup_t < self.horizon)
+        self.dup_people = np.flatnonzero(is_dup)
+        self.dup_ident = duplicate_identities(
+            self.ident, self.dup_people, seed, sc.data_quality, population=sc.population
+        )
+        n_dup = len(self.dup_people)
+        self.dup_profile = np.full(n, -1, dtype=np.int64)
+        self.dup_profile[self.dup_people] = n + np.arange(n_dup)
+        self.dup_time = np.where(is_dup, dup_t, np.inf)
+        self.profile_person = np.concatenate([np.arange(n), self.dup_people])
+
+        # Random streams by purpose.
+        self.rng_service = stream(seed, "service")
+        rng_messages = stream(seed, "messages")
+        self.rng_newsletters = stream(seed, "newsletters")
+        self.rng_life = stream(seed, "experience")
+
+        profiles = pd.concat([self.ident, self.dup_ident], ignore_index=True)
+        social = np.concatenate([
+            tl.u_consent_social < sc.population.consent_social,
+            (tl.u_consent_social[self.dup_people] * 7.0) % 1.0 < sc.population.consent_social,
+        ])
+        birth = profiles["birth_date"]
+        self.messenger = Messenger(
+            env, sc, rng_messages,
+            consent={
+                "email": profiles["consent_email"].to_numpy(dtype=bool).copy(),
+                "sms": profiles["consent_sms"].to_numpy(dtype=bool).copy(),
+                "social": social,
+            },
+            opt_out=profiles["opt_out"].to_numpy(dtype=bool).copy(),
+            email_typo=profiles["email_typo"].to_numpy(dtype=bool).copy(),
+            birth_doy=(birth.dt.dayofyear - 1).to_numpy(),
+        )
+        self.profiles = profiles
+        svc = sc.service
+        self.centre = CallCentre(env, svc.agents, svc.handle_minutes, svc.patience_minutes,
+                                 self.rng_service)
+        self.workshop = Workshop(env, svc.workshop_benches, svc.repair_days, self.rng_service)
+        self.desk = AdvisorDesk(env, sc.advisors, stream(seed, "advisors"), self._advisor_reached)
+
+        # Person state.
+        self.alive = np.zeros(n, dtype=bool)
+        self.member = np.zeros(n, dtype=bool)
+        self.first_drop = np.full(n, np.nan)
+        self.final_drop = np.full(n, np.nan)
+        self.won_back = np.full(n, np.nan)
+        self.last_reach = np.full(n, -np.inf)
+        self.last_purchase = np.full(n, -np.inf)
+        self.cum_spend = np.zeros(n)
+        self.stage_of = np.array(["prospect"] * n, dtype=object)
+        self.procs: list[simpy.Process | None] = [None] * n
+        exp = sc.experience
+        self._p_base = tl.p * (1.0 - exp.retention_uplift)
+
+        # Event records.
+        self.orders: list[tuple[int, int, int, float]] = []  # person, profile, candidate, t
+        self.stages: list[tuple[int, float, str]] = []
+        self.tickets: list[tuple] = []
+
+    # ------------------------------------------------------------------ life events
+    def dropout_prob(self, i: int) -> float:
+        """Chance person ``i`` leaves after the purchase just made, given their experience."""
+        exp = self.sc.experience
+        p = self._p_base[i]
+        if self.member[i]:
+            p *= exp.loyalty_member_churn
+        if self.env.now - self.last_reach[i] <= ADVISOR_EFFECT_DAYS:
+            p *= exp.advisor_contact_churn
+        return min(p, 1.0)
+
+    def drop(self, i: int) -> None:
+        """Person ``i`` stops buying for good (unless won back later)."""
+        self.alive[i] = False
+        if math.isnan(self.first_drop[i]):
+            self.first_drop[i] = self.env.now
+        self.final_drop[i] = self.env.now
+
+    def experience(self, i: int, bad: bool) -> None:
+        """After a service experience: a bad one may end the relationship at once."""
+        extra = self.sc.experience.bad_service_churn - 1.0
+        if bad and extra > 0 and self.alive[i]:
+            if self.rng_life.random() < min(1.0, self.tl.p[i] * extra):
+                self.drop(i)
+
+    def revive(self, i: int) -> None:
+        """A win-back action brings a lost customer back (once per person)."""
+        if self.alive[i] or not math.isnan(self.won_back[i]) or math.isnan(self.first_drop[i]):
+            return
+        self.alive[i] = True
+        self.won_back[i] = self.env.now
+        self.final_drop[i] = np.nan
+        proc = self.procs[i]
+        if proc is self.env.active_process:
+            return  # the customer's own process carries on with the revived state
+        if proc is not None and proc.is_alive:
+            proc.interrupt("won back")
+        else:
+            self.procs[i] = self.env.process(
+                lifecycle(self.env, self, i, int(self.tl.start[i]), self.stage_of[i])
+            )
+
+    def set_stage(self, i: int, stage: str) -> None:
+        """Record a lifecycle stage change of person ``i``."""
+        self.stage_of[i] = stage
+        self.stages.append((i, self.env.now, stage))
+
+    def purchase(self, i: int, j: int) -> None:
+        """Person ``i`` buys candidate purchase ``j`` now, on one of their profiles."""
+        tl, env = self.tl, self.env
+        t = env.now
+        k = i
+        dup = self.dup_profile[i]
+        if dup >= 0 and t >= self.dup_time[i] and tl.u_route[j] < 0.5:
+            k = int(dup)  # the person used their second profile
+        order = len(self.orders)
+        self.orders.append((i, k, j, t))
+        gross = tl.basket[j] / tl.nu[i]
+        self.cum_spend[i] += gross
+        self.last_purchase[i] = t
+        self.messenger.last_purchase[k] = t
+        self.messenger.send(k, "thank_you")
+        svc = self.sc.service
+        if tl.u_contact[j] < svc.contact_prob:
+            env.process(service_contact(env, self, i, k, order))
+        if tl.u_repair[j] < svc.repair_prob:
+            env.process(repair_journey(env, self, i, k, order))
+        if gross >= self.sc.advisors.thank_you_threshold:
+            self.desk.add(i, k, "thank_you_call")
+
+    def at_risk(self, i: int) -> None:
+        """At-risk journey: valuable clients get a call from their advisor."""
+        if self.cum_spend[i] >= self.sc.advisors.thank_you_threshold:
+            self.desk.add(i, i, "win_back_call")
+
+    def lapsed(self, i: int) -> None:
+        """Lapsed journey: a win-back message, which may bring a lost customer back."""
+        out = self.messenger.send(i, "win_back")
+        if out is not None and out["bounce"] == "none" and not self.alive[i]:
+            if self.rng_life.random() < self.sc.experience.win_back_rate:
+                self.revive(i)
+
+    def _advisor_reached(self, person: int, profile: int, task_type: str) -> None:
+        self.last_reach[person] = self.env.now
+        if task_type == "win_back_call" and not self.alive[person]:
+            if self.rng_life.random() < min(1.0, 3.0 * self.sc.experience.win_back_rate):
+                self.revive(person)
+
+    def record_ticket(self, i, profile, order, t, channel, reason, wait, abandoned, handle,
+                      contacts, ces, repair_outcome, repair_days) -> None:
+        """Store one service contact."""
+        self.tickets.append((profile, order, t, channel, reason, wait, abandoned, handle,
+                             contacts, ces, repair_outcome, repair_days))
+
+    # ------------------------------------------------------------------ processes
+    def _arrivals(self):
+        env, tl, sc = self.env, self.tl, self.sc
+        for i in np.argsort(tl.t0, kind="stable"):
+            i = int(i)
+            yield env.timeout(tl.t0[i] - env.now)
+            self.alive[i] = True
+            self.messenger.registered[i] = True
+            self.stages.append((i, tl.t0[i] - tl.lead_delay[i], "prospect"))
+            self.set_stage(i, "new")
+            if sc.loyalty.enabled and tl.u_enrol[i] < sc.loyalty.enrolment_prob:
+                self.member[i] = True
+            self.messenger.send(i, "welcome")
+            self.purchase(i, int(tl.start[i]))
+            self.procs[i] = env.process(lifecycle(env, self, i, int(tl.start[i]) + 1, "new"))
+
+    def _registrations(self):
+        env = self.env
+        for i in self.dup_people[np.argsort(self.dup_time[self.dup_people], kind="stable")]:
+            yield env.timeout(self.dup_time[i] - env.now)
+            k = int(self.dup_profile[i])
+            self.messenger.registered[k] = True
+            self.messenger.send(k, "welcome")
+
+    def _event_invitations(self):
+        env, cfg = self.env, self.sc.advisors
+        if not self.desk.active or cfg.event_invites_per_month == 0:
+            return
+        while True:
+            yield env.timeout(30.4375)
+            recent = np.flatnonzero(self.last_purchase >= env.now - 365.0)
+            top = recent[np.argsort(-self.cum_spend[recent], kind="stable")]
+            for i in top[: cfg.event_invites_per_month]:
+                self.desk.add(int(i), int(i), "event_invitation")
+
+    def run(self, progress: bool = False) -> None:
+        """Run the world to the end of the horizon (optionally with a progress bar)."""
+        env = self.env
+        env.process(self._arrivals())
+        env.process(self._registrations())
+        env.process(self.messenger.newsletters(self.rng_newsletters))
+        env.process(self.messenger.birthdays())
+        env.process(self.desk.workday())
+        env.process(self._event_invitations())
+        steps = np.minimum(np.arange(30.0, self.horizon + 30.0, 30.0), self.horizon)
+        bar = None
+        if progress:
+            from tqdm.auto import tqdm
+
+            bar = tqdm(total=len(steps), unit="month", desc=f"Simulating {self.sc.name}")
+        for until in steps:
+            env.run(until=until)
+            if bar is not None:
+                bar.update(1)
+        if bar is not None:
+            bar.close()
+
+    # ------------------------------------------------------------------ tables
+    def _ts(self, days) -> pd.Series:
+        days = np.asarray(days, dtype=float)
+        stamps = self.start + pd.to_timedelta(np.round(days * 86400.0), unit="s")
+        return pd.Series(stamps).astype("datetime64[ns]")
+
+    def tables(self) -> dict[str, pd.DataFrame]:
+        """Turn the recorded events into the dataset's tables (see :mod:`sim.schema`)."""
+        return build_tables(self)
+
+
+def simulate(scenario: Scenario, seed: int = 0, progress: bool = False):
+    """Simulate the brand described by ``scenario`` and return its :class:`~sim.dataset.Dataset`.
+
+    >>> from sim.scenario import preset
+    >>> ds = simulate(preset("default").with_overrides({"population": {"customers": 200, "years": 1}}), seed=1)
+    >>> sorted(ds.tables)[:3]
+    ['advisor_tasks', 'campaigns', 'customers']
+    """
+    from sim.dataset import Dataset
+
+    if not isinstance(scenario, Scenario):
+        raise TypeError(f"scenario must be a Scenario, got {type(scenario).__name__}")
+    started = time.perf_counter()
+    world = World(scenario, seed)
+    world.run(progress=progress)
+    tables = world.tables()
+    meta = {"wall_seconds": round(time.perf_counter() - started, 3),
+            "events": next(world.env._eid)}  # SimPy numbers every scheduled event
+    return Dataset(tables=tables, scenario=scenario, seed=seed, meta=meta)
