@@ -189,7 +189,9 @@ class Explorer:
         self._holding = False
         self._output: widgets.Output | None = None
         self._widget: widgets.VBox | None = None
+        self._bundles: list[Bundle] = []
         self.result = self.func(**self.values)  # the default state must compute
+        self._render()
         for control in self.controls.values():
             control.observe(self._on_change, names="value")
 
@@ -220,10 +222,15 @@ class Explorer:
 
     def bundles(self) -> list[Bundle]:
         """Display bundles of the current result (after ``render``)."""
+        return list(self._bundles)
+
+    def _render(self) -> None:
+        # Rendered at once, so a figure is closed before the inline backend shows it again.
         if self.error is not None:
-            return mime_bundles(f"error: {self.error}")
-        shown = self.render(self.result) if self.render is not None else self.result
-        return mime_bundles(shown)
+            self._bundles = mime_bundles(f"error: {self.error}")
+        else:
+            shown = self.render(self.result) if self.render is not None else self.result
+            self._bundles = mime_bundles(shown)
 
     def refresh(self) -> Any:
         """Recompute from the controls' values and show the result; return it."""
@@ -234,6 +241,7 @@ class Explorer:
             if not self.interactive:
                 raise
             self.error = exc
+        self._render()
         self._show()
         return self.result
 

@@ -212,6 +212,16 @@ def _compare_values(a: pd.Series, e: pd.Series, q: Question, where: str) -> tupl
     return "wrong", f"{where}{bad} of {len(e)} values not right (first at {first!r})"
 
 
+def _index_problem(a: pd.Index, e: pd.Index) -> str:
+    missing = [x for x in e if x not in set(a)]
+    extra = [x for x in a if x not in set(e)]
+    if not (missing or extra or a.has_duplicates):
+        return ""
+    parts = [f"missing: {_listing(missing)}"] if missing else []
+    parts += [f"unexpected: {_listing(extra)}"] if extra else []
+    return f"wrong index ({'; '.join(parts) or 'duplicate labels'})"
+
+
 def _compare_series(a: Any, e: pd.Series, q: Question, where: str = "") -> tuple[str, str]:
     if not isinstance(a, pd.Series):
         hint = " with one column; select it with df[name]" if isinstance(a, pd.DataFrame) else ""
@@ -219,12 +229,9 @@ def _compare_series(a: Any, e: pd.Series, q: Question, where: str = "") -> tuple
     if len(a) != len(e):
         return "wrong_shape", f"{where}wrong length (expected {len(e)} values, got {len(a)})"
     if q.check_index:
-        missing = [x for x in e.index if x not in set(a.index)]
-        extra = [x for x in a.index if x not in set(e.index)]
-        if missing or extra or a.index.has_duplicates:
-            parts = [f"missing: {_listing(missing)}"] if missing else []
-            parts += [f"unexpected: {_listing(extra)}"] if extra else []
-            return "wrong_index", f"{where}wrong index ({'; '.join(parts) or 'duplicate labels'})"
+        problem = _index_problem(a.index, e.index)
+        if problem:
+            return "wrong_index", f"{where}{problem}"
         a = a.reindex(e.index)
     else:
         a = a.reset_index(drop=True)
@@ -243,6 +250,10 @@ def _compare_frame(a: Any, e: pd.DataFrame, q: Question) -> tuple[str, str]:
         return "wrong_columns", f"wrong columns ({'; '.join(parts)})"
     if len(a) != len(e):
         return "wrong_shape", f"wrong number of rows (expected {len(e)}, got {len(a)})"
+    if q.check_index:
+        problem = _index_problem(a.index, e.index)
+        if problem:
+            return "wrong_index", problem
     for col in e.columns:
         status, message = _compare_series(a[col], e[col], q, where=f"column {col!r}: ")
         if status != "right":
