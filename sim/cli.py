@@ -1,0 +1,241 @@
+"""Command line: simulate a brand, inspect scenarios, verify and regenerate datasets.
+
+Usage (``python -m sim ...`` or the ``crm-sim`` console script)::
+
+    python -m sim simulate --scenario default --customers 5000 --years 2 --seed 3 --out data/mine
+    python -m sim presets
+    python -m sim scenario show mass_market
+    python -m sim verify datasets/default
+    python -m sim regenerate datasets/default
+    python -m sim schema --update datasets/README.md
+
+Bad input (unknown preset, unreadable scenario file, out-of-range value, a
+broken dataset) exits with status 2 and a one-line message on stderr, without
+a traceback; ``verify`` exits with status 1 when a dataset does not reproduce.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from collections.abc import Sequence
+from pathlib import Path
+
+from sim.scenario import ScenarioError
+from sim.schema import SchemaError
+
+__all__ = ["build_parser", "main"]
+
+EXIT_OK, EXIT_MISMATCH, EXIT_BAD_INPUT = 0, 1, 2
+
+
+class _BadInput(Exception):
+    """Raised instead of argparse's print-usage-and-exit, so main() prints one line."""
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> None:  # type: ignore[override]
+        raise _BadInput(f"{self.prog}: {message}")
+
+
+def _non_negative_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"{value} is not allowed: expected a whole number >= 0")
+    return value
+
+
+def _prog() -> str:
+    name = Path(sys.argv[0]).name if sys.argv and sys.argv[0] else ""
+    return "python -m sim" if name in ("", "__main__.py", "-c") else name
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argument parser of ``python -m sim`` (exposed for docs and tests)."""
+    parser = _Parser(
+        prog=_prog(), description="Simulate the CRM Workbench brand and manage datasets."
+    )
+    sub = parser.add_subparsers(
+        dest="command", required=True, metavar="COMMAND", parser_class=_Parser
+    )
+
+    p = sub.add_parser("simulate", help="simulate a brand and save the dataset")
+    p.add_argument(
+        "--scenario",
+        default="default",
+        metavar="NAME_OR_FILE",
+        help="preset name or YAML/JSON file of overrides (default: default)",
+    )
+    p.add_argument(
+        "--customers", type=int, metavar="N", help="number of customers (overrides the scenario)"
+    )
+    p.add_argument(
+        "--years", type=float, metavar="Y", help="simulated years (overrides the scenario)"
+    )
+    p.add_argument(
+        "--seed", type=_non_negative_int, default=0, metavar="S", help="random seed (default: 0)"
+    )
+    p.add_argument("--out", required=True, metavar="DIR", help="dataset folder to write")
+    p.add_argument(
+        "--csv", action="store_true", help="also export every table to DIR/csv/<table>.csv"
+    )
+    p.add_argument("--force", action="store_true", help="replace an existing dataset folder")
+    p.add_argument("--quiet", action="store_true", help="no progress bar and no summary")
+
+    p = sub.add_parser("scenario", help="inspect scenarios")
+    ssub = p.add_subparsers(dest="action", required=True, metavar="ACTION", parser_class=_Parser)
+    show = ssub.add_parser("show", help="print a scenario (preset or file) as YAML, all parameters")
+    show.add_argument("source", metavar="NAME_OR_FILE")
+
+    sub.add_parser("presets", help="list the preset scenarios")
+
+    p = sub.add_parser(
+        "verify", help="check a dataset's files and that it re-simulates identically"
+    )
+    p.add_argument("path", metavar="DIR")
+    p.add_argument("--quiet", action="store_true", help="no progress bar")
+
+    p = sub.add_parser("regenerate", help="re-simulate a dataset from its manifest, in place")
+    p.add_argument("path", metavar="DIR")
+    p.add_argument("--quiet", action="store_true", help="no progress bar and no summary")
+
+    p = sub.add_parser("schema", help="print the data dictionary as Markdown")
+    p.add_argument(
+        "--update",
+        metavar="FILE",
+        help="rewrite the part of FILE between the schema markers instead",
+    )
+    return parser
+
+
+# --------------------------------------------------------------------------- commands
+def _summary(ds, path: Path, seconds: float) -> None:
+    rows = ds.summary()["rows"]
+    width = max(map(len, rows.index))
+    for table, n in rows.items():
+        print(f"  {table:<{width}}  {n:>12,}")
+    print(f"wrote {path}: {len(rows)} tables, {int(rows.sum()):,} rows in {seconds:.1f} s")
+
+
+def _cmd_simulate(args: argparse.Namespace) -> int:
+    from sim.dataset import _simulate
+    from sim.scenario import load_scenario
+
+    scenario = load_scenario(args.scenario)
+    population = {}
+    if args.customers is not None:
+        population["customers"] = args.customers
+    if args.years is not None:
+        population["years"] = args.years
+    if population:
+        scenario = scenario.with_overrides({"population": population})
+    out = Path(args.out)
+    if out.exists() and not args.force:
+        # Fail before a long simulation, not after it.
+        raise _BadInput(f"{out} already exists; add --force to replace it")
+    start = time.perf_counter()
+    ds = _simulate(scenario, args.seed, progress=not args.quiet)
+    ds.save(out, overwrite=args.force, csv=args.csv)
+    if not args.quiet:
+        _summary(ds, out, time.perf_counter() - start)
+    return EXIT_OK
+
+
+def _cmd_scenario(args: argparse.Namespace) -> int:
+    import yaml
+
+    from sim.scenario import load_scenario
+
+    scenario = load_scenario(args.source)
+    print(yaml.safe_dump(scenario.to_dict(), sort_keys=False, allow_unicode=True), end="")
+    return EXIT_OK
+
+
+def _cmd_presets(args: argparse.Namespace) -> int:
+    from sim.scenario import preset, preset_names
+
+    for name in preset_names():
+        pop = preset(name).population
+        print(f"{name:<14} {pop.customers:>9,} customers over {pop.years:g} years")
+    return EXIT_OK
+
+
+def _cmd_verify(args: argparse.Namespace) -> int:
+    from sim.dataset import regenerate_and_compare
+
+    mismatches = regenerate_and_compare(args.path, progress=not args.quiet)
+    if mismatches:
+        for table, (recorded, fresh) in mismatches.items():
+            print(f"MISMATCH {table}: recorded {recorded[:12]}…, re-simulated {fresh[:12]}…")
+        print(
+            f"{args.path}: {len(mismatches)} table(s) differ from a fresh simulation",
+            file=sys.stderr,
+        )
+        return EXIT_MISMATCH
+    print(f"{args.path}: OK — files match the manifest and the simulation reproduces every table")
+    return EXIT_OK
+
+
+def _cmd_regenerate(args: argparse.Namespace) -> int:
+    from sim.dataset import regenerate
+
+    start = time.perf_counter()
+    ds = regenerate(args.path, progress=not args.quiet)
+    if not args.quiet:
+        _summary(ds, Path(args.path), time.perf_counter() - start)
+    return EXIT_OK
+
+
+def _cmd_schema(args: argparse.Namespace) -> int:
+    from sim.dataset import schema_markdown, update_schema_doc
+
+    if args.update:
+        changed = update_schema_doc(args.update)
+        print(f"{args.update}: {'updated' if changed else 'already up to date'}")
+    else:
+        print(schema_markdown(), end="")
+    return EXIT_OK
+
+
+_COMMANDS = {
+    "simulate": _cmd_simulate,
+    "scenario": _cmd_scenario,
+    "presets": _cmd_presets,
+    "verify": _cmd_verify,
+    "regenerate": _cmd_regenerate,
+    "schema": _cmd_schema,
+}
+
+
+def _one_line(err: BaseException) -> str:
+    return " ".join(str(err).split()) or type(err).__name__
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the command line; return the exit status (0 ok, 1 verify mismatch, 2 bad input)."""
+    from sim.dataset import DatasetError
+
+    try:
+        args = build_parser().parse_args(argv)
+        return _COMMANDS[args.command](args)
+    except SystemExit as stop:  # --help / --version
+        return stop.code if isinstance(stop.code, int) else EXIT_OK
+    except (_BadInput, ScenarioError, SchemaError, DatasetError) as err:
+        # Expected, user-fixable problems: one line, no traceback.
+        print(f"error: {_one_line(err)}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    except OSError as err:
+        where = f" ({err.filename})" if getattr(err, "filename", None) else ""
+        print(f"error: {err.strerror or _one_line(err)}{where}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    except KeyboardInterrupt:
+        print("interrupted: nothing was written", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())
