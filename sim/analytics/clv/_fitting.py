@@ -22,6 +22,8 @@ __all__ = [
     "as_float_array",
     "check_frt",
     "compress",
+    "factorize",
+    "require_repeat",
     "fit_log_params",
 ]
 
@@ -98,6 +100,15 @@ def check_frt(frequency: object, recency: object, T: object) -> tuple[np.ndarray
     return x, np.minimum(t_x, age), age
 
 
+def require_repeat(x: np.ndarray, model: str) -> None:
+    """Refuse to fit a purchase model on data without a single repeat purchase."""
+    if not (x > 0).any():
+        raise ValueError(
+            f"frequency: no repeat purchases at all; {model} is not identified "
+            "(the purchase rate would be fitted as zero)"
+        )
+
+
 def compress(*columns: np.ndarray) -> tuple[list[np.ndarray], np.ndarray]:
     """Collapse identical rows of the given columns into unique rows and counts.
 
@@ -116,6 +127,12 @@ def compress(*columns: np.ndarray) -> tuple[list[np.ndarray], np.ndarray]:
     else:
         uniques = [index.to_numpy(dtype=float)]
     return uniques, counts.to_numpy(dtype=float)
+
+
+def factorize(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Codes and distinct values of a float array: ``uniques[codes] == values``."""
+    codes, uniques = pd.factorize(values)
+    return codes, np.asarray(uniques, dtype=float)
 
 
 def fit_log_params(

@@ -20,37 +20,71 @@ import pandas as pd
 from numpy.typing import ArrayLike
 from scipy.special import digamma, expit, gammaln, hyp2f1
 
-from ._fitting import FittedParams, as_float_array, check_frt, compress, fit_log_params
+from ._fitting import (
+    FittedParams,
+    as_float_array,
+    check_frt,
+    compress,
+    factorize,
+    fit_log_params,
+    require_repeat,
+)
 
 __all__ = ["BGNBD", "simulate_bgnbd"]
 
 
-def _log_likelihood_terms(
-    params: np.ndarray, x: np.ndarray, t_x: np.ndarray, T: np.ndarray, grad: bool
-) -> tuple[np.ndarray, np.ndarray | None]:
-    """Per-row log-likelihood (eq. 6 of FHL 2005, all constants) and its log-parameter gradient."""
-    r, alpha, a, b = params
-    repeat = x > 0
-    a1 = gammaln(r + x) - gammaln(r) + r * np.log(alpha)
-    a2 = gammaln(a + b) + gammaln(b + x) - gammaln(b) - gammaln(a + b + x)
-    a3 = -(r + x) * np.log(alpha + T)
-    # The "dropped out after the last purchase" term exists only for x > 0;
-    # b + x - 1 can be negative at x = 0, so evaluate it on a safe value.
-    bx1 = np.where(repeat, b + x - 1.0, 1.0)
-    a4 = np.log(a) - np.log(bx1) - (r + x) * np.log(alpha + t_x)
-    a4 = np.where(repeat, a4, -np.inf)
-    ll = a1 + a2 + np.logaddexp(a3, a4)
-    if not grad:
-        return ll, None
-    w4 = np.where(repeat, expit(a4 - np.where(repeat, a3, 0.0)), 0.0)
-    w3 = 1.0 - w4
-    d_r = digamma(r + x) - digamma(r) + np.log(alpha)
-    d_r -= w3 * np.log(alpha + T) + w4 * np.log(alpha + t_x)
-    d_alpha = r / alpha - (r + x) * (w3 / (alpha + T) + w4 / (alpha + t_x))
-    d_a = digamma(a + b) - digamma(a + b + x) + w4 / a
-    d_b = digamma(a + b) + digamma(b + x) - digamma(b) - digamma(a + b + x) - w4 / bx1
-    jac = np.stack([d_r * r, d_alpha * alpha, d_a * a, d_b * b])
-    return ll, jac
+class _Design:
+    """Distinct customers, with the distinct x, t_x and T values they index into.
+
+    The special functions depend on one column each, so they are evaluated on
+    the few distinct values and gathered: a million customers cost little more
+    than their distinct ``(x, t_x, T)`` rows.
+    """
+
+    def __init__(self, x: np.ndarray, t_x: np.ndarray, age: np.ndarray) -> None:
+        self.x, self.repeat = x, x > 0
+        self.code_x, self.ux = factorize(x)
+        self.code_rec, self.urec = factorize(t_x)
+        self.code_age, self.uage = factorize(age)
+
+    def log_likelihood(
+        self, params: np.ndarray, grad: bool
+    ) -> tuple[np.ndarray, np.ndarray | None]:
+        """Per-row log-likelihood (eq. 6 of FHL 2005, all constants) and its gradient."""
+        r, alpha, a, b = params
+        x, ux, repeat = self.x, self.ux, self.repeat
+        cx, crec, cage = self.code_x, self.code_rec, self.code_age
+        a12 = (
+            gammaln(r + ux)
+            - gammaln(r)
+            + r * np.log(alpha)
+            + gammaln(a + b)
+            + gammaln(b + ux)
+            - gammaln(b)
+            - gammaln(a + b + ux)
+        )
+        log_age = np.log(alpha + self.uage)
+        log_rec = np.log(alpha + self.urec)
+        a3 = -(r + x) * log_age[cage]
+        # The "dropped out after the last purchase" term exists only for x > 0;
+        # b + x - 1 can be negative at x = 0, so evaluate it on a safe value.
+        bx1 = np.where(ux > 0, b + ux - 1.0, 1.0)
+        a4 = (np.log(a) - np.log(bx1))[cx] - (r + x) * log_rec[crec]
+        a4 = np.where(repeat, a4, -np.inf)
+        ll = a12[cx] + np.logaddexp(a3, a4)
+        if not grad:
+            return ll, None
+        w4 = np.where(repeat, expit(a4 - np.where(repeat, a3, 0.0)), 0.0)
+        w3 = 1.0 - w4
+        d_r = (digamma(r + ux) - digamma(r) + np.log(alpha))[cx]
+        d_r -= w3 * log_age[cage] + w4 * log_rec[crec]
+        inv_age, inv_rec = (1.0 / (alpha + self.uage))[cage], (1.0 / (alpha + self.urec))[crec]
+        d_alpha = r / alpha - (r + x) * (w3 * inv_age + w4 * inv_rec)
+        d_a = (digamma(a + b) - digamma(a + b + ux))[cx] + w4 / a
+        d_b = (digamma(a + b) + digamma(b + ux) - digamma(b) - digamma(a + b + ux))[cx]
+        d_b -= w4 / bx1[cx]
+        jac = np.stack([d_r * r, d_alpha * alpha, d_a * a, d_b * b])
+        return ll, jac
 
 
 class BGNBD(FittedParams):
@@ -87,19 +121,20 @@ class BGNBD(FittedParams):
             ``self``, with ``params_`` and ``log_likelihood_`` set.
         """
         x, t_x, age = check_frt(frequency, recency, T)
+        require_repeat(x, "BG/NBD")
         (x, t_x, age), w = compress(x, t_x, age)
+        design = _Design(x, t_x, age)
         total = w.sum()
 
         def objective(log_params: np.ndarray) -> tuple[float, np.ndarray]:
-            ll, jac = _log_likelihood_terms(np.exp(log_params), x, t_x, age, grad=True)
+            ll, jac = design.log_likelihood(np.exp(log_params), grad=True)
             return -float(w @ ll) / total, -(jac @ w) / total
 
         # Start at a mean rate matching the data's mean purchase rate.
         rate = max(float(w @ x) / float(w @ age), 1e-3)
         params = fit_log_params(objective, [1.0, 1.0 / rate, 1.0, 1.0], self._param_names, "BG/NBD")
         self.params_ = dict(zip(self._param_names, params.tolist(), strict=True))
-        ll, _ = _log_likelihood_terms(params, x, t_x, age, grad=False)
-        self.log_likelihood_ = float(w @ ll)
+        self.log_likelihood_ = float(w @ design.log_likelihood(params, grad=False)[0])
         self.n_customers_ = int(total)
         return self
 
@@ -108,7 +143,7 @@ class BGNBD(FittedParams):
     ) -> np.ndarray:
         """Log-likelihood of each customer's ``(x, t_x, T)`` at the model's parameters."""
         x, t_x, age = check_frt(frequency, recency, T)
-        return _log_likelihood_terms(np.array(self._params()), x, t_x, age, grad=False)[0]
+        return _Design(x, t_x, age).log_likelihood(np.array(self._params()), grad=False)[0]
 
     def expected_purchases(self, t: ArrayLike) -> np.ndarray:
         """E[X(t)]: expected repeat purchases of a new customer in a period of length ``t``.

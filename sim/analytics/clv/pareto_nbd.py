@@ -25,7 +25,14 @@ import pandas as pd
 from numpy.typing import ArrayLike
 from scipy.special import digamma, expit, gammaln, hyp2f1
 
-from ._fitting import FittedParams, as_float_array, check_frt, compress, fit_log_params
+from ._fitting import (
+    FittedParams,
+    as_float_array,
+    check_frt,
+    compress,
+    fit_log_params,
+    require_repeat,
+)
 
 __all__ = ["ParetoNBD", "simulate_pareto_nbd"]
 
@@ -152,6 +159,7 @@ class ParetoNBD(FittedParams):
             ``self``, with ``params_`` and ``log_likelihood_`` set.
         """
         x, t_x, age = check_frt(frequency, recency, T)
+        require_repeat(x, "Pareto/NBD")
         (x, t_x, age), w = compress(x, t_x, age)
         design = _Design(x, t_x, age, w)
         total = w.sum()

@@ -33,6 +33,8 @@ def _check_active(active: ArrayLike) -> np.ndarray:
         raise ValueError("active: active[0] is the cohort size and must be > 0")
     if (np.diff(n) > 0).any():
         raise ValueError("active: counts must not increase (a cohort only loses customers)")
+    if n[-1] == n[0]:
+        raise ValueError("active: no customer churned; the sBG model is not identified")
     return n
 
 
