@@ -17,7 +17,7 @@ import pandas as pd
 from numpy.typing import ArrayLike
 from scipy.special import digamma, gammaln
 
-from ._fitting import FittedParams, as_float_array, compress, fit_log_params
+from ._fitting import FittedParams, as_float_array, compress, factorize, fit_log_params
 
 __all__ = ["GammaGamma", "PurchaseModel", "simulate_gamma_gamma"]
 
@@ -45,28 +45,35 @@ def _check_spend(frequency: ArrayLike, monetary: ArrayLike) -> tuple[np.ndarray,
     return x, z
 
 
-def _log_likelihood_terms(
-    params: np.ndarray, x: np.ndarray, z: np.ndarray, grad: bool
-) -> tuple[np.ndarray, np.ndarray | None]:
-    """Per-row log density of z̄ given x (all constants) and its log-parameter gradient."""
-    p, q, v = params
-    px = p * x
-    log_vxz = np.log(v + x * z)
-    ll = (
-        gammaln(px + q)
-        - gammaln(px)
-        - gammaln(q)
-        + q * np.log(v)
-        + (px - 1.0) * np.log(z)
-        + px * np.log(x)
-        - (px + q) * log_vxz
-    )
-    if not grad:
-        return ll, None
-    d_p = x * (digamma(px + q) - digamma(px) + np.log(z) + np.log(x) - log_vxz)
-    d_q = digamma(px + q) - digamma(q) + np.log(v) - log_vxz
-    d_v = q / v - (px + q) / (v + x * z)
-    return ll, np.stack([d_p * p, d_q * q, d_v * v])
+class _Design:
+    """Repeat customers' ``(x, z̄)`` with their distinct ``x`` values.
+
+    The gamma functions depend on ``x`` only, so they are evaluated on its few
+    distinct values and gathered; ``log z̄`` and ``log x`` are computed once.
+    """
+
+    def __init__(self, x: np.ndarray, z: np.ndarray) -> None:
+        self.x, self.z = x, z
+        self.code_x, self.ux = factorize(x)
+        self.log_z, self.log_x = np.log(z), np.log(x)
+
+    def log_likelihood(
+        self, params: np.ndarray, grad: bool
+    ) -> tuple[np.ndarray, np.ndarray | None]:
+        """Per-row log density of z̄ given x (all constants) and its log-parameter gradient."""
+        p, q, v = params
+        x, ux, cx = self.x, self.ux, self.code_x
+        px = p * x
+        log_vxz = np.log(v + x * self.z)
+        gam = gammaln(p * ux + q) - gammaln(p * ux) - gammaln(q) + q * np.log(v)
+        ll = gam[cx] + (px - 1.0) * self.log_z + px * self.log_x - (px + q) * log_vxz
+        if not grad:
+            return ll, None
+        psi_sum = digamma(p * ux + q)
+        d_p = x * ((psi_sum - digamma(p * ux))[cx] + self.log_z + self.log_x - log_vxz)
+        d_q = (psi_sum - digamma(q) + np.log(v))[cx] - log_vxz
+        d_v = q / v - (px + q) / (v + x * self.z)
+        return ll, np.stack([d_p * p, d_q * q, d_v * v])
 
 
 class GammaGamma(FittedParams):
@@ -110,19 +117,29 @@ class GammaGamma(FittedParams):
         if n_zero:
             raise ValueError(f"monetary: {n_zero} repeat customer(s) with zero average spend")
         (x, z), w = compress(x, z)
+        design = _Design(x, z)
         total = w.sum()
 
+        # Weighted sums by ufuncs, not BLAS (w @ ll): on a busy machine OpenBLAS's
+        # spinning worker threads made the whole fit several times slower.
         def objective(log_params: np.ndarray) -> tuple[float, np.ndarray]:
-            ll, jac = _log_likelihood_terms(np.exp(log_params), x, z, grad=True)
-            return -float(w @ ll) / total, -(jac @ w) / total
+            ll, jac = design.log_likelihood(np.exp(log_params), grad=True)
+            return -float((w * ll).sum()) / total, -(jac * w).sum(axis=1) / total
 
         # Moment-style start: shape p from the spread of z̄, q > 1 so the mean exists.
         mean = float(w @ z) / total
         params = fit_log_params(objective, [1.0, 2.0, mean], self._param_names, "Gamma-Gamma")
         self.params_ = dict(zip(self._param_names, params.tolist(), strict=True))
-        self.log_likelihood_ = float(w @ _log_likelihood_terms(params, x, z, grad=False)[0])
+        self.log_likelihood_ = float(w @ design.log_likelihood(params, grad=False)[0])
         self.n_customers_ = int(total)
         return self
+
+    def customer_log_likelihood(self, frequency: ArrayLike, monetary: ArrayLike) -> np.ndarray:
+        """Log-density of each repeat customer's ``z̄`` given ``x`` (``x > 0`` rows only)."""
+        x, z = _check_spend(frequency, monetary)
+        if (x == 0).any() or (z == 0).any():
+            raise ValueError("frequency, monetary: pass repeat customers only (x > 0, z̄ > 0)")
+        return _Design(x, z).log_likelihood(np.array(self._params()), grad=False)[0]
 
     def conditional_expected_spend(self, frequency: ArrayLike, monetary: ArrayLike) -> np.ndarray:
         """E[Z | x, z̄]: expected average transaction value of each customer.
