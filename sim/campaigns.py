@@ -24,6 +24,12 @@ JOURNEYS = ("welcome", "thank_you", "birthday", "repair_update", "win_back")
 INBOUND = frozenset({"welcome", "thank_you", "repair_update"})
 # Variant B of an A/B-tested newsletter has a better subject line: +15 % opens.
 AB_LIFT = 1.15
+BOUNCES = ("none", "soft", "hard")
+# First allowed channel for each bit pattern of reachable channels.
+_FIRST_CHANNEL = [
+    next((ch for b, ch in enumerate(MESSAGE_CHANNELS) if mask >> b & 1), None)
+    for mask in range(1 << len(MESSAGE_CHANNELS))
+]
 
 
 class Messenger:
@@ -39,6 +45,18 @@ class Messenger:
         self.opt_out = opt_out
         self.email_typo = email_typo
         self.suppressed = np.zeros_like(opt_out)  # hard-bounced e-mail addresses
+        # Fast path for one-at-a-time sends: a bit per reachable channel
+        # (consent, not opted out, not suppressed), kept in a Python list
+        # because scalar numpy access dominates the cost of a single send.
+        reach = np.zeros(len(opt_out), dtype=np.int64)
+        for bit, ch in enumerate(MESSAGE_CHANNELS):
+            reach |= consent[ch].astype(np.int64) << bit
+        reach[opt_out] = 0
+        self._reach = reach.tolist()
+        self._typo = email_typo.tolist()
+        self._u = np.empty(0)
+        self._ui = 0
+        self._rate_cache: dict[tuple[str, str], tuple[float, float, float]] = {}
         self.registered = np.zeros_like(opt_out)
         self.last_purchase = np.full(len(opt_out), -np.inf)
         self.birth_doy = birth_doy
@@ -57,25 +75,35 @@ class Messenger:
                          direction="inbound" if journey in INBOUND else "outbound",
                          variant="-", start_date=0.0)
                 )
-        self._single: list[tuple] = []  # (campaign, profile, time, channel, type, bounce, o, c, u)
+        self._single: list[tuple] = []  # (campaign, profile, time, bounce code, opened, clicked, unsub)
         self._batches: list[dict[str, np.ndarray]] = []
 
     # ------------------------------------------------------------------ consent
     def can_reach(self, profile: int, channel: str) -> bool:
         """True if the profile may receive marketing on ``channel`` right now."""
-        if self.opt_out[profile] or not self.consent[channel][profile]:
-            return False
-        return not (channel == "email" and self.suppressed[profile])
+        return bool(self._reach[profile] >> MESSAGE_CHANNELS.index(channel) & 1)
 
     def preferred_channel(self, profile: int) -> str | None:
         """E-mail, else SMS, else social: the first channel the profile allows."""
-        for ch in MESSAGE_CHANNELS:
-            if self.can_reach(profile, ch):
-                return ch
-        return None
+        return _FIRST_CHANNEL[self._reach[profile]]
+
+    def _uniforms(self, k: int) -> np.ndarray:
+        # Uniforms come from one buffer refilled from the stream: far cheaper
+        # than asking the Generator for a few numbers per message.
+        if self._ui + k > len(self._u):
+            self._u = self.rng.random(1 << 16)
+            self._ui = 0
+        self._ui += k
+        return self._u[self._ui - k : self._ui]
 
     # ------------------------------------------------------------------ sends
     def _rates(self, channel: str, message_type: str) -> tuple[float, float, float]:
+        key = (channel, message_type)
+        if key not in self._rate_cache:
+            self._rate_cache[key] = self._compute_rates(channel, message_type)
+        return self._rate_cache[key]
+
+    def _compute_rates(self, channel: str, message_type: str) -> tuple[float, float, float]:
         cfg = self.cfg
         boost = cfg.inbound_response_boost if message_type in INBOUND else 1.0
         open_p = min(1.0, cfg.open_rate[channel] * boost)
@@ -96,16 +124,17 @@ class Messenger:
         if channel is None:
             return None
         when = self.env.now if when is None else when
-        u = self.rng.random(4)
-        bounce = self._bounce(channel, self.email_typo[profile], u[0])
+        u = self._uniforms(4).tolist()
+        bounce = self._bounce(channel, self._typo[profile], u[0])
         open_p, click_p, unsub_p = self._rates(channel, message_type)
         delivered = bounce == "none"
         opened = delivered and u[1] < open_p
         clicked = opened and u[2] < click_p
         unsub = delivered and u[3] < unsub_p
-        self._apply(profile, channel, bounce, unsub)
+        if bounce == "hard" or unsub:
+            self._apply(profile, channel, bounce, unsub)
         cid = self.journey_campaign[(message_type, channel)]
-        self._single.append((cid, profile, when, channel, message_type, bounce, opened, clicked, unsub))
+        self._single.append((cid, profile, when, BOUNCES.index(bounce), opened, clicked, unsub))
         return {"bounce": bounce, "opened": opened, "clicked": clicked, "unsubscribed": unsub}
 
     def _bounce(self, channel: str, typo: bool, u: float) -> str:
@@ -118,9 +147,15 @@ class Messenger:
         return "none"
 
     def _apply(self, profile, channel: str, bounce, unsub) -> None:
+        lost = np.asarray(unsub).copy()
         if channel == "email":
-            self.suppressed[profile] |= np.asarray(bounce) == "hard"
+            hard = np.asarray(bounce) == "hard"
+            self.suppressed[profile] |= hard
+            lost |= hard
         self.consent[channel][profile] &= ~np.asarray(unsub)
+        bit = 1 << MESSAGE_CHANNELS.index(channel)
+        for k in np.atleast_1d(np.asarray(profile))[np.atleast_1d(lost)].tolist():
+            self._reach[k] &= ~bit
 
     def broadcast(self, profiles: np.ndarray, channel: str, message_type: str,
                   campaign_id: int, when: np.ndarray, open_lift: float = 1.0) -> None:
@@ -141,15 +176,13 @@ class Messenger:
         self._apply(profiles, channel, bounce, unsub)
         self._batches.append(dict(
             campaign_id=np.full(n, campaign_id), customer=profiles, sent_at=when,
-            channel=np.full(n, channel), message_type=np.full(n, message_type), bounce=bounce,
+            bounce=np.where(hard, 2, np.where(soft, 1, 0)),
             opened=opened, clicked=clicked, unsubscribed=unsub,
         ))
 
     def audience(self, channel: str, engaged_days: float | None) -> np.ndarray:
         """Profiles reachable on ``channel`` (optionally: bought within ``engaged_days``)."""
-        ok = self.registered & ~self.opt_out & self.consent[channel]
-        if channel == "email":
-            ok &= ~self.suppressed
+        ok = self.registered & self._reachable_mask(channel)
         if engaged_days is not None:
             ok &= self.last_purchase >= self.env.now - engaged_days
         return np.flatnonzero(ok)
@@ -207,11 +240,14 @@ class Messenger:
             yield self.env.timeout(days_in)
             day += days_in
 
-    def _reachable(self, profiles: np.ndarray, channel: str) -> np.ndarray:
-        ok = ~self.opt_out[profiles] & self.consent[channel][profiles]
+    def _reachable_mask(self, channel: str) -> np.ndarray:
+        ok = ~self.opt_out & self.consent[channel]
         if channel == "email":
-            ok &= ~self.suppressed[profiles]
+            ok &= ~self.suppressed
         return ok
+
+    def _reachable(self, profiles: np.ndarray, channel: str) -> np.ndarray:
+        return self._reachable_mask(channel)[profiles]
 
     def _new_campaign(self, name: str, kind: str, channel: str, variant: str) -> int:
         cid = len(self.campaign_rows) + 1
@@ -224,24 +260,39 @@ class Messenger:
     # ------------------------------------------------------------------ tables
     def tables(self, profile_ids: np.ndarray) -> tuple[pd.DataFrame, pd.DataFrame]:
         """The messages and campaigns tables (times still in days from start)."""
-        cols = ["campaign_id", "customer", "sent_at", "channel", "message_type", "bounce",
-                "opened", "clicked", "unsubscribed"]
-        parts = [pd.DataFrame(b, columns=cols) for b in self._batches]
-        if self._single:
-            parts.append(pd.DataFrame(self._single, columns=cols))
-        msgs = (pd.concat(parts, ignore_index=True) if parts
-                else pd.DataFrame({c: [] for c in cols}))
-        msgs = msgs.astype({"campaign_id": "int64", "customer": "int64", "sent_at": "float64",
-                            "opened": bool, "clicked": bool, "unsubscribed": bool})
-        msgs["customer_id"] = profile_ids[msgs.pop("customer").to_numpy()]
-        msgs = msgs.sort_values(["sent_at", "campaign_id", "customer_id"], kind="stable")
-        msgs = msgs.reset_index(drop=True)
-        msgs.insert(0, "message_id", np.arange(1, len(msgs) + 1))
-        msgs["delivered"] = msgs["bounce"] == "none"
+        cols = ["campaign_id", "customer", "sent_at", "bounce", "opened", "clicked", "unsubscribed"]
+        dtypes = [np.int64, np.int64, np.float64, np.int64, bool, bool, bool]
+        # One float conversion of all single sends (ids < 2**53 stay exact).
+        single = np.array(self._single, dtype=np.float64).reshape(-1, len(cols))
+        data = {
+            c: np.concatenate([np.asarray(b[c], dtype=t) for b in self._batches]
+                              + [single[:, k].astype(t)])
+            for k, (c, t) in enumerate(zip(cols, dtypes, strict=True))
+        }
+        order = np.lexsort((profile_ids[data["customer"]], data["campaign_id"], data["sent_at"]))
+        data = {c: v[order] for c, v in data.items()}
         camps = pd.DataFrame(self.campaign_rows)
-        cost_per = msgs["channel"].map(self.cfg.cost_per_message).astype(float)
-        cost = cost_per.groupby(msgs["campaign_id"]).sum()
-        camps["cost"] = camps["campaign_id"].map(cost).fillna(0.0)
-        first = msgs.groupby("campaign_id")["sent_at"].min()
-        camps["start_date"] = camps["campaign_id"].map(first).fillna(camps["start_date"])
+        # A campaign has one channel and one type: messages inherit them.
+        lookup = {c: np.concatenate([[""], camps[c].to_numpy(dtype=object)])
+                  for c in ("channel", "campaign_type")}
+        cid = data["campaign_id"]
+        msgs = pd.DataFrame({
+            "message_id": np.arange(1, len(cid) + 1),
+            "campaign_id": cid,
+            "customer_id": profile_ids[data["customer"]],
+            "sent_at": data["sent_at"],
+            "channel": lookup["channel"][cid],
+            "message_type": lookup["campaign_type"][cid],
+            "bounce": np.asarray(BOUNCES, dtype=object)[data["bounce"]],
+            "delivered": data["bounce"] == 0,
+            "opened": data["opened"],
+            "clicked": data["clicked"],
+            "unsubscribed": data["unsubscribed"],
+        })
+        sends = np.bincount(cid, minlength=len(camps) + 1)[1:]
+        unit = camps["channel"].map(self.cfg.cost_per_message).to_numpy(dtype=float)
+        camps["cost"] = sends * unit
+        first = np.full(len(camps) + 1, np.inf)
+        np.minimum.at(first, cid, data["sent_at"])
+        camps["start_date"] = np.where(np.isfinite(first[1:]), first[1:], camps["start_date"])
         return msgs, camps

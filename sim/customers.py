@@ -18,7 +18,6 @@ from typing import TYPE_CHECKING
 import numpy as np
 import simpy
 
-from sim.service import effort_score
 
 if TYPE_CHECKING:
     from sim.engine import World
@@ -34,41 +33,48 @@ OTHER_CHANNELS = ("email", "chat", "store")
 
 def lifecycle(env: simpy.Environment, w: World, i: int, j: int, stage: str):
     """Walk person ``i``'s purchases from candidate ``j`` on, keeping the stage clock."""
-    tl = w.tl
-    end = tl.end[i]
-    first_t = tl.t0[i]
+    ev_time, u_drop = w.ev_time, w.u_drop
+    end = int(w.tl.end[i])
+    new_until = w.t0[i] + NEW_DAYS
     horizon = w.horizon
     ar_days = w.sc.campaigns.at_risk_days
     lp_days = w.sc.campaigns.lapsed_days
+    alive = w.alive
     while True:
         now = env.now
-        while j < end and tl.ev_time[j] <= now:
+        while j < end and ev_time[j] <= now:
             j += 1  # candidate purchases that fell while the person was gone
         last = w.last_purchase[i]
-        t_buy = tl.ev_time[j] if (w.alive[i] and j < end) else math.inf
-        t_new = first_t + NEW_DAYS if stage == "new" else math.inf
+        t_buy = ev_time[j] if (alive[i] and j < end) else math.inf
         t_risk = last + ar_days if stage in ("new", "active", "won_back") else math.inf
         t_lapse = last + lp_days if stage != "lapsed" else math.inf
-        t = min(t_buy, t_new, t_risk, t_lapse)
+        t = min(t_buy, t_risk, t_lapse)
         if t >= horizon:
+            if stage == "new" and new_until < horizon:
+                w.set_stage(i, "active", new_until)
             return
         try:
             yield env.timeout(t - now)
         except simpy.Interrupt:
             continue  # revived by an advisor: recompute what comes next
+        if stage == "new" and t >= new_until:
+            # The first 100 days are over; recorded when the next event comes
+            # (saves one timer per customer).
+            stage = "active"
+            w.set_stage(i, stage, new_until)
         if t == t_buy:
-            if not w.alive[i]:
+            if not alive[i]:
                 continue  # a bad experience ended it while we waited
-            stage = "won_back" if stage == "lapsed" else ("new" if stage == "new" else "active")
-            if stage in ("won_back", "active") and w.stage_of[i] != stage:
+            if stage == "lapsed":
+                stage = "won_back"
+                w.set_stage(i, stage)
+            elif stage in ("at_risk", "won_back"):
+                stage = "active"
                 w.set_stage(i, stage)
             w.purchase(i, j)
             j += 1
-            if tl.u_drop[j - 1] < w.dropout_prob(i):
+            if u_drop[j - 1] < w.dropout_prob(i):
                 w.drop(i)
-        elif t == t_new:
-            stage = "active"
-            w.set_stage(i, stage)
         elif t == t_risk:
             stage = "at_risk"
             w.set_stage(i, stage)
@@ -77,6 +83,12 @@ def lifecycle(env: simpy.Environment, w: World, i: int, j: int, stage: str):
             stage = "lapsed"
             w.set_stage(i, stage)
             w.lapsed(i)
+
+
+def _effort(contacts: int, wait: float, abandoned: bool, noise: float) -> int:
+    """Scalar :func:`sim.service.effort_score` (one ticket at a time, without numpy)."""
+    raw = 1.5 + 1.3 * (contacts - 1) + wait / 10.0 + 2.0 * abandoned + 0.8 * noise
+    return int(min(7, max(1, round(raw))))
 
 
 def _opening_time(env: simpy.Environment, earliest: float, u: float, open_hours: float) -> float:
@@ -103,8 +115,7 @@ def service_contact(env: simpy.Environment, w: World, i: int, profile: int, orde
         wait, abandoned, handle = 0.0, False, float(rng.exponential(cfg.handle_minutes))
     extra = int(rng.geometric(cfg.first_contact_resolution)) - 1
     contacts = 1 + extra + int(abandoned)
-    ces = int(effort_score(np.array([contacts]), np.array([wait]), np.array([abandoned]),
-                           rng.normal(size=1))[0])
+    ces = _effort(contacts, wait, abandoned, float(rng.standard_normal()))
     w.record_ticket(i, profile, order, when, channel, reason, wait, abandoned, handle,
                     contacts, ces, "-", math.nan)
     w.experience(i, bad=abandoned or ces >= cfg.high_effort)
@@ -135,8 +146,7 @@ def repair_journey(env: simpy.Environment, w: World, i: int, profile: int, order
         w.messenger.send(profile, "repair_update")  # shipped / ready for pick-up
     bad = outcome != "completed"
     contacts = 1 + int(bad)
-    ces = int(effort_score(np.array([contacts]), np.array([0.0]), np.array([False]),
-                           rng.normal(size=1))[0])
+    ces = _effort(contacts, 0.0, False, float(rng.standard_normal()))
     w.record_ticket(i, profile, order, received, "store", "repair", 0.0, False,
                     float(rng.exponential(cfg.handle_minutes)), contacts, ces, outcome, lead)
     w.experience(i, bad=bad)

@@ -97,13 +97,26 @@ class World:
         self.first_drop = np.full(n, np.nan)
         self.final_drop = np.full(n, np.nan)
         self.won_back = np.full(n, np.nan)
-        self.last_reach = np.full(n, -np.inf)
-        self.last_purchase = np.full(n, -np.inf)
+        self.last_purchase = [-math.inf] * n
         self.cum_spend = np.zeros(n)
         self.stage_of = np.array(["prospect"] * n, dtype=object)
         self.procs: list[simpy.Process | None] = [None] * n
         exp = sc.experience
-        self._p_base = tl.p * (1.0 - exp.retention_uplift)
+        # Python lists of the arrays read once per purchase: scalar numpy
+        # access costs more than the arithmetic around it.
+        self._p_base = (tl.p * (1.0 - exp.retention_uplift)).tolist()
+        self.p = tl.p.tolist()
+        self.ev_time = tl.ev_time.tolist()
+        self.u_drop = tl.u_drop.tolist()
+        self.t0 = tl.t0.tolist()
+        self.value = (tl.basket / tl.nu[np.repeat(np.arange(n), tl.end - tl.start)]).tolist()
+        self.u_contact = tl.u_contact.tolist()
+        self.u_repair = tl.u_repair.tolist()
+        self.u_route = tl.u_route.tolist()
+        self.dup_of = self.dup_profile.tolist()
+        self.dup_at = self.dup_time.tolist()
+        self.member_l = [False] * n
+        self.reach_l = [-math.inf] * n
 
         # Event records.
         self.orders: list[tuple[int, int, int, float]] = []  # person, profile, candidate, t
@@ -115,9 +128,9 @@ class World:
         """Chance person ``i`` leaves after the purchase just made, given their experience."""
         exp = self.sc.experience
         p = self._p_base[i]
-        if self.member[i]:
+        if self.member_l[i]:
             p *= exp.loyalty_member_churn
-        if self.env.now - self.last_reach[i] <= ADVISOR_EFFECT_DAYS:
+        if self.env.now - self.reach_l[i] <= ADVISOR_EFFECT_DAYS:
             p *= exp.advisor_contact_churn
         return min(p, 1.0)
 
@@ -132,7 +145,7 @@ class World:
         """After a service experience: a bad one may end the relationship at once."""
         extra = self.sc.experience.bad_service_churn - 1.0
         if bad and extra > 0 and self.alive[i]:
-            if self.rng_life.random() < min(1.0, self.tl.p[i] * extra):
+            if self.rng_life.random() < min(1.0, self.p[i] * extra):
                 self.drop(i)
 
     def revive(self, i: int) -> None:
@@ -152,30 +165,30 @@ class World:
                 lifecycle(self.env, self, i, int(self.tl.start[i]), self.stage_of[i])
             )
 
-    def set_stage(self, i: int, stage: str) -> None:
-        """Record a lifecycle stage change of person ``i``."""
+    def set_stage(self, i: int, stage: str, when: float | None = None) -> None:
+        """Record a lifecycle stage change of person ``i`` (now, or at ``when``)."""
         self.stage_of[i] = stage
-        self.stages.append((i, self.env.now, stage))
+        self.stages.append((i, self.env.now if when is None else when, stage))
 
     def purchase(self, i: int, j: int) -> None:
         """Person ``i`` buys candidate purchase ``j`` now, on one of their profiles."""
-        tl, env = self.tl, self.env
+        env = self.env
         t = env.now
         k = i
-        dup = self.dup_profile[i]
-        if dup >= 0 and t >= self.dup_time[i] and tl.u_route[j] < 0.5:
-            k = int(dup)  # the person used their second profile
+        dup = self.dup_of[i]
+        if dup >= 0 and t >= self.dup_at[i] and self.u_route[j] < 0.5:
+            k = dup  # the person used their second profile
         order = len(self.orders)
         self.orders.append((i, k, j, t))
-        gross = tl.basket[j] / tl.nu[i]
+        gross = self.value[j]
         self.cum_spend[i] += gross
         self.last_purchase[i] = t
         self.messenger.last_purchase[k] = t
         self.messenger.send(k, "thank_you")
         svc = self.sc.service
-        if tl.u_contact[j] < svc.contact_prob:
+        if self.u_contact[j] < svc.contact_prob:
             env.process(service_contact(env, self, i, k, order))
-        if tl.u_repair[j] < svc.repair_prob:
+        if self.u_repair[j] < svc.repair_prob:
             env.process(repair_journey(env, self, i, k, order))
         if gross >= self.sc.advisors.thank_you_threshold:
             self.desk.add(i, k, "thank_you_call")
@@ -193,7 +206,7 @@ class World:
                 self.revive(i)
 
     def _advisor_reached(self, person: int, profile: int, task_type: str) -> None:
-        self.last_reach[person] = self.env.now
+        self.reach_l[person] = self.env.now
         if task_type == "win_back_call" and not self.alive[person]:
             if self.rng_life.random() < min(1.0, 3.0 * self.sc.experience.win_back_rate):
                 self.revive(person)
@@ -216,6 +229,7 @@ class World:
             self.set_stage(i, "new")
             if sc.loyalty.enabled and tl.u_enrol[i] < sc.loyalty.enrolment_prob:
                 self.member[i] = True
+                self.member_l[i] = True
             self.messenger.send(i, "welcome")
             self.purchase(i, int(tl.start[i]))
             self.procs[i] = env.process(lifecycle(env, self, i, int(tl.start[i]) + 1, "new"))
@@ -228,13 +242,32 @@ class World:
             self.messenger.registered[k] = True
             self.messenger.send(k, "welcome")
 
+    def _shared_calls(self):
+        """The group's other brands' calls, keeping agents at ``shared_load`` when open."""
+        svc, env = self.sc.service, self.env
+        if svc.shared_load <= 0:
+            return
+        rng = stream(self.seed, "shared-calls")
+        per_day = svc.shared_load * svc.agents * svc.open_hours * 60.0 / svc.handle_minutes
+        open_days = svc.open_hours / 24.0
+        day = 0.0
+        while day < self.horizon:
+            # Poisson arrivals within today's opening hours.
+            n = int(rng.poisson(per_day))
+            for t in np.sort(rng.random(n)).tolist():
+                # Today's calls are scheduled at once, each starting by callback.
+                ring = env.timeout(day + 9.0 / 24 + t * open_days - env.now)
+                ring.callbacks.append(self.centre.background_call)
+            day += 1.0
+            yield env.timeout(day - env.now)
+
     def _event_invitations(self):
         env, cfg = self.env, self.sc.advisors
         if not self.desk.active or cfg.event_invites_per_month == 0:
             return
         while True:
             yield env.timeout(30.4375)
-            recent = np.flatnonzero(self.last_purchase >= env.now - 365.0)
+            recent = np.flatnonzero(np.asarray(self.last_purchase) >= env.now - 365.0)
             top = recent[np.argsort(-self.cum_spend[recent], kind="stable")]
             for i in top[: cfg.event_invites_per_month]:
                 self.desk.add(int(i), int(i), "event_invitation")
@@ -248,6 +281,7 @@ class World:
         env.process(self.messenger.birthdays())
         env.process(self.desk.workday())
         env.process(self._event_invitations())
+        env.process(self._shared_calls())
         steps = np.minimum(np.arange(30.0, self.horizon + 30.0, 30.0), self.horizon)
         bar = None
         if progress:

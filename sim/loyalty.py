@@ -10,6 +10,7 @@ balance is exact and never negative.
 
 from __future__ import annotations
 
+import math
 from collections import deque
 
 import numpy as np
@@ -38,7 +39,7 @@ def replay_ledger(
     Parameters
     ----------
     orders : columns ``order_id, customer_id, t`` (days), ``gross_amount``,
-        ``discount_amount`` (promotions), in time order within each customer.
+        ``discount_amount`` (promotions), in any order.
     members : enrolment day by ``customer_id`` for members.
     cfg : the programme's parameters.
     horizon : last day of the simulation (expiries after it are not booked).
@@ -57,12 +58,17 @@ def replay_ledger(
     first_tier = next(iter(tiers))
     is_member = orders["customer_id"].isin(members.index).to_numpy()
     idx = np.flatnonzero(is_member)
-    u = rng.random(len(idx))
-    cust = orders["customer_id"].to_numpy()[idx]
-    t_arr = orders["t"].to_numpy()[idx]
-    gross = orders["gross_amount"].to_numpy()[idx]
-    promo = orders["discount_amount"].to_numpy()[idx]
-    oid = orders["order_id"].to_numpy()[idx]
+    # Walk member by member, each in time order.
+    idx = idx[np.lexsort((orders["t"].to_numpy()[idx], orders["customer_id"].to_numpy()[idx]))]
+    # Plain Python values: this loop is scalar work, where numpy scalars are slow.
+    u = rng.random(len(idx)).tolist()
+    cust = orders["customer_id"].to_numpy()[idx].tolist()
+    t_arr = orders["t"].to_numpy()[idx].tolist()
+    gross = orders["gross_amount"].to_numpy()[idx].tolist()
+    promo = orders["discount_amount"].to_numpy()[idx].tolist()
+    oid = orders["order_id"].to_numpy()[idx].tolist()
+    enrolled = dict(zip(members.index.tolist(), members.tolist(), strict=True))
+    row_of = idx.tolist()
     reward_points = cfg.reward_threshold
     reward_value = cfg.reward_threshold * cfg.point_value
     current = None
@@ -83,7 +89,7 @@ def replay_ledger(
                 close(current, balance, last, tier)
             current, balance, last, spend, tier = c, 0, t, 0.0, first_tier
             window.clear()
-        if t < members[c]:
+        if t < enrolled[c]:
             continue  # orders before enrolment earn nothing
         if balance > 0 and t - last > cfg.expiry_days:
             rows.append((c, last + cfg.expiry_days, "expire", -balance, 0, None, tier))
@@ -91,7 +97,7 @@ def replay_ledger(
         paid = gross[k] - promo[k]
         if balance >= reward_points and u[k] < cfg.redemption_prob and paid > 0:
             value = min(reward_value, paid)
-            reward_discount[idx[k]] = value
+            reward_discount[row_of[k]] = value
             paid -= value
             balance -= reward_points
             rows.append((c, t, "burn", -reward_points, balance, oid[k], tier))
@@ -100,7 +106,7 @@ def replay_ledger(
         while window and window[0][0] <= t - 365.0:
             spend -= window.popleft()[1]
         tier = tier_for(spend, tiers)
-        earned = int(np.floor(paid * cfg.points_per_eur))
+        earned = math.floor(paid * cfg.points_per_eur)
         if earned > 0:
             balance += earned
             rows.append((c, t, "earn", earned, balance, oid[k], tier))

@@ -694,6 +694,8 @@ def duplicate_identities(
             )
         email = f"{local}@{dom}"
         bad = d[j, _D_TYPO] < data_quality.email_typo_prob
+        # Keeping a mistyped domain keeps the bounce: flag it as a typo too.
+        bad = bad or dom not in email_domains(home[j])[0]
         if bad:
             email = _typo_email(email, d[j, _D_TYPO_KIND], d[j, _D_TYPO_POS], d[j, _D_TYPO_PICK])
         # Another address of the same person: never someone else's existing one.

@@ -216,13 +216,24 @@ def _touchpoints(w: World, orders, tickets, surveys, tasks, messages) -> pd.Data
     return tp
 
 
-def _spend(w: World, leads: pd.DataFrame, messages: pd.DataFrame, campaigns) -> pd.DataFrame:
-    acq = pd.DataFrame({"month": leads["created_at"].dt.to_period("M").dt.start_time,
-                        "channel": leads["channel"], "purpose": "acquisition",
-                        "spend": leads["cost"]})
-    cost = messages["channel"].map(w.sc.campaigns.cost_per_message).astype(float)
-    ret = pd.DataFrame({"month": messages["sent_at"].dt.to_period("M").dt.start_time,
-                        "channel": messages["channel"], "purpose": "retention", "spend": cost})
+def _month_start(stamps: pd.Series) -> pd.Series:
+    return stamps.dt.to_period("M").dt.start_time
+
+
+def _spend(w: World, leads: pd.DataFrame, messages: pd.DataFrame,
+           campaigns: pd.DataFrame) -> pd.DataFrame:
+    acq = pd.DataFrame({"month": _month_start(leads["created_at"]), "channel": leads["channel"],
+                        "purpose": "acquisition", "spend": leads["cost"]})
+    # Message costs by month and campaign first (integers: fast), then by channel.
+    month = messages["sent_at"].to_numpy().astype("datetime64[M]")
+    per = pd.DataFrame({"month": month, "campaign_id": messages["campaign_id"].to_numpy()})
+    per = per.groupby(["month", "campaign_id"], as_index=False, sort=True).size()
+    camp = campaigns.set_index("campaign_id")
+    unit = camp["channel"].map(w.sc.campaigns.cost_per_message).astype(float)
+    ret = pd.DataFrame({"month": per["month"].astype("datetime64[ns]"),
+                        "channel": camp["channel"].reindex(per["campaign_id"]).to_numpy(),
+                        "purpose": "retention",
+                        "spend": per["size"].to_numpy() * unit.reindex(per["campaign_id"]).to_numpy()})
     sp = pd.concat([acq, ret], ignore_index=True)
     sp = sp.groupby(["month", "channel", "purpose"], as_index=False, sort=True)["spend"].sum()
     sp["spend"] = sp["spend"].round(2)

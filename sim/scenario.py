@@ -263,7 +263,7 @@ class Experience(_Section):
     """
 
     _name = "experience"
-    bad_service_churn: float = 1.6  # after an abandoned or high-effort contact
+    bad_service_churn: float = 2.5  # after an abandoned or high-effort contact
     loyalty_member_churn: float = 0.8
     advisor_contact_churn: float = 0.8  # reached by an advisor since the last purchase
     retention_uplift: float = 0.0  # what-if: cut every dropout p by this share
@@ -349,7 +349,10 @@ class Service(_Section):
     """Contact centre, repair workshop and surveys."""
 
     _name = "service"
-    agents: int = 3
+    agents: int = 2
+    # The contact centre is shared with the group's other brands: their calls
+    # keep the agents this busy (0 = a team dedicated to this brand).
+    shared_load: float = 0.5
     open_hours: float = 10.0  # calls arrive within opening hours
     handle_minutes: float = 9.0  # mean handling time (exponential)
     patience_minutes: float = 6.0  # mean patience before hanging up (exponential); 0 = infinite
@@ -366,6 +369,9 @@ class Service(_Section):
 
     def validate(self, p: str) -> None:
         _count(f"{p}.agents", self.agents, minimum=1)
+        _non_negative(f"{p}.shared_load", self.shared_load)
+        if self.shared_load >= 1:
+            _fail(f"{p}.shared_load", self.shared_load, "a utilisation in [0, 1)")
         _positive(f"{p}.open_hours", self.open_hours)
         if self.open_hours > 24:
             _fail(f"{p}.open_hours", self.open_hours, "at most 24 hours")
@@ -413,10 +419,10 @@ class Loyalty(_Section):
     enabled: bool = True
     enrolment_prob: float = 0.45  # at the first purchase
     points_per_eur: float = 1.0
-    reward_threshold: int = 1000  # points per reward
+    reward_threshold: int = 500  # points per reward
     point_value: float = 0.02  # EUR of discount per point redeemed
     redemption_prob: float = 0.6  # a member with a reward available redeems it at an order
-    expiry_days: float = 365.0  # points expire after this many days without activity
+    expiry_days: float = 540.0  # points expire after this many days without activity
     tier_thresholds: Mapping[str, float] = field(
         default_factory=lambda: {"silver": 0.0, "gold": 1500.0, "platinum": 5000.0}
     )
@@ -587,9 +593,9 @@ _PRESETS: dict[str, dict[str, Any]] = {
             "gross_margin": 0.35,
         },
         "campaigns": {"newsletters_per_month": 6.0},
-        "service": {"agents": 4, "contact_prob": 0.12, "repair_prob": 0.0},
+        "service": {"agents": 6, "contact_prob": 0.12, "repair_prob": 0.0},
         "advisors": {"advisors": 0, "tasks_per_day": 0, "event_invites_per_month": 0},
-        "loyalty": {"points_per_eur": 1.0, "reward_threshold": 500, "point_value": 0.01},
+        "loyalty": {"points_per_eur": 1.0, "reward_threshold": 200, "point_value": 0.01},
     },
     "pure_bgnbd": {
         # The purchase core alone: no experience effect, no win-back. Used to

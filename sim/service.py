@@ -61,6 +61,21 @@ class CallCentre:
         self.rng = rng
         self.scale = minutes_per_unit
 
+    def background_call(self, _event=None) -> None:
+        """A patient call from another brand: it only occupies an agent.
+
+        Written with callbacks rather than as a process: these calls are the
+        bulk of the centre's traffic and need no outcome, so they skip the
+        generator machinery.
+        """
+        req = self.agents.request()
+
+        def answered(_):
+            done = self.env.timeout(self.rng.exponential(self.handle) / self.scale)
+            done.callbacks.append(lambda _: self.agents.release(req))
+
+        req.callbacks.append(answered)
+
     def call(self):
         """SimPy process of one call; its value is a :class:`CallOutcome`."""
         env, scale = self.env, self.scale
