@@ -17,6 +17,7 @@ import sim.course.checks as checks_module
 import sim.course.students as students_module
 import sim.widgets as widgets_module
 from sim.course import Checker, run_hidden, seed_for, student_seed
+from sim.course.__main__ import main as cli_main
 from sim.course.checks import CHECK_MIME, hide_source
 from sim.course.exercises import (
     EXERCISES_DIR,
@@ -27,7 +28,7 @@ from sim.course.exercises import (
     strip_code,
     strip_markdown,
 )
-from sim.course.grader import collect_results, grade
+from sim.course.grader import collect_results
 
 # ---------------------------------------------------------------- checks
 
@@ -360,14 +361,14 @@ def test_committed_exercises_are_in_sync_with_solutions(tmp_path):
     assert build_all(SOLUTIONS_DIR, EXERCISES_DIR, check=True) == []
 
 
-def test_cli_build_check_exit_code(tmp_path):
+def test_cli_build_check_exit_code(tmp_path, capsys):
     sol = synthetic_solution(tmp_path / "solutions" / "99_demo_solutions.ipynb")
-    cmd = [sys.executable, "-m", "sim.course", "build-exercises", "--solutions", str(sol.parent)]
-    cmd += ["--exercises", str(tmp_path / "exercises")]
-    first = subprocess.run([*cmd, "--check"], capture_output=True, text=True, timeout=60)
-    assert first.returncode == 1 and "99_demo.ipynb: missing" in first.stderr
-    subprocess.run(cmd, check=True, timeout=60)
-    assert subprocess.run([*cmd, "--check"], timeout=60).returncode == 0
+    args = ["build-exercises", "--solutions", str(sol.parent), "--exercises", str(tmp_path / "ex")]
+    assert cli_main([*args, "--check"]) == 1
+    assert "99_demo.ipynb: missing" in capsys.readouterr().err
+    assert cli_main(args) == 0
+    assert cli_main([*args, "--check"]) == 0
+    assert "in sync" in capsys.readouterr().out
 
 
 # ---------------------------------------------------------------- grader
@@ -398,7 +399,7 @@ def test_collect_results_reads_check_outputs():
 
 @pytest.mark.notebooks
 @pytest.mark.timeout(300)
-def test_grader_on_two_synthetic_submissions(tmp_path):
+def test_grader_on_two_synthetic_submissions(tmp_path, capsys):
     sol = synthetic_solution(tmp_path / "solutions" / "99_demo_solutions.ipynb")
     build_all(sol.parent, tmp_path / "exercises")
     subs = tmp_path / "submissions"
@@ -428,7 +429,9 @@ def test_grader_on_two_synthetic_submissions(tmp_path):
         },
     )
     out = tmp_path / "gradebook.csv"
-    grade(subs, out, solutions_dir=sol.parent, cwd=tmp_path, timeout=60)
+    args = ["grade", str(subs), "--out", str(out), "--solutions", str(sol.parent)]
+    assert cli_main([*args, "--cwd", str(tmp_path), "--timeout", "60"]) == 0
+    assert "ada" in capsys.readouterr().out
     with out.open(encoding="utf-8") as f:
         rows = [(r["student"], r["question"], r["status"], r["points"]) for r in csv.DictReader(f)]
     assert rows == [
