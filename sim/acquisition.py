@@ -30,18 +30,20 @@ def build_leads(tl: Timelines, generation: np.ndarray, sc: Scenario, seed: int) 
     horizon = sc.horizon_days
     rng = stream(seed, "leads")
     channel = np.asarray(ACQUISITION_CHANNELS)[tl.acq_channel]
-    won = pd.DataFrame({
-        "t": tl.t0 - tl.lead_delay,
-        "channel": channel,
-        "generation": generation,
-        "pages_viewed": tl.lead_features[:, 0],
-        "email_opens": tl.lead_features[:, 1],
-        "attended_event": tl.lead_features[:, 2].astype(bool),
-        "invalid_email": tl.lead_features[:, 3].astype(bool),
-        "converted": True,
-        "t_converted": tl.t0,
-        "person": np.arange(tl.n),
-    })
+    won = pd.DataFrame(
+        {
+            "t": tl.t0 - tl.lead_delay,
+            "channel": channel,
+            "generation": generation,
+            "pages_viewed": tl.lead_features[:, 0],
+            "email_opens": tl.lead_features[:, 1],
+            "attended_event": tl.lead_features[:, 2].astype(bool),
+            "invalid_email": tl.lead_features[:, 3].astype(bool),
+            "converted": True,
+            "t_converted": tl.t0,
+            "person": np.arange(tl.n),
+        }
+    )
     parts = [won]
     counts = pd.Series(channel).value_counts()
     gen_mix = np.array([sc.population.generation_mix.get(g, 0.0) for g in GENERATIONS])
@@ -50,18 +52,24 @@ def build_leads(tl: Timelines, generation: np.ndarray, sc: Scenario, seed: int) 
         n_lost = int(rng.poisson(counts.get(ch, 0) * (1 - conv) / conv))
         if n_lost == 0:
             continue
-        parts.append(pd.DataFrame({
-            "t": acquisition_day(rng.random(n_lost), horizon, ac.growth_per_year),
-            "channel": ch,
-            "generation": np.asarray(GENERATIONS)[rng.choice(4, n_lost, p=gen_mix / gen_mix.sum())],
-            "pages_viewed": rng.poisson(3.0, n_lost),
-            "email_opens": rng.poisson(1.0, n_lost),
-            "attended_event": rng.random(n_lost) < 0.05,
-            "invalid_email": rng.random(n_lost) < 0.08,
-            "converted": False,
-            "t_converted": np.nan,
-            "person": -1,
-        }))
+        parts.append(
+            pd.DataFrame(
+                {
+                    "t": acquisition_day(rng.random(n_lost), horizon, ac.growth_per_year),
+                    "channel": ch,
+                    "generation": np.asarray(GENERATIONS)[
+                        rng.choice(4, n_lost, p=gen_mix / gen_mix.sum())
+                    ],
+                    "pages_viewed": rng.poisson(3.0, n_lost),
+                    "email_opens": rng.poisson(1.0, n_lost),
+                    "attended_event": rng.random(n_lost) < 0.05,
+                    "invalid_email": rng.random(n_lost) < 0.08,
+                    "converted": False,
+                    "t_converted": np.nan,
+                    "person": -1,
+                }
+            )
+        )
     leads = pd.concat(parts, ignore_index=True)
     leads["cost"] = leads["channel"].map(ac.cost_per_lead).astype(float)
     leads = leads.sort_values(["t", "person", "channel"], kind="stable").reset_index(drop=True)

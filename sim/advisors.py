@@ -27,8 +27,13 @@ WORKDAY_START = 9.5 / 24
 class AdvisorDesk:
     """The advisors' shared task list and their daily round of calls."""
 
-    def __init__(self, env: simpy.Environment, cfg: Advisors, rng: np.random.Generator,
-                 on_reached: Callable[[int, int, str], None]) -> None:
+    def __init__(
+        self,
+        env: simpy.Environment,
+        cfg: Advisors,
+        rng: np.random.Generator,
+        on_reached: Callable[[int, int, str], None],
+    ) -> None:
         self.env = env
         self.cfg = cfg
         self.rng = rng
@@ -73,6 +78,10 @@ class AdvisorDesk:
                         outcome = "reached"
                         self.on_reached(person, profile, task_type)
                     else:
-                        outcome = "no_answer" if u < cfg.reach_prob + (1 - cfg.reach_prob) * 0.7 else "declined"
+                        outcome = (
+                            "no_answer"
+                            if u < cfg.reach_prob + (1 - cfg.reach_prob) * 0.7
+                            else "declined"
+                        )
                     self.records.append((advisor, profile, created, today, task_type, outcome))
             yield self.env.timeout(1.0)

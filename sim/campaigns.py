@@ -35,9 +35,16 @@ _FIRST_CHANNEL = [
 class Messenger:
     """Sends messages, enforces consent, and records every send with its outcome."""
 
-    def __init__(self, env: simpy.Environment, scenario: Scenario, rng: np.random.Generator,
-                 consent: dict[str, np.ndarray], opt_out: np.ndarray, email_typo: np.ndarray,
-                 birth_doy: np.ndarray) -> None:
+    def __init__(
+        self,
+        env: simpy.Environment,
+        scenario: Scenario,
+        rng: np.random.Generator,
+        consent: dict[str, np.ndarray],
+        opt_out: np.ndarray,
+        email_typo: np.ndarray,
+        birth_doy: np.ndarray,
+    ) -> None:
         self.env = env
         self.cfg = scenario.campaigns
         self.rng = rng
@@ -70,12 +77,19 @@ class Messenger:
                 cid = len(self.campaign_rows) + 1
                 self.journey_campaign[(journey, ch)] = cid
                 self.campaign_rows.append(
-                    dict(campaign_id=cid, name=f"{journey.replace('_', ' ').title()} ({ch})",
-                         campaign_type=journey, channel=ch,
-                         direction="inbound" if journey in INBOUND else "outbound",
-                         variant="-", start_date=0.0)
+                    dict(
+                        campaign_id=cid,
+                        name=f"{journey.replace('_', ' ').title()} ({ch})",
+                        campaign_type=journey,
+                        channel=ch,
+                        direction="inbound" if journey in INBOUND else "outbound",
+                        variant="-",
+                        start_date=0.0,
+                    )
                 )
-        self._single: list[tuple] = []  # (campaign, profile, time, bounce code, opened, clicked, unsub)
+        self._single: list[
+            tuple
+        ] = []  # (campaign, profile, time, bounce code, opened, clicked, unsub)
         self._batches: list[dict[str, np.ndarray]] = []
 
     # ------------------------------------------------------------------ consent
@@ -157,8 +171,15 @@ class Messenger:
         for k in np.atleast_1d(np.asarray(profile))[np.atleast_1d(lost)].tolist():
             self._reach[k] &= ~bit
 
-    def broadcast(self, profiles: np.ndarray, channel: str, message_type: str,
-                  campaign_id: int, when: np.ndarray, open_lift: float = 1.0) -> None:
+    def broadcast(
+        self,
+        profiles: np.ndarray,
+        channel: str,
+        message_type: str,
+        campaign_id: int,
+        when: np.ndarray,
+        open_lift: float = 1.0,
+    ) -> None:
         """Send one message to each of ``profiles`` (already filtered for consent)."""
         n = len(profiles)
         if n == 0:
@@ -174,11 +195,17 @@ class Messenger:
         clicked = opened & (u[:, 2] < click_p)
         unsub = delivered & (u[:, 3] < unsub_p)
         self._apply(profiles, channel, bounce, unsub)
-        self._batches.append(dict(
-            campaign_id=np.full(n, campaign_id), customer=profiles, sent_at=when,
-            bounce=np.where(hard, 2, np.where(soft, 1, 0)),
-            opened=opened, clicked=clicked, unsubscribed=unsub,
-        ))
+        self._batches.append(
+            dict(
+                campaign_id=np.full(n, campaign_id),
+                customer=profiles,
+                sent_at=when,
+                bounce=np.where(hard, 2, np.where(soft, 1, 0)),
+                opened=opened,
+                clicked=clicked,
+                unsubscribed=unsub,
+            )
+        )
 
     def audience(self, channel: str, engaged_days: float | None) -> np.ndarray:
         """Profiles reachable on ``channel`` (optionally: bought within ``engaged_days``)."""
@@ -217,28 +244,32 @@ class Messenger:
                 self.broadcast(people, channel, "newsletter", cid, when)
 
     def birthdays(self):
-        """SimPy process: on each month's first day, schedule that month's birthday greetings."""
+        """SimPy process: each morning, greet the customers whose birthday it is."""
         if "birthday" not in self.cfg.triggered:
             return
-        day = 0.0
+        # Profiles grouped by day of the year of their birthday (0 = 1 January).
+        order = np.argsort(self.birth_doy, kind="stable")
+        bounds = np.searchsorted(self.birth_doy[order], np.arange(367))
+        yield self.env.timeout(8.0 / 24)  # greetings go out at 8 a.m.
+        day = 0
         while day < self.horizon:
-            date = self.start + pd.Timedelta(days=day)
-            month_end = date + pd.offsets.MonthBegin(1)
-            days_in = (month_end - date).days
-            doy0 = date.dayofyear - 1
+            doy = (self.start + pd.Timedelta(days=day)).day_of_year - 1
+            people = order[bounds[doy] : bounds[doy + 1]]
+            people = people[self.registered[people]]
+            sent = np.zeros(len(people), dtype=bool)
+            # A profile is greeted once, on its first allowed channel.
             for ch in MESSAGE_CHANNELS:
-                people = self.audience(ch, engaged_days=None)
-                # A profile is greeted on one channel only: its first allowed one.
-                for earlier in MESSAGE_CHANNELS[: MESSAGE_CHANNELS.index(ch)]:
-                    people = people[~self._reachable(people, earlier)]
-                offset = (self.birth_doy[people] - doy0) % 366
-                hit = offset < days_in
-                when = day + offset[hit]
-                keep = when < self.horizon
-                self.broadcast(people[hit][keep], ch, "birthday",
-                               self.journey_campaign[("birthday", ch)], when[keep])
-            yield self.env.timeout(days_in)
-            day += days_in
+                take = ~sent & self._reachable(people, ch)
+                self.broadcast(
+                    people[take],
+                    ch,
+                    "birthday",
+                    self.journey_campaign[("birthday", ch)],
+                    np.full(int(take.sum()), self.env.now),
+                )
+                sent |= take
+            yield self.env.timeout(1.0)
+            day += 1
 
     def _reachable_mask(self, channel: str) -> np.ndarray:
         ok = ~self.opt_out & self.consent[channel]
@@ -251,10 +282,17 @@ class Messenger:
 
     def _new_campaign(self, name: str, kind: str, channel: str, variant: str) -> int:
         cid = len(self.campaign_rows) + 1
-        self.campaign_rows.append(dict(
-            campaign_id=cid, name=name, campaign_type=kind, channel=channel,
-            direction="outbound", variant=variant, start_date=self.env.now,
-        ))
+        self.campaign_rows.append(
+            dict(
+                campaign_id=cid,
+                name=name,
+                campaign_type=kind,
+                channel=channel,
+                direction="outbound",
+                variant=variant,
+                start_date=self.env.now,
+            )
+        )
         return cid
 
     # ------------------------------------------------------------------ tables
@@ -265,30 +303,35 @@ class Messenger:
         # One float conversion of all single sends (ids < 2**53 stay exact).
         single = np.array(self._single, dtype=np.float64).reshape(-1, len(cols))
         data = {
-            c: np.concatenate([np.asarray(b[c], dtype=t) for b in self._batches]
-                              + [single[:, k].astype(t)])
+            c: np.concatenate(
+                [np.asarray(b[c], dtype=t) for b in self._batches] + [single[:, k].astype(t)]
+            )
             for k, (c, t) in enumerate(zip(cols, dtypes, strict=True))
         }
         order = np.lexsort((profile_ids[data["customer"]], data["campaign_id"], data["sent_at"]))
         data = {c: v[order] for c, v in data.items()}
         camps = pd.DataFrame(self.campaign_rows)
         # A campaign has one channel and one type: messages inherit them.
-        lookup = {c: np.concatenate([[""], camps[c].to_numpy(dtype=object)])
-                  for c in ("channel", "campaign_type")}
+        lookup = {
+            c: np.concatenate([[""], camps[c].to_numpy(dtype=object)])
+            for c in ("channel", "campaign_type")
+        }
         cid = data["campaign_id"]
-        msgs = pd.DataFrame({
-            "message_id": np.arange(1, len(cid) + 1),
-            "campaign_id": cid,
-            "customer_id": profile_ids[data["customer"]],
-            "sent_at": data["sent_at"],
-            "channel": lookup["channel"][cid],
-            "message_type": lookup["campaign_type"][cid],
-            "bounce": np.asarray(BOUNCES, dtype=object)[data["bounce"]],
-            "delivered": data["bounce"] == 0,
-            "opened": data["opened"],
-            "clicked": data["clicked"],
-            "unsubscribed": data["unsubscribed"],
-        })
+        msgs = pd.DataFrame(
+            {
+                "message_id": np.arange(1, len(cid) + 1),
+                "campaign_id": cid,
+                "customer_id": profile_ids[data["customer"]],
+                "sent_at": data["sent_at"],
+                "channel": lookup["channel"][cid],
+                "message_type": lookup["campaign_type"][cid],
+                "bounce": np.asarray(BOUNCES, dtype=object)[data["bounce"]],
+                "delivered": data["bounce"] == 0,
+                "opened": data["opened"],
+                "clicked": data["clicked"],
+                "unsubscribed": data["unsubscribed"],
+            }
+        )
         sends = np.bincount(cid, minlength=len(camps) + 1)[1:]
         unit = camps["channel"].map(self.cfg.cost_per_message).to_numpy(dtype=float)
         camps["cost"] = sends * unit

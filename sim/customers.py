@@ -18,7 +18,6 @@ from typing import TYPE_CHECKING
 import numpy as np
 import simpy
 
-
 if TYPE_CHECKING:
     from sim.engine import World
 
@@ -116,8 +115,21 @@ def service_contact(env: simpy.Environment, w: World, i: int, profile: int, orde
     extra = int(rng.geometric(cfg.first_contact_resolution)) - 1
     contacts = 1 + extra + int(abandoned)
     ces = _effort(contacts, wait, abandoned, float(rng.standard_normal()))
-    w.record_ticket(i, profile, order, when, channel, reason, wait, abandoned, handle,
-                    contacts, ces, "-", math.nan)
+    w.record_ticket(
+        i,
+        profile,
+        order,
+        when,
+        channel,
+        reason,
+        wait,
+        abandoned,
+        handle,
+        contacts,
+        ces,
+        "-",
+        math.nan,
+    )
     w.experience(i, bad=abandoned or ces >= cfg.high_effort)
 
 
@@ -147,6 +159,19 @@ def repair_journey(env: simpy.Environment, w: World, i: int, profile: int, order
     bad = outcome != "completed"
     contacts = 1 + int(bad)
     ces = _effort(contacts, 0.0, False, float(rng.standard_normal()))
-    w.record_ticket(i, profile, order, received, "store", "repair", 0.0, False,
-                    float(rng.exponential(cfg.handle_minutes)), contacts, ces, outcome, lead)
+    w.record_ticket(
+        i,
+        profile,
+        order,
+        received,
+        "store",
+        "repair",
+        0.0,
+        False,
+        float(rng.exponential(cfg.handle_minutes)),
+        contacts,
+        ces,
+        outcome,
+        lead,
+    )
     w.experience(i, bad=bad)

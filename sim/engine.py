@@ -68,13 +68,17 @@ class World:
         self.rng_life = stream(seed, "experience")
 
         profiles = pd.concat([self.ident, self.dup_ident], ignore_index=True)
-        social = np.concatenate([
-            tl.u_consent_social < sc.population.consent_social,
-            (tl.u_consent_social[self.dup_people] * 7.0) % 1.0 < sc.population.consent_social,
-        ])
+        social = np.concatenate(
+            [
+                tl.u_consent_social < sc.population.consent_social,
+                (tl.u_consent_social[self.dup_people] * 7.0) % 1.0 < sc.population.consent_social,
+            ]
+        )
         birth = profiles["birth_date"]
         self.messenger = Messenger(
-            env, sc, rng_messages,
+            env,
+            sc,
+            rng_messages,
             consent={
                 "email": profiles["consent_email"].to_numpy(dtype=bool).copy(),
                 "sms": profiles["consent_sms"].to_numpy(dtype=bool).copy(),
@@ -82,12 +86,13 @@ class World:
             },
             opt_out=profiles["opt_out"].to_numpy(dtype=bool).copy(),
             email_typo=profiles["email_typo"].to_numpy(dtype=bool).copy(),
-            birth_doy=(birth.dt.dayofyear - 1).to_numpy(),
+            birth_doy=(birth.dt.day_of_year - 1).to_numpy(),
         )
         self.profiles = profiles
         svc = sc.service
-        self.centre = CallCentre(env, svc.agents, svc.handle_minutes, svc.patience_minutes,
-                                 self.rng_service)
+        self.centre = CallCentre(
+            env, svc.agents, svc.handle_minutes, svc.patience_minutes, self.rng_service
+        )
         self.workshop = Workshop(env, svc.workshop_benches, svc.repair_days, self.rng_service)
         self.desk = AdvisorDesk(env, sc.advisors, stream(seed, "advisors"), self._advisor_reached)
 
@@ -211,11 +216,39 @@ class World:
             if self.rng_life.random() < min(1.0, 3.0 * self.sc.experience.win_back_rate):
                 self.revive(person)
 
-    def record_ticket(self, i, profile, order, t, channel, reason, wait, abandoned, handle,
-                      contacts, ces, repair_outcome, repair_days) -> None:
+    def record_ticket(
+        self,
+        i,
+        profile,
+        order,
+        t,
+        channel,
+        reason,
+        wait,
+        abandoned,
+        handle,
+        contacts,
+        ces,
+        repair_outcome,
+        repair_days,
+    ) -> None:
         """Store one service contact."""
-        self.tickets.append((profile, order, t, channel, reason, wait, abandoned, handle,
-                             contacts, ces, repair_outcome, repair_days))
+        self.tickets.append(
+            (
+                profile,
+                order,
+                t,
+                channel,
+                reason,
+                wait,
+                abandoned,
+                handle,
+                contacts,
+                ces,
+                repair_outcome,
+                repair_days,
+            )
+        )
 
     # ------------------------------------------------------------------ processes
     def _arrivals(self):
@@ -322,6 +355,8 @@ def simulate(scenario: Scenario, seed: int = 0, progress: bool = False):
     world = World(scenario, seed)
     world.run(progress=progress)
     tables = world.tables()
-    meta = {"wall_seconds": round(time.perf_counter() - started, 3),
-            "events": next(world.env._eid)}  # SimPy numbers every scheduled event
+    meta = {
+        "wall_seconds": round(time.perf_counter() - started, 3),
+        "events": next(world.env._eid),
+    }  # SimPy numbers every scheduled event
     return Dataset(tables=tables, scenario=scenario, seed=seed, meta=meta)

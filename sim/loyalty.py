@@ -31,7 +31,10 @@ def tier_for(spend: float, thresholds: dict[str, float]) -> str:
 
 
 def replay_ledger(
-    orders: pd.DataFrame, members: pd.Series, cfg: Loyalty, horizon: float,
+    orders: pd.DataFrame,
+    members: pd.Series,
+    cfg: Loyalty,
+    horizon: float,
     rng: np.random.Generator,
 ) -> tuple[pd.DataFrame, np.ndarray]:
     """Replay members' orders into ledger entries and the discount each reward gave.

@@ -70,45 +70,71 @@ def _orders(w: World) -> pd.DataFrame:
     n_adv = sc.advisors.advisors
     served = (channel == "store") & (tl.u_serve[ev] < SERVED_BY_ADVISOR) & (n_adv > 0)
     advisor = np.floor(tl.advisor_u[person] * max(n_adv, 1)).astype(np.int64) + 1
-    return pd.DataFrame({
-        "order_id": np.arange(1, len(t) + 1),
-        "customer_id": profile + 1,
-        "person": person,
-        "t": t,
-        "channel": channel,
-        "country": country,
-        "cross_border": abroad,
-        "currency": currency,
-        "gross_amount": gross,
-        "discount_amount": promo,
-        "advisor_id": _nullable(advisor, served),
-        "u_survey": tl.u_survey[ev],
-    })
+    return pd.DataFrame(
+        {
+            "order_id": np.arange(1, len(t) + 1),
+            "customer_id": profile + 1,
+            "person": person,
+            "t": t,
+            "channel": channel,
+            "country": country,
+            "cross_border": abroad,
+            "currency": currency,
+            "gross_amount": gross,
+            "discount_amount": promo,
+            "advisor_id": _nullable(advisor, served),
+            "u_survey": tl.u_survey[ev],
+        }
+    )
 
 
 def _ledger(w: World, orders: pd.DataFrame) -> pd.DataFrame:
     tl = w.tl
     members = np.flatnonzero(w.member)
     enrol = pd.Series(tl.t0[members], index=members + 1)
-    ledger, reward = replay_ledger(orders, enrol, w.sc.loyalty, w.horizon, stream(w.seed, "loyalty"))
+    ledger, reward = replay_ledger(
+        orders, enrol, w.sc.loyalty, w.horizon, stream(w.seed, "loyalty")
+    )
     orders["discount_amount"] = _money(orders["discount_amount"].to_numpy() + reward)
     orders["net_amount"] = _money(orders["gross_amount"] - orders["discount_amount"])
     ledger = ledger.sort_values(["customer_id", "t"], kind="stable").reset_index(drop=True)
     ledger.insert(0, "entry_id", np.arange(1, len(ledger) + 1))
     ledger["timestamp"] = w._ts(ledger.pop("t"))
-    ledger["order_id"] = _nullable(ledger["order_id"].fillna(0).astype(np.int64), ledger["order_id"].notna())
+    ledger["order_id"] = _nullable(
+        ledger["order_id"].fillna(0).astype(np.int64), ledger["order_id"].notna()
+    )
     return ledger
 
 
 def _tickets(w: World) -> pd.DataFrame:
-    cols = ["customer_id", "order", "t", "channel", "reason", "wait_minutes", "abandoned",
-            "handle_minutes", "contacts_to_resolve", "effort_score", "repair_outcome",
-            "repair_days"]
+    cols = [
+        "customer_id",
+        "order",
+        "t",
+        "channel",
+        "reason",
+        "wait_minutes",
+        "abandoned",
+        "handle_minutes",
+        "contacts_to_resolve",
+        "effort_score",
+        "repair_outcome",
+        "repair_days",
+    ]
     tk = pd.DataFrame(w.tickets, columns=cols)
-    tk = tk.astype({"customer_id": "int64", "order": "int64", "t": "float64",
-                    "wait_minutes": "float64", "abandoned": bool, "handle_minutes": "float64",
-                    "contacts_to_resolve": "int64", "effort_score": "int64",
-                    "repair_days": "float64"})
+    tk = tk.astype(
+        {
+            "customer_id": "int64",
+            "order": "int64",
+            "t": "float64",
+            "wait_minutes": "float64",
+            "abandoned": bool,
+            "handle_minutes": "float64",
+            "contacts_to_resolve": "int64",
+            "effort_score": "int64",
+            "repair_days": "float64",
+        }
+    )
     tk["customer_id"] += 1
     tk = tk.sort_values(["t", "customer_id"], kind="stable").reset_index(drop=True)
     tk.insert(0, "ticket_id", np.arange(1, len(tk) + 1))
@@ -135,17 +161,21 @@ def _surveys(w: World, orders: pd.DataFrame, tickets: pd.DataFrame) -> pd.DataFr
         | (tk["effort_score"] >= cfg.high_effort)
         | tk["repair_outcome"].isin(["delayed", "rejected"])
     ).to_numpy()
-    sv = pd.DataFrame({
-        "customer_id": np.concatenate([o["customer_id"], tk["customer_id"]]),
-        "t": np.concatenate([o["t"] + 2.0, tk_done]),
-        "trigger": np.concatenate([
-            np.full(len(o), "order"),
-            np.where(tk["reason"] == "repair", "repair", "ticket"),
-        ]),
-        "order_id": np.concatenate([o["order_id"], np.full(len(tk), -1)]),
-        "ticket_id": np.concatenate([np.full(len(o), -1), tk["ticket_id"]]),
-        "bad": np.concatenate([np.zeros(len(o), dtype=bool), bad_tk]),
-    })
+    sv = pd.DataFrame(
+        {
+            "customer_id": np.concatenate([o["customer_id"], tk["customer_id"]]),
+            "t": np.concatenate([o["t"] + 2.0, tk_done]),
+            "trigger": np.concatenate(
+                [
+                    np.full(len(o), "order"),
+                    np.where(tk["reason"] == "repair", "repair", "ticket"),
+                ]
+            ),
+            "order_id": np.concatenate([o["order_id"], np.full(len(tk), -1)]),
+            "ticket_id": np.concatenate([np.full(len(o), -1), tk["ticket_id"]]),
+            "bad": np.concatenate([np.zeros(len(o), dtype=bool), bad_tk]),
+        }
+    )
     sv["order_id"] = _nullable(sv["order_id"], sv["order_id"] > 0)
     sv["ticket_id"] = _nullable(sv["ticket_id"], sv["ticket_id"] > 0)
     sv = sv.sort_values(["t", "customer_id", "trigger"], kind="stable").reset_index(drop=True)
@@ -173,44 +203,97 @@ def _referrers(w: World, leads: pd.DataFrame, surveys: pd.DataFrame) -> np.ndarr
 def _touchpoints(w: World, orders, tickets, surveys, tasks, messages) -> pd.DataFrame:
     st = pd.DataFrame(w.stages, columns=["person", "t", "stage"])
     parts = [
-        pd.DataFrame({"customer_id": st["person"] + 1, "t": st["t"], "channel": "crm",
-                      "touchpoint": "stage_change", "impression": "neutral"}),
-        pd.DataFrame({"customer_id": orders["customer_id"], "t": orders["t"],
-                      "channel": orders["channel"], "touchpoint": "purchase",
-                      "impression": "positive"}),
+        pd.DataFrame(
+            {
+                "customer_id": st["person"] + 1,
+                "t": st["t"],
+                "channel": "crm",
+                "touchpoint": "stage_change",
+                "impression": "neutral",
+                "own_stage": st["stage"],
+            }
+        ),
+        pd.DataFrame(
+            {
+                "customer_id": orders["customer_id"],
+                "t": orders["t"],
+                "channel": orders["channel"],
+                "touchpoint": "purchase",
+                "impression": "positive",
+            }
+        ),
     ]
     bad = tickets["abandoned"] | (tickets["effort_score"] >= w.sc.service.high_effort)
     bad |= tickets["repair_outcome"].isin(["delayed", "rejected"])
     easy = tickets["effort_score"] <= 2
-    parts.append(pd.DataFrame({
-        "customer_id": tickets["customer_id"], "t": tickets["t"],
-        "channel": np.where(tickets["reason"] == "repair", "workshop", tickets["channel"]),
-        "touchpoint": np.where(tickets["reason"] == "repair", "repair", "service_contact"),
-        "impression": np.where(bad, "negative", np.where(easy, "positive", "neutral")),
-    }))
+    parts.append(
+        pd.DataFrame(
+            {
+                "customer_id": tickets["customer_id"],
+                "t": tickets["t"],
+                "channel": np.where(tickets["reason"] == "repair", "workshop", tickets["channel"]),
+                "touchpoint": np.where(tickets["reason"] == "repair", "repair", "service_contact"),
+                "impression": np.where(bad, "negative", np.where(easy, "positive", "neutral")),
+            }
+        )
+    )
     reached = tasks[tasks["outcome"] == "reached"]
-    parts.append(pd.DataFrame({"customer_id": reached["customer_id"], "t": reached["t_done"],
-                               "channel": "advisor", "touchpoint": "advisor_contact",
-                               "impression": "positive"}))
-    parts.append(pd.DataFrame({
-        "customer_id": surveys["customer_id"], "t": surveys["t"], "channel": "email",
-        "touchpoint": "survey",
-        "impression": np.where(surveys["nps"] >= 9, "positive",
-                               np.where(surveys["nps"] <= 6, "negative", "neutral")),
-    }))
+    parts.append(
+        pd.DataFrame(
+            {
+                "customer_id": reached["customer_id"],
+                "t": reached["t_done"],
+                "channel": "advisor",
+                "touchpoint": "advisor_contact",
+                "impression": "positive",
+            }
+        )
+    )
+    parts.append(
+        pd.DataFrame(
+            {
+                "customer_id": surveys["customer_id"],
+                "t": surveys["t"],
+                "channel": "email",
+                "touchpoint": "survey",
+                "impression": np.where(
+                    surveys["nps"] >= 9,
+                    "positive",
+                    np.where(surveys["nps"] <= 6, "negative", "neutral"),
+                ),
+            }
+        )
+    )
     clicks = messages[messages["clicked"]]
-    parts.append(pd.DataFrame({"customer_id": clicks["customer_id"], "t": clicks["sent_at"],
-                               "channel": clicks["channel"], "touchpoint": "message_click",
-                               "impression": "positive"}))
+    parts.append(
+        pd.DataFrame(
+            {
+                "customer_id": clicks["customer_id"],
+                "t": clicks["sent_at"],
+                "channel": clicks["channel"],
+                "touchpoint": "message_click",
+                "impression": "positive",
+            }
+        )
+    )
     tp = pd.concat(parts, ignore_index=True)
     tp["person"] = w.profile_person[tp["customer_id"].to_numpy() - 1]
-    tp = tp.sort_values(["t", "customer_id"], kind="stable").reset_index(drop=True)
+    # Ties in time keep the order of recording (a walk-in is a prospect, then new).
+    tp["seq"] = np.arange(len(tp))
+    tp = tp.sort_values(["t", "customer_id", "seq"]).reset_index(drop=True)
     # The stage in force after each interaction: the person's latest stage change.
     st = st.sort_values("t", kind="stable")
-    tp = pd.merge_asof(tp, st.rename(columns={"t": "t_stage"}), left_on="t", right_on="t_stage",
-                       by="person", direction="backward")
-    tp["stage"] = tp["stage"].fillna("prospect")
-    tp = tp.sort_values(["t", "customer_id"], kind="stable").reset_index(drop=True)
+    tp = pd.merge_asof(
+        tp,
+        st.rename(columns={"t": "t_stage"}),
+        left_on="t",
+        right_on="t_stage",
+        by="person",
+        direction="backward",
+    )
+    # A stage change carries the stage it enters, even when two share a moment.
+    tp["stage"] = tp["own_stage"].fillna(tp["stage"]).fillna("prospect")
+    tp = tp.sort_values(["t", "customer_id", "seq"]).reset_index(drop=True)
     tp.insert(0, "touchpoint_id", np.arange(1, len(tp) + 1))
     tp["timestamp"] = w._ts(tp["t"])
     return tp
@@ -220,20 +303,31 @@ def _month_start(stamps: pd.Series) -> pd.Series:
     return stamps.dt.to_period("M").dt.start_time
 
 
-def _spend(w: World, leads: pd.DataFrame, messages: pd.DataFrame,
-           campaigns: pd.DataFrame) -> pd.DataFrame:
-    acq = pd.DataFrame({"month": _month_start(leads["created_at"]), "channel": leads["channel"],
-                        "purpose": "acquisition", "spend": leads["cost"]})
+def _spend(
+    w: World, leads: pd.DataFrame, messages: pd.DataFrame, campaigns: pd.DataFrame
+) -> pd.DataFrame:
+    acq = pd.DataFrame(
+        {
+            "month": _month_start(leads["created_at"]),
+            "channel": leads["channel"],
+            "purpose": "acquisition",
+            "spend": leads["cost"],
+        }
+    )
     # Message costs by month and campaign first (integers: fast), then by channel.
     month = messages["sent_at"].to_numpy().astype("datetime64[M]")
     per = pd.DataFrame({"month": month, "campaign_id": messages["campaign_id"].to_numpy()})
     per = per.groupby(["month", "campaign_id"], as_index=False, sort=True).size()
     camp = campaigns.set_index("campaign_id")
     unit = camp["channel"].map(w.sc.campaigns.cost_per_message).astype(float)
-    ret = pd.DataFrame({"month": per["month"].astype("datetime64[ns]"),
-                        "channel": camp["channel"].reindex(per["campaign_id"]).to_numpy(),
-                        "purpose": "retention",
-                        "spend": per["size"].to_numpy() * unit.reindex(per["campaign_id"]).to_numpy()})
+    ret = pd.DataFrame(
+        {
+            "month": per["month"].astype("datetime64[ns]"),
+            "channel": camp["channel"].reindex(per["campaign_id"]).to_numpy(),
+            "purpose": "retention",
+            "spend": per["size"].to_numpy() * unit.reindex(per["campaign_id"]).to_numpy(),
+        }
+    )
     sp = pd.concat([acq, ret], ignore_index=True)
     sp = sp.groupby(["month", "channel", "purpose"], as_index=False, sort=True)["spend"].sum()
     sp["spend"] = sp["spend"].round(2)
@@ -259,9 +353,13 @@ def build_tables(w: World) -> dict[str, pd.DataFrame]:
     referrer = _referrers(w, leads, surveys)
     leads["customer_id"] = _nullable(leads["person"] + 1, won)
 
-    adv = pd.DataFrame(w.desk.records,
-                       columns=["advisor_id", "profile", "t_created", "t_done", "task_type", "outcome"])
-    adv = adv.astype({"advisor_id": "int64", "profile": "int64", "t_created": float, "t_done": float})
+    adv = pd.DataFrame(
+        w.desk.records,
+        columns=["advisor_id", "profile", "t_created", "t_done", "task_type", "outcome"],
+    )
+    adv = adv.astype(
+        {"advisor_id": "int64", "profile": "int64", "t_created": float, "t_done": float}
+    )
     adv["customer_id"] = adv.pop("profile") + 1
     adv.insert(0, "task_id", np.arange(1, len(adv) + 1))
     adv["created_at"] = w._ts(adv["t_created"])
@@ -272,8 +370,14 @@ def build_tables(w: World) -> dict[str, pd.DataFrame]:
     campaigns["start_date"] = w._ts(campaigns["start_date"])
     campaigns["cost"] = campaigns["cost"].round(4)
 
-    touch = _touchpoints(w, orders, tickets, surveys, adv, messages.assign(
-        sent_at=(messages["sent_at"] - w.start).dt.total_seconds() / 86400.0))
+    touch = _touchpoints(
+        w,
+        orders,
+        tickets,
+        surveys,
+        adv,
+        messages.assign(sent_at=(messages["sent_at"] - w.start).dt.total_seconds() / 86400.0),
+    )
     spend = _spend(w, leads, messages, campaigns)
 
     # Customers: every person's first profile, then the second registrations.
@@ -289,43 +393,47 @@ def build_tables(w: World) -> dict[str, pd.DataFrame]:
     ref = np.concatenate([referrer, np.full(len(dup), -1)])
     member = np.concatenate([w.member, np.zeros(len(dup), dtype=bool)])
     enrol = np.where(member, np.concatenate([tl.t0, np.zeros(len(dup))]), np.nan)
-    customers = pd.DataFrame({
-        "customer_id": ids,
-        "first_name": prof["first_name"].astype(str),
-        "last_name": prof["last_name"].astype(str),
-        "email": prof["email"].astype(str),
-        "phone": prof["phone"].astype(str),
-        "birth_date": prof["birth_date"],
-        "generation": prof["generation"].astype(str),
-        "nationality": prof["nationality"].astype(str),
-        "home_country": prof["home_country"].astype(str),
-        "city": prof["city"].astype(str),
-        "signup_date": w._ts(signup_t),
-        "signup_channel": pd.Series(ids).map(first_channel).fillna("ecommerce").astype(str),
-        "acquisition_channel": np.concatenate([acq, acq[dup]]),
-        "lead_id": _nullable(lead_id, is_primary),
-        "referred_by": _nullable(ref, ref > 0),
-        "consent_email": w.messenger.consent["email"],
-        "consent_sms": w.messenger.consent["sms"],
-        "consent_social": w.messenger.consent["social"],
-        "opt_out": w.messenger.opt_out,
-        "loyalty_member": member,
-        "loyalty_enrol_date": w._ts(enrol),
-    })
+    customers = pd.DataFrame(
+        {
+            "customer_id": ids,
+            "first_name": prof["first_name"].astype(str),
+            "last_name": prof["last_name"].astype(str),
+            "email": prof["email"].astype(str),
+            "phone": prof["phone"].astype(str),
+            "birth_date": prof["birth_date"],
+            "generation": prof["generation"].astype(str),
+            "nationality": prof["nationality"].astype(str),
+            "home_country": prof["home_country"].astype(str),
+            "city": prof["city"].astype(str),
+            "signup_date": w._ts(signup_t),
+            "signup_channel": pd.Series(ids).map(first_channel).fillna("ecommerce").astype(str),
+            "acquisition_channel": np.concatenate([acq, acq[dup]]),
+            "lead_id": _nullable(lead_id, is_primary),
+            "referred_by": _nullable(ref, ref > 0),
+            "consent_email": w.messenger.consent["email"],
+            "consent_sms": w.messenger.consent["sms"],
+            "consent_social": w.messenger.consent["social"],
+            "opt_out": w.messenger.opt_out,
+            "loyalty_member": member,
+            "loyalty_enrol_date": w._ts(enrol),
+        }
+    )
 
     pp = w.profile_person
-    truth = pd.DataFrame({
-        "customer_id": ids,
-        "person_id": pp + 1,
-        "is_duplicate": ~is_primary,
-        "email_typo": prof["email_typo"].to_numpy(dtype=bool),
-        "purchase_rate": tl.lam[pp],
-        "dropout_prob": tl.p[pp],
-        "spend_scale": tl.nu[pp],
-        "first_dropout_date": w._ts(w.first_drop[pp]),
-        "won_back_date": w._ts(w.won_back[pp]),
-        "dropout_date": w._ts(w.final_drop[pp]),
-    })
+    truth = pd.DataFrame(
+        {
+            "customer_id": ids,
+            "person_id": pp + 1,
+            "is_duplicate": ~is_primary,
+            "email_typo": prof["email_typo"].to_numpy(dtype=bool),
+            "purchase_rate": tl.lam[pp],
+            "dropout_prob": tl.p[pp],
+            "spend_scale": tl.nu[pp],
+            "first_dropout_date": w._ts(w.first_drop[pp]),
+            "won_back_date": w._ts(w.won_back[pp]),
+            "dropout_date": w._ts(w.final_drop[pp]),
+        }
+    )
 
     orders["order_date"] = w._ts(orders["t"])
     tickets["created_at"] = w._ts(tickets["t"])

@@ -198,7 +198,9 @@ class Acquisition(_Section):
                     _fail(f"{p}.{name}", dict(table), f"a value for every channel ({ch} missing)")
             for ch, v in table.items():
                 if ch not in ACQUISITION_CHANNELS:
-                    _fail(f"{p}.{name}.{ch}", v, f"a channel among {', '.join(ACQUISITION_CHANNELS)}")
+                    _fail(
+                        f"{p}.{name}.{ch}", v, f"a channel among {', '.join(ACQUISITION_CHANNELS)}"
+                    )
                 if name == "cost_per_lead":
                     _non_negative(f"{p}.{name}.{ch}", v)
                 else:
@@ -341,7 +343,11 @@ class Campaigns(_Section):
         _non_negative(f"{p}.fatigue", self.fatigue)
         _positive(f"{p}.at_risk_days", self.at_risk_days)
         if _num(f"{p}.lapsed_days", self.lapsed_days) <= self.at_risk_days:
-            _fail(f"{p}.lapsed_days", self.lapsed_days, f"more days than at_risk_days ({self.at_risk_days})")
+            _fail(
+                f"{p}.lapsed_days",
+                self.lapsed_days,
+                f"more days than at_risk_days ({self.at_risk_days})",
+            )
 
 
 @dataclass(frozen=True)
@@ -377,8 +383,14 @@ class Service(_Section):
             _fail(f"{p}.open_hours", self.open_hours, "at most 24 hours")
         _positive(f"{p}.handle_minutes", self.handle_minutes)
         _non_negative(f"{p}.patience_minutes", self.patience_minutes)
-        for name in ("contact_prob", "phone_share", "first_contact_resolution", "repair_prob",
-                     "repair_reject_prob", "survey_prob"):
+        for name in (
+            "contact_prob",
+            "phone_share",
+            "first_contact_resolution",
+            "repair_prob",
+            "repair_reject_prob",
+            "survey_prob",
+        ):
             _prob(f"{p}.{name}", getattr(self, name))
         if self.first_contact_resolution == 0:
             _fail(f"{p}.first_contact_resolution", 0, "a probability in (0, 1]")
@@ -503,9 +515,7 @@ class Scenario:
         out: dict[str, Any] = {"name": self.name}
         for key in _SECTIONS:
             section = getattr(self, key)
-            out[key] = {
-                f.name: _plain(getattr(section, f.name)) for f in fields(section)
-            }
+            out[key] = {f.name: _plain(getattr(section, f.name)) for f in fields(section)}
         return out
 
     def with_overrides(self, overrides: Mapping[str, Any]) -> Scenario:
@@ -547,9 +557,7 @@ def _apply(base: Scenario, overrides: Mapping[str, Any]) -> Scenario:
                 raise ScenarioError(
                     f"{key}.{fname} is not a known field: expected one of {', '.join(sorted(names))}"
                 )
-        cleaned = {
-            k: tuple(v) if isinstance(v, list) else v for k, v in value.items()
-        }
+        cleaned = {k: tuple(v) if isinstance(v, list) else v for k, v in value.items()}
         try:
             changes[key] = dataclasses.replace(section, **cleaned)
         except TypeError as err:  # e.g. a wrong type reaching a comparison

@@ -45,14 +45,28 @@ TABLES: dict[str, tuple[Column, ...]] = {
         _c("nationality", "str", "ISO 3166 alpha-2 code of the customer's nationality."),
         _c("home_country", "str", "ISO 3166 alpha-2 code of the country of residence."),
         _c("city", "str", "City of residence."),
-        _c("signup_date", "datetime", "When the profile was created (first purchase or registration)."),
-        _c("signup_channel", "str", "Where the profile was created: store, ecommerce or social_commerce."),
-        _c("acquisition_channel", "str", "Marketing channel that brought the customer (see leads)."),
+        _c(
+            "signup_date",
+            "datetime",
+            "When the profile was created (first purchase or registration).",
+        ),
+        _c(
+            "signup_channel",
+            "str",
+            "Where the profile was created: store, ecommerce or social_commerce.",
+        ),
+        _c(
+            "acquisition_channel", "str", "Marketing channel that brought the customer (see leads)."
+        ),
         _c("lead_id", "Int", "The converted lead behind this profile (missing for duplicates)."),
         _c("referred_by", "Int", "customer_id of the referring customer for word-of-mouth leads."),
         _c("consent_email", "bool", "Opted in to e-mail marketing at the end of the horizon."),
         _c("consent_sms", "bool", "Opted in to SMS marketing at the end of the horizon."),
-        _c("consent_social", "bool", "Follows the brand on social/messaging apps and accepts its messages."),
+        _c(
+            "consent_social",
+            "bool",
+            "Follows the brand on social/messaging apps and accepts its messages.",
+        ),
         _c("opt_out", "bool", "On the do-not-contact (Robinson) list: no marketing at all."),
         _c("loyalty_member", "bool", "Enrolled in the loyalty programme."),
         _c("loyalty_enrol_date", "datetime", "When the customer enrolled (missing if never)."),
@@ -74,10 +88,26 @@ TABLES: dict[str, tuple[Column, ...]] = {
         _c("touchpoint_id", "int", "Touchpoint id."),
         _c("customer_id", "int", "Profile concerned."),
         _c("timestamp", "datetime", "When the interaction happened."),
-        _c("channel", "str", "Where: store, ecommerce, social_commerce, email, sms, social, phone, chat, workshop, advisor, or crm for stage changes the CRM system detects."),
-        _c("touchpoint", "str", "What happened: stage_change, purchase, service_contact, repair, advisor_contact, survey, message_click."),
-        _c("stage", "str", "Lifecycle stage after the interaction: prospect, new, active, at_risk, lapsed, won_back."),
-        _c("impression", "str", "positive, neutral or negative: the moment-of-truth impression left."),
+        _c(
+            "channel",
+            "str",
+            "Where: store, ecommerce, social_commerce, email, sms, social, phone, chat, workshop, advisor, or crm for stage changes the CRM system detects.",
+        ),
+        _c(
+            "touchpoint",
+            "str",
+            "What happened: stage_change, purchase, service_contact, repair, advisor_contact, survey, message_click.",
+        ),
+        _c(
+            "stage",
+            "str",
+            "Lifecycle stage after the interaction: prospect, new, active, at_risk, lapsed, won_back.",
+        ),
+        _c(
+            "impression",
+            "str",
+            "positive, neutral or negative: the moment-of-truth impression left.",
+        ),
     ),
     "messages": (
         _c("message_id", "int", "Message id."),
@@ -85,7 +115,11 @@ TABLES: dict[str, tuple[Column, ...]] = {
         _c("customer_id", "int", "Recipient profile."),
         _c("sent_at", "datetime", "Send time."),
         _c("channel", "str", "email, sms or social."),
-        _c("message_type", "str", "newsletter, welcome, thank_you, birthday, repair_update, win_back."),
+        _c(
+            "message_type",
+            "str",
+            "newsletter, welcome, thank_you, birthday, repair_update, win_back.",
+        ),
         _c("bounce", "str", "none, soft or hard."),
         _c("delivered", "bool", "Reached the inbox (no bounce)."),
         _c("opened", "bool", "Opened (only if delivered)."),
@@ -95,9 +129,17 @@ TABLES: dict[str, tuple[Column, ...]] = {
     "campaigns": (
         _c("campaign_id", "int", "Campaign id."),
         _c("name", "str", "Human-readable name."),
-        _c("campaign_type", "str", "newsletter, welcome, thank_you, birthday, repair_update, win_back."),
+        _c(
+            "campaign_type",
+            "str",
+            "newsletter, welcome, thank_you, birthday, repair_update, win_back.",
+        ),
         _c("channel", "str", "email, sms or social."),
-        _c("direction", "str", "outbound (brand-scheduled broadcast) or inbound (triggered by the customer's own action)."),
+        _c(
+            "direction",
+            "str",
+            "outbound (brand-scheduled broadcast) or inbound (triggered by the customer's own action).",
+        ),
         _c("variant", "str", "A/B variant label: A, B, or '-' when not tested."),
         _c("start_date", "datetime", "First send."),
         _c("cost", "float", "Total cost of the campaign's sends, EUR."),
@@ -113,7 +155,11 @@ TABLES: dict[str, tuple[Column, ...]] = {
         _c("attended_event", "bool", "Came to a brand event or store appointment."),
         _c("invalid_email", "bool", "Gave an address that bounced (negative signal)."),
         _c("converted", "bool", "Became a customer."),
-        _c("converted_at", "datetime", "When the first purchase happened (missing if not converted)."),
+        _c(
+            "converted_at",
+            "datetime",
+            "When the first purchase happened (missing if not converted).",
+        ),
         _c("customer_id", "Int", "Resulting profile (missing if not converted)."),
     ),
     "tickets": (
@@ -124,7 +170,11 @@ TABLES: dict[str, tuple[Column, ...]] = {
         _c("channel", "str", "phone, email, chat or store."),
         _c("reason", "str", "order_issue, delivery, product_question or repair."),
         _c("wait_minutes", "float", "Queue wait of the first contact (0 for non-queued channels)."),
-        _c("abandoned", "bool", "The caller hung up before being answered (reneged) at the first attempt."),
+        _c(
+            "abandoned",
+            "bool",
+            "The caller hung up before being answered (reneged) at the first attempt.",
+        ),
         _c("handle_minutes", "float", "Agent time spent on the first answered contact."),
         _c("contacts_to_resolve", "int", "Number of contacts it took to resolve the question."),
         _c("resolved", "bool", "Resolved within the horizon."),
@@ -159,7 +209,11 @@ TABLES: dict[str, tuple[Column, ...]] = {
         _c("customer_id", "int", "Client contacted."),
         _c("created_at", "datetime", "When the task was put on the advisor's list."),
         _c("done_at", "datetime", "The day the advisor carried it out."),
-        _c("task_type", "str", "thank_you_call, event_invitation, win_back_call or repair_call (after a rejected repair)."),
+        _c(
+            "task_type",
+            "str",
+            "thank_you_call, event_invitation, win_back_call or repair_call (after a rejected repair).",
+        ),
         _c("outcome", "str", "reached, no_answer or declined."),
     ),
     "marketing_spend": (
@@ -174,11 +228,29 @@ TABLES: dict[str, tuple[Column, ...]] = {
         _c("is_duplicate", "bool", "This profile is a second registration of the person."),
         _c("email_typo", "bool", "The registered e-mail has a typo and hard-bounces."),
         _c("purchase_rate", "float", "Latent purchase rate λ while alive, per day."),
-        _c("dropout_prob", "float", "Latent dropout probability p after each purchase (before experience effects)."),
-        _c("spend_scale", "float", "Latent Gamma-Gamma scale ν of order values (mean order = p/ν)."),
-        _c("first_dropout_date", "datetime", "When the person first became inactive for good (missing if alive throughout)."),
-        _c("won_back_date", "datetime", "When a win-back action revived the person (missing if never)."),
-        _c("dropout_date", "datetime", "Final dropout (missing if alive at the end of the horizon)."),
+        _c(
+            "dropout_prob",
+            "float",
+            "Latent dropout probability p after each purchase (before experience effects).",
+        ),
+        _c(
+            "spend_scale", "float", "Latent Gamma-Gamma scale ν of order values (mean order = p/ν)."
+        ),
+        _c(
+            "first_dropout_date",
+            "datetime",
+            "When the person first became inactive for good (missing if alive throughout).",
+        ),
+        _c(
+            "won_back_date",
+            "datetime",
+            "When a win-back action revived the person (missing if never).",
+        ),
+        _c(
+            "dropout_date",
+            "datetime",
+            "Final dropout (missing if alive at the end of the horizon).",
+        ),
     ),
 }
 
@@ -200,9 +272,7 @@ _DTYPES = {
 def _coerce(series: pd.Series, col: Column, table: str) -> pd.Series:
     try:
         if col.kind == "str":
-            if not (
-                pd.api.types.is_string_dtype(series) or pd.api.types.is_object_dtype(series)
-            ):
+            if not (pd.api.types.is_string_dtype(series) or pd.api.types.is_object_dtype(series)):
                 raise TypeError(f"dtype {series.dtype}")
             if series.isna().any():
                 raise SchemaError(f"{table}.{col.name}: text column has missing values")
@@ -231,9 +301,7 @@ def _coerce(series: pd.Series, col: Column, table: str) -> pd.Series:
                 raise TypeError(f"dtype {series.dtype}")
             return series.astype("float64")
     except TypeError as err:
-        raise SchemaError(
-            f"{table}.{col.name}: expected {col.kind} values, found {err}"
-        ) from None
+        raise SchemaError(f"{table}.{col.name}: expected {col.kind} values, found {err}") from None
     raise SchemaError(f"{table}.{col.name}: unknown column kind {col.kind!r}")
 
 

@@ -97,8 +97,9 @@ class CallCentre:
 class Workshop:
     """The repair workshop: a few benches, each repairing one item at a time."""
 
-    def __init__(self, env: simpy.Environment, benches: int, mean_days: float,
-                 rng: np.random.Generator) -> None:
+    def __init__(
+        self, env: simpy.Environment, benches: int, mean_days: float, rng: np.random.Generator
+    ) -> None:
         self.env = env
         self.benches = simpy.Resource(env, capacity=benches)
         self.mean_days = mean_days
@@ -114,8 +115,9 @@ class Workshop:
         return self.env.now - received
 
 
-def effort_score(contacts: np.ndarray, wait_minutes: np.ndarray, abandoned: np.ndarray,
-                 noise: np.ndarray) -> np.ndarray:
+def effort_score(
+    contacts: np.ndarray, wait_minutes: np.ndarray, abandoned: np.ndarray, noise: np.ndarray
+) -> np.ndarray:
     """Customer effort score (1 easy … 7 hard) from contacts, waiting and hang-ups.
 
     Each extra contact adds 1.3 points, every 10 minutes of waiting one point,
