@@ -47,6 +47,7 @@ __all__ = [
     "END_SCHEMA",
     "FORMAT",
     "MANIFEST",
+    "FRESH_CUSTOMERS",
     "Dataset",
     "DatasetError",
     "DatasetSchemaError",
@@ -672,6 +673,9 @@ def _cached_load(path: str, mtime_ns: int) -> Dataset:
     return load(path)
 
 
+FRESH_CUSTOMERS = 5_000  # size of a freshly simulated dataset for another seed
+
+
 def course_dataset(
     path: str | os.PathLike | None = None,
     seed: int | None = None,
@@ -687,7 +691,8 @@ def course_dataset(
         ``None`` or the stored dataset's seed (with ``customers=None``) loads
         the stored dataset. Any other seed simulates the stored dataset's
         scenario (the ``default`` preset if there is none) with that seed,
-        e.g. one dataset per student.
+        e.g. one dataset per student, with :data:`FRESH_CUSTOMERS` customers
+        unless ``customers`` says otherwise, so it takes a second or two.
     customers
         Simulate this many customers instead (smaller = faster).
 
@@ -704,6 +709,8 @@ def course_dataset(
             load(path)  # raises the clear "no dataset here / create it with ..." error
         return _cached_load(str(path.resolve()), (path / MANIFEST).stat().st_mtime_ns).copy()
     scenario = _manifest_scenario(path, manifest) if manifest is not None else preset("default")
+    if customers is None and seed is not None:
+        customers = FRESH_CUSTOMERS
     if customers is not None:
         scenario = scenario.with_overrides({"population": {"customers": customers}})
     if seed is None:

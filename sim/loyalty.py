@@ -23,10 +23,10 @@ __all__ = ["replay_ledger", "tier_for"]
 
 def tier_for(spend: float, thresholds: dict[str, float]) -> str:
     """The highest tier whose annual-spend threshold ``spend`` reaches."""
-    name = next(iter(thresholds))
+    name, best = "", -1.0
     for tier, level in thresholds.items():
-        if spend >= level:
-            name = tier
+        if best < level <= spend:
+            name, best = tier, level
     return name
 
 
@@ -58,7 +58,7 @@ def replay_ledger(
     if not cfg.enabled or members.empty or orders.empty:
         return pd.DataFrame(rows, columns=_COLS), reward_discount
     tiers = dict(cfg.tier_thresholds)
-    first_tier = next(iter(tiers))
+    first_tier = tier_for(0.0, tiers)
     is_member = orders["customer_id"].isin(members.index).to_numpy()
     idx = np.flatnonzero(is_member)
     # Walk member by member, each in time order.
