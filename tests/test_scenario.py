@@ -60,9 +60,9 @@ def test_mean_order_value_is_gamma_gamma_mean():
         ({"service": {"agents": 0}}, "service.agents", ">= 1"),
         ({"service": {"shared_load": 1.0}}, "service.shared_load", "[0, 1)"),
         (
-            {"loyalty": {"tier_thresholds": {"gold": 10, "silver": 0}}},
+            {"loyalty": {"tier_thresholds": {"gold": 10, "silver": 5}}},
             "loyalty.tier_thresholds",
-            "increasing",
+            "lowest at 0",
         ),
         ({"data_quality": {"duplicate_share": 2}}, "data_quality.duplicate_share", "probability"),
     ],
