@@ -115,21 +115,8 @@ def service_contact(env: simpy.Environment, w: World, i: int, profile: int, orde
     extra = int(rng.geometric(cfg.first_contact_resolution)) - 1
     contacts = 1 + extra + int(abandoned)
     ces = _effort(contacts, wait, abandoned, float(rng.standard_normal()))
-    w.record_ticket(
-        i,
-        profile,
-        order,
-        when,
-        channel,
-        reason,
-        wait,
-        abandoned,
-        handle,
-        contacts,
-        ces,
-        "-",
-        math.nan,
-    )
+    fields = (i, profile, order, when, channel, reason, wait, abandoned, handle, contacts, ces)
+    w.record_ticket(*fields, "-", math.nan)
     w.experience(i, bad=abandoned or ces >= cfg.high_effort)
 
 
@@ -159,19 +146,7 @@ def repair_journey(env: simpy.Environment, w: World, i: int, profile: int, order
     bad = outcome != "completed"
     contacts = 1 + int(bad)
     ces = _effort(contacts, 0.0, False, float(rng.standard_normal()))
-    w.record_ticket(
-        i,
-        profile,
-        order,
-        received,
-        "store",
-        "repair",
-        0.0,
-        False,
-        float(rng.exponential(cfg.handle_minutes)),
-        contacts,
-        ces,
-        outcome,
-        lead,
-    )
+    handle = float(rng.exponential(cfg.handle_minutes))
+    fields = (i, profile, order, received, "store", "repair", 0.0, False, handle, contacts, ces)
+    w.record_ticket(*fields, outcome, lead)
     w.experience(i, bad=bad)

@@ -216,39 +216,9 @@ class World:
             if self.rng_life.random() < min(1.0, 3.0 * self.sc.experience.win_back_rate):
                 self.revive(person)
 
-    def record_ticket(
-        self,
-        i,
-        profile,
-        order,
-        t,
-        channel,
-        reason,
-        wait,
-        abandoned,
-        handle,
-        contacts,
-        ces,
-        repair_outcome,
-        repair_days,
-    ) -> None:
-        """Store one service contact."""
-        self.tickets.append(
-            (
-                profile,
-                order,
-                t,
-                channel,
-                reason,
-                wait,
-                abandoned,
-                handle,
-                contacts,
-                ces,
-                repair_outcome,
-                repair_days,
-            )
-        )
+    def record_ticket(self, *fields) -> None:
+        """Store one service contact: the values of :data:`sim.records.TICKET_FIELDS`."""
+        self.tickets.append(fields)
 
     # ------------------------------------------------------------------ processes
     def _arrivals(self):

@@ -25,9 +25,14 @@ from sim.service import survey_scores
 if TYPE_CHECKING:
     from sim.engine import World
 
-__all__ = ["build_tables"]
+__all__ = ["TICKET_FIELDS", "build_tables"]
 
 SERVED_BY_ADVISOR = 0.6  # share of store orders rung up by the client's own advisor
+# What the world records per service contact (see World.record_ticket).
+TICKET_FIELDS = (
+    "person", "customer_id", "order", "t", "channel", "reason", "wait_minutes", "abandoned",
+    "handle_minutes", "contacts_to_resolve", "effort_score", "repair_outcome", "repair_days",
+)  # fmt: skip
 
 
 def _money(x: np.ndarray) -> np.ndarray:
@@ -107,20 +112,7 @@ def _ledger(w: World, orders: pd.DataFrame) -> pd.DataFrame:
 
 
 def _tickets(w: World) -> pd.DataFrame:
-    cols = [
-        "customer_id",
-        "order",
-        "t",
-        "channel",
-        "reason",
-        "wait_minutes",
-        "abandoned",
-        "handle_minutes",
-        "contacts_to_resolve",
-        "effort_score",
-        "repair_outcome",
-        "repair_days",
-    ]
+    cols = list(TICKET_FIELDS)
     tk = pd.DataFrame(w.tickets, columns=cols)
     tk = tk.astype(
         {
@@ -136,6 +128,7 @@ def _tickets(w: World) -> pd.DataFrame:
         }
     )
     tk["customer_id"] += 1
+    tk = tk.drop(columns="person")
     tk = tk.sort_values(["t", "customer_id"], kind="stable").reset_index(drop=True)
     tk.insert(0, "ticket_id", np.arange(1, len(tk) + 1))
     tk["order_id"] = _nullable(tk.pop("order") + 1, np.ones(len(tk), dtype=bool))
