@@ -400,3 +400,114 @@ def budget_allocation(
     out["cac"] = out["spend"] / out["customers"].where(out["customers"] > 0)
     out.index.name = "channel"
     return out
+
+
+# --------------------------------------------------------------------------- course helpers
+__all__ += ["budget_by_channel", "lead_temperature", "revenue_by_tenure"]
+
+
+def budget_by_channel(
+    total_budget: float,
+    cpl: Mapping[str, float] | pd.Series,
+    conversion_rate: Mapping[str, float] | pd.Series,
+    saturation: Mapping[str, float] | pd.Series | None = None,
+    **shares: float,
+) -> pd.DataFrame:
+    """:func:`budget_allocation` with one keyword per channel's share (for one slider each).
+
+    >>> budget_by_channel(1000, {"tv": 50, "social": 10}, {"tv": 0.1, "social": 0.05},
+    ...                   tv=1, social=3)["customers"].tolist()
+    [0.5, 3.75, 4.25]
+    """
+    return budget_allocation(shares, total_budget, cpl, conversion_rate, saturation)
+
+
+def lead_temperature(
+    scores: pd.Series | Sequence[float], warm: float = 15.0, hot: float = 30.0
+) -> pd.Series:
+    """Cold / warm / hot labels from lead scores: ``score < warm`` is cold, ``>= hot`` is hot.
+
+    Returns an ordered categorical Series (cold < warm < hot) indexed like ``scores``.
+
+    >>> lead_temperature(pd.Series([-5.0, 15.0, 29.0, 30.0])).tolist()
+    ['cold', 'warm', 'warm', 'hot']
+    """
+    if not (np.isfinite(warm) and np.isfinite(hot)) or hot <= warm:
+        raise ValueError(f"hot: must be a number above warm ({warm}), got {hot}")
+    s = pd.Series(scores, dtype="float64") if not isinstance(scores, pd.Series) else scores
+    check_table(s.rename("score").to_frame(), "scores", numeric=["score"])
+    codes = np.where(s >= hot, 2, np.where(s >= warm, 1, 0))
+    labels = pd.Categorical.from_codes(codes, categories=["cold", "warm", "hot"], ordered=True)
+    return pd.Series(labels, index=s.index, name="temperature")
+
+
+def revenue_by_tenure(
+    customers: pd.DataFrame,
+    orders: pd.DataFrame,
+    months: int = 12,
+    by: str = "acquisition_channel",
+    end: str | pd.Timestamp | None = None,
+) -> pd.DataFrame:
+    """Mean revenue per acquired customer in each month of tenure, per group.
+
+    A customer's tenure month ``k`` (1-based) runs from ``signup_date + (k−1)·30.4375``
+    days to ``signup_date + k·30.4375`` days. Only customers observed for the
+    full ``months`` (``signup_date + months`` months ≤ ``end``) count, so every
+    cell averages over the same customers, including those who never bought
+    again (their revenue is 0).
+
+    Parameters
+    ----------
+    customers
+        ``customer_id``, ``signup_date`` and the grouping column ``by``.
+    orders
+        ``customer_id``, ``order_date``, ``net_amount``.
+    months
+        Tenure months to report (≥ 1).
+    by
+        Grouping column of ``customers`` (default: the acquisition channel).
+    end
+        End of the observation window; default the last order's date.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Indexed by group, columns ``1..months`` (mean EUR per customer in that
+        tenure month); ``attrs["customers"]`` holds the number of customers per group.
+        Cumulate a row and multiply by a margin for the payback curve.
+    """
+    if int(months) != months or months < 1:
+        raise ValueError(f"months: must be a whole number >= 1, got {months}")
+    months = int(months)
+    check_table(customers, "customers", columns=["customer_id", by], datetime=["signup_date"])
+    check_table(
+        orders,
+        "orders",
+        columns=["customer_id"],
+        datetime=["order_date"],
+        non_negative=["net_amount"],
+    )
+    stop = orders["order_date"].max() if end is None else pd.Timestamp(end)
+    month = pd.Timedelta(days=30.4375)
+    cust = customers.loc[customers["signup_date"] + months * month <= stop]
+    if cust.empty:
+        raise ValueError(f"customers: nobody was observed for {months} months before {stop.date()}")
+    cust = cust.set_index("customer_id")
+    joined = orders.loc[orders["customer_id"].isin(cust.index)]
+    signup = cust["signup_date"].reindex(joined["customer_id"]).to_numpy()
+    k = np.floor((joined["order_date"].to_numpy() - signup) / month).astype("int64") + 1
+    keep = (k >= 1) & (k <= months)  # orders before the signup (none expected) are dropped
+    groups = cust[by].reindex(joined["customer_id"]).to_numpy()
+    frame = pd.DataFrame(
+        {"group": groups[keep], "month": k[keep], "revenue": joined["net_amount"].to_numpy()[keep]}
+    )
+    sums = frame.pivot_table(
+        index="group", columns="month", values="revenue", aggfunc="sum", fill_value=0.0
+    )
+    sizes = cust.groupby(by).size()
+    sums = sums.reindex(index=sizes.index, columns=range(1, months + 1), fill_value=0.0)
+    out = sums.div(sizes, axis=0).astype("float64")
+    out.index.name = by
+    out.columns.name = "tenure_month"
+    out.attrs["customers"] = sizes.astype("int64").to_dict()
+    return out

@@ -393,3 +393,142 @@ def pareto_share(orders_or_values: pd.DataFrame | pd.Series, top: float = 0.2) -
         raise ValueError(f"top: must be a share between 0 and 1, got {top}")
     curve = pareto_curve(orders_or_values)
     return float(np.interp(top, curve["customer_share"], curve["revenue_share"]))
+
+
+# --------------------------------------------------------------------------- cut-off ladders
+__all__ += ["ladder_cuts", "segment_kpis", "segments_at_cutoffs"]
+
+
+def ladder_cuts(top: float, *, higher_is_better: bool = True, ratio: float = 2.0) -> list[float]:
+    """Four cut-offs for 1–5 scores, each band ``ratio`` times wider than the next.
+
+    ``top`` is the bar for the best score. For frequency or monetary
+    (``higher_is_better=True``) a 5 means *more than* ``top``, and the cut-offs are
+    ``[top/ratio³, top/ratio², top/ratio, top]``; for recency
+    (``higher_is_better=False``) a 5 means *within* ``top`` days, and the cut-offs
+    are ``[top, top·ratio, top·ratio², top·ratio³]``.
+
+    >>> ladder_cuts(4000)
+    [500.0, 1000.0, 2000.0, 4000.0]
+    >>> ladder_cuts(30, higher_is_better=False)
+    [30.0, 60.0, 120.0, 240.0]
+    """
+    top, ratio = float(top), float(ratio)
+    if not np.isfinite(top) or top <= 0:
+        raise ValueError(f"top: must be a positive number, got {top}")
+    if not np.isfinite(ratio) or ratio <= 1:
+        raise ValueError(f"ratio: must be a number above 1, got {ratio}")
+    if higher_is_better:
+        return [top / ratio**k for k in (3, 2, 1, 0)]
+    return [top * ratio**k for k in (0, 1, 2, 3)]
+
+
+def segments_at_cutoffs(
+    rfm: pd.DataFrame,
+    recent_days: float = 60,
+    frequent_orders: float = 8,
+    high_spend: float = 4000,
+    ratio: float = 2.0,
+) -> pd.DataFrame:
+    """Segment sizes and revenue shares when R, F and M are scored on cut-off ladders.
+
+    A pure function for an explorer: the scores use :func:`ladder_cuts` —
+    R = 5 for a last order within ``recent_days`` (4 within ``ratio`` × that,
+    …), F = 5 for more than ``frequent_orders`` orders, M = 5 for more than
+    ``high_spend`` EUR — and the segments :data:`SEGMENT_MAP`.
+
+    Parameters
+    ----------
+    rfm
+        Output of :func:`rfm_table` (computed once, outside the explorer).
+    recent_days, frequent_orders, high_spend
+        The bar for a top score on each dimension.
+    ratio
+        How much wider each lower band is.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Indexed by segment (all of :data:`SEGMENTS`, in order): ``customers``,
+        ``customer_share``, ``revenue_share`` and ``revenue_per_customer``.
+    """
+    scored = rfm_scores(
+        rfm,
+        recency_cuts=ladder_cuts(recent_days, higher_is_better=False, ratio=ratio),
+        frequency_cuts=ladder_cuts(frequent_orders, ratio=ratio),
+        monetary_cuts=ladder_cuts(high_spend, ratio=ratio),
+    )
+    summary = segment_summary(scored)
+    return summary[["customers", "customer_share", "revenue_share", "revenue_per_customer"]]
+
+
+def segment_kpis(
+    table: pd.DataFrame,
+    orders: pd.DataFrame | None = None,
+    surveys: pd.DataFrame | None = None,
+    *,
+    by: str = "segment",
+    start: str | pd.Timestamp | None = None,
+    end: str | pd.Timestamp | None = None,
+) -> pd.DataFrame:
+    """KPIs per segment (or tier): size, value, repeat rate, what happened next, NPS.
+
+    Parameters
+    ----------
+    table
+        One row per customer, indexed by ``customer_id``, with ``frequency``,
+        ``monetary`` and the grouping column ``by`` (e.g. :func:`rfm_scores`).
+    orders
+        Optional orders table. With ``start``, the orders in ``[start, end)``
+        (``end`` default: no limit) give ``active_next`` (share of the group's
+        customers with at least one order in the window — a retention rate when
+        ``start`` is the RFM reference date) and ``revenue_next_per_customer``.
+    surveys
+        Optional surveys table (``customer_id``, ``nps``): ``nps`` is the Net
+        Promoter Score (−100..100) of the group's responses, ``nps_responses``
+        their number (pass the responses you want counted, e.g. those before
+        the reference date).
+    by
+        Grouping column.
+    start, end
+        The "next period" window for ``orders``.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Indexed by group, in :func:`segment_summary` order: ``customers``,
+        ``customer_share``, ``revenue_share``, ``revenue_per_customer``,
+        ``repeat_rate`` (share with 2+ orders), then the optional columns.
+        Rates of empty groups are ``NaN``.
+    """
+    check_table(table, "rfm", columns=[by], non_negative=["frequency", "monetary"])
+    summary = segment_summary(table.assign(recency_days=0), by=by)
+    out = summary[["customers", "customer_share", "revenue_share", "revenue_per_customer"]].copy()
+    group = table[by]
+    g_repeat = (table["frequency"] >= 2).groupby(group, observed=False).mean()
+    out["repeat_rate"] = g_repeat.reindex(out.index)
+    if orders is not None:
+        if start is None:
+            raise ValueError("start: give the first day of the next period to use orders")
+        check_table(orders, "orders", columns=["customer_id"], datetime=["order_date"])
+        lo = pd.Timestamp(start)
+        window = orders["order_date"] >= lo
+        if end is not None:
+            window &= orders["order_date"] < pd.Timestamp(end)
+        nxt = orders.loc[window]
+        bought = pd.Series(table.index.isin(nxt["customer_id"]), index=table.index)
+        spent = nxt.groupby("customer_id")["net_amount"].sum().reindex(table.index, fill_value=0.0)
+        out["active_next"] = bought.groupby(group, observed=False).mean().reindex(out.index)
+        out["revenue_next_per_customer"] = (
+            spent.groupby(group, observed=False).mean().reindex(out.index)
+        )
+    if surveys is not None:
+        check_table(surveys, "surveys", columns=["customer_id"], numeric=["nps"])
+        resp = surveys.loc[surveys["customer_id"].isin(table.index)]
+        resp_group = group.reindex(resp["customer_id"]).to_numpy()
+        score = resp["nps"].to_numpy(dtype=float)
+        frame = pd.DataFrame({"group": resp_group, "promoter": score >= 9, "detractor": score <= 6})
+        g = frame.groupby("group", observed=False)
+        out["nps"] = (100.0 * (g["promoter"].mean() - g["detractor"].mean())).reindex(out.index)
+        out["nps_responses"] = g.size().reindex(out.index).fillna(0).astype("int64")
+    return out
