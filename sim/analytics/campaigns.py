@@ -31,7 +31,10 @@ from sim.analytics._validate import check_table
 __all__ = [
     "ab_compare",
     "campaign_kpis",
+    "click_revenue",
+    "consent_audit",
     "inbound_outbound",
+    "next_best_action",
     "send_frequency_model",
     "two_proportion_ztest",
 ]
@@ -280,4 +283,219 @@ def send_frequency_model(
         index=pd.Index(f, name="frequency"),
     )
     out["profit"] = out["revenue"] - out["cost"]
+    return out
+
+
+# --------------------------------------------------------------------------- additions for the course
+
+
+def consent_audit(messages: pd.DataFrame, customers: pd.DataFrame) -> pd.Series:
+    """Was consent respected? Counts of messages that a suppression list should have stopped.
+
+    - ``messages``: all messages sent;
+    - ``to_opt_out``: messages to customers on the do-not-contact (Robinson)
+      list (``customers.opt_out``);
+    - ``after_unsubscribe``: messages sent on a channel after the customer
+      unsubscribed from that channel (their first ``unsubscribed`` message on it);
+    - ``unsubscribes``: customer × channel pairs that unsubscribed — the
+      suppression list the sends must respect;
+    - ``no_consent_now``: messages on a channel for which the customer has no
+      consent at the end of the horizon (``consent_email`` / ``consent_sms`` /
+      ``consent_social``) — most of them were sent *before* an unsubscribe, so
+      this is not a breach by itself.
+
+    Returns
+    -------
+    pandas.Series
+        The five counts (integers).
+    """
+    check_table(
+        messages,
+        "messages",
+        columns=["customer_id", "channel"],
+        datetime=["sent_at"],
+        flags=["unsubscribed"],
+        allow_empty=True,
+    )
+    check_table(
+        customers,
+        "customers",
+        columns=["customer_id"],
+        flags=["opt_out", "consent_email", "consent_sms", "consent_social"],
+    )
+    cust = customers.drop_duplicates("customer_id").set_index("customer_id")
+    opt = messages["customer_id"].map(cust["opt_out"]).fillna(False).astype(bool)
+    unsub = messages.loc[messages["unsubscribed"].astype(bool)]
+    first_unsub = unsub.groupby(["customer_id", "channel"])["sent_at"].min().rename("_unsub_at")
+    m = messages.join(first_unsub, on=["customer_id", "channel"])
+    after = m["_unsub_at"].notna() & (m["sent_at"] > m["_unsub_at"])
+    consent = pd.Series(False, index=messages.index)
+    for ch in ("email", "sms", "social"):
+        on = messages["channel"] == ch
+        consent[on] = (
+            messages.loc[on, "customer_id"].map(cust[f"consent_{ch}"]).fillna(False).astype(bool)
+        )
+    return pd.Series(
+        {
+            "messages": len(messages),
+            "to_opt_out": int(opt.sum()),
+            "after_unsubscribe": int(after.sum()),
+            "unsubscribes": len(first_unsub),
+            "no_consent_now": int((~consent).sum()),
+        },
+        dtype="int64",
+    )
+
+
+def click_revenue(
+    messages: pd.DataFrame,
+    orders: pd.DataFrame,
+    window_days: float = 7,
+    by: str | Sequence[str] = "message_type",
+) -> pd.DataFrame:
+    """Orders and revenue attributed to clicked messages (last click within ``window_days``).
+
+    An order is attributed when the same customer clicked a message sent at
+    ``sent_at`` with ``sent_at < order_date <= sent_at + window_days`` (strictly
+    after: a thank-you sent with its order cannot claim that order); each
+    order counts once, credited to the most recent such click. This is
+    attribution, not proof that the message caused the order.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Indexed by ``by``: ``delivered``, ``clicked``, ``orders``, ``revenue``
+        and ``revenue_per_delivered`` (EUR per delivered message).
+    """
+    keys = [by] if isinstance(by, str) else list(by)
+    check_table(
+        messages,
+        "messages",
+        columns=["customer_id", *keys],
+        datetime=["sent_at"],
+        flags=["delivered", "clicked"],
+    )
+    check_table(
+        orders, "orders", columns=["order_id", "customer_id"], datetime=["order_date"],
+        numeric=["net_amount"],
+    )  # fmt: skip
+    if not window_days > 0:
+        raise ValueError(f"window_days: must be > 0, got {window_days!r}")
+    clicks = messages.loc[messages["clicked"].astype(bool), ["customer_id", "sent_at", *keys]]
+    m = orders[["order_id", "customer_id", "order_date", "net_amount"]].merge(
+        clicks, on="customer_id"
+    )
+    window = pd.Timedelta(days=window_days)
+    m = m[(m["sent_at"] < m["order_date"]) & (m["order_date"] <= m["sent_at"] + window)]
+    m = m.sort_values(["order_id", "sent_at"], kind="stable").drop_duplicates(
+        "order_id", keep="last"
+    )
+    g = messages.groupby(keys, sort=True)
+    out = pd.DataFrame(
+        {
+            "delivered": g["delivered"].sum().astype("int64"),
+            "clicked": g["clicked"].sum().astype("int64"),
+        }
+    )
+    att = m.groupby(keys)
+    out["orders"] = att.size().reindex(out.index, fill_value=0).astype("int64")
+    out["revenue"] = att["net_amount"].sum().reindex(out.index, fill_value=0.0).astype(float)
+    out["revenue_per_delivered"] = out["revenue"] / out["delivered"].where(out["delivered"] > 0)
+    return out
+
+
+def next_best_action(
+    orders: pd.DataFrame,
+    customers: pd.DataFrame,
+    messages: pd.DataFrame,
+    as_of: str | pd.Timestamp,
+    *,
+    new_days: float = 100,
+    at_risk_days: float = 180,
+    lapsed_days: float = 365,
+    prior_weight: float = 20.0,
+) -> pd.DataFrame:
+    """A rule-based next best action per customer: right message, right channel, right time.
+
+    Rules, applied to customers with an order before ``as_of``:
+
+    - **message** from the lifecycle stage at ``as_of`` (days since the last
+      order): first order within ``new_days`` → ``onboarding``; last order within
+      ``at_risk_days`` → ``newsletter``; within ``lapsed_days`` →
+      ``retention_offer`` (at risk); older → ``win_back``;
+    - **channel**: among the channels the customer consents to (``email``,
+      ``sms``, ``social``), the one with the highest click rate on the
+      customer's own delivered messages before ``as_of``, shrunk towards the
+      channel's overall click rate with ``prior_weight`` pseudo-messages; with
+      no consent the action goes to a client advisor (``advisor``), and
+      customers on the do-not-contact list get ``none``;
+    - **time**: the stage is read at ``as_of``, so the action is due now; run it
+      again tomorrow and a customer crossing a threshold gets a new action.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Index ``customer_id``: ``stage``, ``message``, ``channel``,
+        ``expected_ctr`` (the chosen channel's shrunk click rate; NaN for advisor/none).
+    """
+    check_table(orders, "orders", columns=["customer_id"], datetime=["order_date"])
+    check_table(
+        customers,
+        "customers",
+        columns=["customer_id"],
+        flags=["opt_out", "consent_email", "consent_sms", "consent_social"],
+    )
+    check_table(
+        messages,
+        "messages",
+        columns=["customer_id", "channel"],
+        datetime=["sent_at"],
+        flags=["delivered", "clicked"],
+        allow_empty=True,
+    )
+    t = pd.Timestamp(as_of)
+    past = orders.loc[orders["order_date"] < t]
+    g = past.groupby("customer_id")["order_date"]
+    first_days = (t - g.min()).dt.total_seconds() / 86400
+    last_days = (t - g.max()).dt.total_seconds() / 86400
+    stage = pd.Series(
+        np.select(
+            [first_days <= new_days, last_days <= at_risk_days, last_days <= lapsed_days],
+            ["new", "active", "at_risk"],
+            "lapsed",
+        ),
+        index=last_days.index,
+    )
+    message = stage.map(
+        {"new": "onboarding", "active": "newsletter", "at_risk": "retention_offer"}
+    ).fillna("win_back")
+    ids = stage.index
+    m = messages.loc[(messages["sent_at"] < t) & messages["delivered"].astype(bool)]
+    channels = ["email", "sms", "social"]
+    overall = m.groupby("channel")["clicked"].mean().reindex(channels).fillna(0.0)
+    per = m.groupby(["customer_id", "channel"])["clicked"].agg(["sum", "size"])
+    clicks = per["sum"].unstack().reindex(index=ids, columns=channels).fillna(0.0)
+    sent = per["size"].unstack().reindex(index=ids, columns=channels).fillna(0.0)
+    rate = (clicks + prior_weight * overall) / (sent + prior_weight)
+    cust = customers.drop_duplicates("customer_id").set_index("customer_id").reindex(ids)
+    allowed = pd.DataFrame(
+        {ch: cust[f"consent_{ch}"].fillna(False).astype(bool) for ch in channels}, index=ids
+    )
+    scored = rate.where(allowed)
+    has = allowed.any(axis=1)
+    best = scored.fillna(-1.0).idxmax(axis=1).where(has, "advisor")
+    expected = scored.max(axis=1).where(has)
+    opt = cust["opt_out"].fillna(False).astype(bool)
+    best = best.where(~opt, "none")
+    message = message.where(~opt, "none")
+    expected = expected.where(~opt)
+    out = pd.DataFrame(
+        {
+            "stage": stage,
+            "message": message,
+            "channel": best,
+            "expected_ctr": expected.astype(float),
+        }
+    )
+    out.index.name = "customer_id"
     return out

@@ -12,7 +12,10 @@ All functions take an orders table (``customer_id``, ``order_date``, and
 - :func:`kaplan_meier`, :func:`median_survival`, :func:`customer_lifetimes` —
   survival of customer lifetimes with censoring (no lifelines needed);
 - :func:`early_warning_flags` — per-customer churn warnings;
-- :func:`retention_uplift_profit` — what a retention uplift is worth, computed.
+- :func:`retention_uplift_profit` — what a retention uplift is worth, computed;
+- :func:`cohort_survivors`, :func:`flag_scorecard`, :func:`retention_economics_inputs`
+  — a cohort's survivors for the sBG model, warning flags scored against the
+  truth, and the brand's own inputs to the uplift economics.
 """
 
 from __future__ import annotations
@@ -28,14 +31,17 @@ from sim.analytics._validate import check_table, require_columns
 __all__ = [
     "cohort_counts",
     "cohort_retention",
+    "cohort_survivors",
     "customer_lifetimes",
     "early_warning_flags",
+    "flag_scorecard",
     "kaplan_meier",
     "mean_time_between_purchases",
     "median_survival",
     "period_retention",
     "purchase_gaps",
     "repeat_purchase_rate",
+    "retention_economics_inputs",
     "retention_uplift_profit",
 ]
 
@@ -465,5 +471,179 @@ def retention_uplift_profit(
             "uplifted_profit": up,
             "profit_increase": up - base,
             "pct_increase": (up - base) / base if base > 0 else math.nan,
+        }
+    )
+
+
+# --------------------------------------------------------------------------- additions for the course
+
+
+def cohort_survivors(
+    orders: pd.DataFrame,
+    truth: pd.DataFrame,
+    cohort_start: str | pd.Timestamp,
+    cohort_end: str | pd.Timestamp,
+    period_months: int = 3,
+    end: str | pd.Timestamp | None = None,
+) -> pd.DataFrame:
+    """Survivors of one acquisition cohort at the start of each period (for the sBG model).
+
+    The cohort is every customer whose first order falls in
+    ``[cohort_start, cohort_end)``. Period ``k`` starts ``k × period_months``
+    months after ``cohort_start``; only periods that start on or before ``end``
+    (default: the last order) are returned. Two counts per period:
+
+    - ``true_active``: cohort members not yet gone for good, from the
+      simulation's ``truth`` table (``first_dropout_date`` missing or after the
+      period start) — what a contract would show, and what really happened;
+    - ``seen_active``: members whose *last* order is on or after the period
+      start — all a non-contractual business can see. It falls too fast near
+      ``end``, because live customers simply have not bought again yet.
+
+    Row 0 is the cohort size in both columns.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Index ``period`` (0, 1, …): ``period_start``, ``true_active``, ``seen_active``.
+    """
+    _check_orders(orders)
+    require_columns(truth, ["customer_id", "first_dropout_date"], "truth")
+    if isinstance(period_months, bool) or not isinstance(period_months, int) or period_months < 1:
+        raise ValueError(f"period_months: a whole number >= 1, got {period_months!r}")
+    t0, t1 = pd.Timestamp(cohort_start), pd.Timestamp(cohort_end)
+    if t1 <= t0:
+        raise ValueError(f"cohort_end {t1.date()} must be after cohort_start {t0.date()}")
+    end_ts = orders["order_date"].max() if end is None else pd.Timestamp(end)
+    g = orders.groupby("customer_id")["order_date"]
+    first, last = g.min(), g.max()
+    members = first.index[(first >= t0) & (first < t1)]
+    if len(members) == 0:
+        raise ValueError(f"no customer has a first order in [{t0.date()}, {t1.date()})")
+    gone = truth.drop_duplicates("customer_id").set_index("customer_id")["first_dropout_date"]
+    gone = gone.reindex(members)
+    seen = last.reindex(members)
+    rows = []
+    k = 0
+    while True:
+        start = t0 + pd.DateOffset(months=k * period_months)
+        if k > 0 and start > end_ts:
+            break
+        if k == 0:
+            rows.append((k, start, len(members), len(members)))
+        else:
+            alive = int((gone.isna() | (gone > start)).sum())
+            rows.append((k, start, alive, int((seen >= start).sum())))
+        k += 1
+    out = pd.DataFrame(rows, columns=["period", "period_start", "true_active", "seen_active"])
+    return out.set_index("period")
+
+
+def flag_scorecard(flags: pd.DataFrame, dropped: pd.Series) -> pd.DataFrame:
+    """How well each warning flag picks out the customers who truly dropped.
+
+    Parameters
+    ----------
+    flags
+        Boolean columns per customer (e.g. :func:`early_warning_flags`; its
+        ``n_flags`` count is ignored), indexed by ``customer_id``.
+    dropped
+        True for customers who really left (e.g. from the ``truth`` table),
+        indexed by ``customer_id``; customers missing from it count as stayed.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per flag: ``flagged`` (customers), ``flagged_share``,
+        ``true_positives`` (flagged and dropped), ``precision`` (share of the
+        flagged who dropped), ``recall`` (share of the dropped who were flagged)
+        and ``lift`` (precision ÷ the base rate of dropping among all customers).
+    """
+    if not isinstance(flags, pd.DataFrame) or flags.empty:
+        raise ValueError("flags: expected a non-empty DataFrame of boolean columns")
+    cols = [c for c in flags.columns if pd.api.types.is_bool_dtype(flags[c])]
+    if not cols:
+        raise ValueError("flags: no boolean columns to score")
+    actual = pd.Series(dropped).reindex(flags.index).fillna(False).astype(bool)
+    base = float(actual.mean())
+    rows = {}
+    for c in cols:
+        f = flags[c].astype(bool)
+        n, tp = int(f.sum()), int((f & actual).sum())
+        precision = tp / n if n else math.nan
+        rows[c] = {
+            "flagged": n,
+            "flagged_share": n / len(f),
+            "true_positives": tp,
+            "precision": precision,
+            "recall": tp / int(actual.sum()) if actual.any() else math.nan,
+            "lift": precision / base if base > 0 else math.nan,
+        }
+    out = pd.DataFrame.from_dict(rows, orient="index")
+    out.index.name = "flag"
+    return out
+
+
+def retention_economics_inputs(
+    orders: pd.DataFrame,
+    marketing_spend: pd.DataFrame,
+    period1: Period,
+    period2: Period,
+    gross_margin: float,
+) -> pd.Series:
+    """The brand's own inputs for :func:`retention_uplift_profit`, measured on its data.
+
+    - ``retention_rate``: :func:`period_retention` from ``period1`` to ``period2``;
+    - ``margin_per_customer``: revenue in ``period2`` per customer active in it,
+      times ``gross_margin`` (contribution per active customer per period);
+    - ``new_customers``: customers whose first order falls in ``period2``;
+    - ``acquisition_spend`` / ``retention_spend``: ``marketing_spend`` of that
+      purpose with ``month`` in ``period2``;
+    - ``cac`` = acquisition spend / new customers;
+    - ``retention_cost`` = retention spend / retained customers;
+    - ``cost_ratio`` = cac / retention_cost ("retention is N× cheaper").
+
+    Returns
+    -------
+    pandas.Series
+        The values above, plus ``active_period2`` and ``retained``.
+    """
+    _check_orders(orders, money=True)
+    check_table(
+        marketing_spend,
+        "marketing_spend",
+        columns=["purpose"],
+        datetime=["month"],
+        non_negative=["spend"],
+    )
+    if not 0 <= gross_margin <= 1:
+        raise ValueError(f"gross_margin: a share between 0 and 1, got {gross_margin}")
+    pr = period_retention(orders, period1, period2)
+    s, e = pd.Timestamp(period2[0]), pd.Timestamp(period2[1])
+    d = orders["order_date"]
+    in2 = orders.loc[(d >= s) & (d < e)]
+    active2 = in2["customer_id"].nunique()
+    first = orders.groupby("customer_id")["order_date"].min()
+    new = int(((first >= s) & (first < e)).sum())
+    m = marketing_spend.loc[(marketing_spend["month"] >= s) & (marketing_spend["month"] < e)]
+    acq = float(m.loc[m["purpose"] == "acquisition", "spend"].sum())
+    ret = float(m.loc[m["purpose"] == "retention", "spend"].sum())
+    cac = acq / new if new else math.nan
+    retained = int(pr["retained"])
+    ret_cost = ret / retained if retained else math.nan
+    return pd.Series(
+        {
+            "retention_rate": float(pr["retention_rate"]),
+            "active_period2": float(active2),
+            "retained": float(retained),
+            "margin_per_customer": (
+                float(in2["net_amount"].sum()) / active2 * gross_margin if active2 else math.nan
+            ),
+            "new_customers": float(new),
+            "acquisition_spend": acq,
+            "retention_spend": ret,
+            "cac": cac,
+            "retention_cost": ret_cost,
+            "cost_ratio": cac / ret_cost if ret_cost and not math.isnan(ret_cost) else math.nan,
         }
     )

@@ -23,11 +23,12 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from sim.analytics._validate import check_table
+from sim.analytics._validate import check_table, require_columns
 
 __all__ = [
     "ErlangC",
     "abandonment_rate",
+    "advisor_contact_lift",
     "ces",
     "ces_easy_share",
     "churn_by_service_experience",
@@ -39,8 +40,12 @@ __all__ = [
     "experience_summary",
     "nps",
     "observed_service_level",
+    "phone_arrival_rate",
     "required_agents",
+    "service_churn_truth",
     "service_level",
+    "simulated_staffing_table",
+    "staffing_at",
     "staffing_table",
     "ticket_summary",
 ]
@@ -418,3 +423,207 @@ def staffing_table(
     return pd.DataFrame(
         rows, columns=["agents", "stable", "occupancy", "p_wait", "mean_wait", "service_level"]
     )
+
+
+# --------------------------------------------------------------------------- additions for the course
+
+
+def phone_arrival_rate(
+    tickets: pd.DataFrame,
+    open_hours: float,
+    start: pd.Timestamp | str | None = None,
+    end: pd.Timestamp | str | None = None,
+    channel: str = "phone",
+) -> float:
+    """Offered calls per open minute: phone contacts ÷ (days observed × open hours × 60).
+
+    ``start``/``end`` default to the first and last contact; the count covers
+    ``[start, end]`` and the days are ``(end − start)`` in days (at least one).
+    """
+    t = _queued(tickets, channel)
+    check_table(t, "tickets", datetime=["created_at"])
+    if not (isinstance(open_hours, int | float) and 0 < open_hours <= 24):
+        raise ValueError(f"open_hours: a number in (0, 24], got {open_hours!r}")
+    s = t["created_at"].min() if start is None else pd.Timestamp(start)
+    e = t["created_at"].max() if end is None else pd.Timestamp(end)
+    n = int(((t["created_at"] >= s) & (t["created_at"] <= e)).sum())
+    days = max((e - s).total_seconds() / 86400.0, 1.0)
+    return n / (days * open_hours * 60.0)
+
+
+def simulated_staffing_table(
+    arrival_rate: float,
+    handle_time: float,
+    agents: Iterable[int],
+    patience: float | None = None,
+    threshold: float = 20 / 60,
+    calls: int = 3000,
+    seed: int = 0,
+) -> pd.DataFrame:
+    """Erlang C beside a short stand-alone queue simulation, per agent count.
+
+    For each agent count, the analytic M/M/c figures (:func:`staffing_table`)
+    and one run of :func:`sim.service.simulate_queue` (M/M/c, or M/M/c+M when
+    ``patience`` is given) with about ``calls`` calls after a warm-up of 20
+    handle times. Simulated figures are over every offered call: ``sim_p_wait``
+    (share that waited at all), ``sim_mean_wait`` (minutes, abandoned calls
+    counted with the wait until they hung up), ``sim_service_level``
+    (answered within ``threshold``) and ``sim_abandonment``.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Index ``agents``: ``stable``, ``occupancy``, ``p_wait``, ``mean_wait``,
+        ``service_level`` (Erlang C) and the four ``sim_`` columns.
+    """
+    from sim.service import simulate_queue
+
+    if isinstance(calls, bool) or not isinstance(calls, int) or calls < 100:
+        raise ValueError(f"calls: a whole number >= 100, got {calls!r}")
+    lam, h = _positive(arrival_rate, "arrival_rate"), _positive(handle_time, "handle_time")
+    agents = [_agents(c) for c in agents]
+    if not agents:
+        raise ValueError("agents: need at least one agent count")
+    analytic = staffing_table(lam, h, threshold, agents).set_index("agents")
+    warmup = 20.0 * h
+    rows = []
+    for c in agents:
+        log, _ = simulate_queue(
+            lam, h, c, patience=patience, horizon=warmup + calls / lam, warmup=warmup, seed=seed
+        )
+        answered = ~log["abandoned"]
+        rows.append(
+            {
+                "sim_p_wait": float((log["wait"] > 0).mean()),
+                "sim_mean_wait": float(log["wait"].mean()),
+                "sim_service_level": float((answered & (log["wait"] <= threshold)).mean()),
+                "sim_abandonment": float(log["abandoned"].mean()),
+            }
+        )
+    sim_part = pd.DataFrame(rows, index=analytic.index)
+    return analytic.join(sim_part)
+
+
+def staffing_at(table: pd.DataFrame, agents: int) -> pd.DataFrame:
+    """One agent count of :func:`simulated_staffing_table`, analytic and simulated side by side.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Rows ``Erlang C`` and ``simulation``; columns ``p_wait``, ``mean_wait``
+        (minutes), ``service_level`` and ``abandonment`` (0 for Erlang C, which
+        has no hang-ups).
+    """
+    require_columns(table, ["p_wait", "mean_wait", "service_level", "sim_p_wait"], "table")
+    if agents not in table.index:
+        raise ValueError(f"agents: {agents!r} not in the table (has {list(table.index)})")
+    r = table.loc[agents]
+    return pd.DataFrame(
+        {
+            "p_wait": [r["p_wait"], r["sim_p_wait"]],
+            "mean_wait": [r["mean_wait"], r["sim_mean_wait"]],
+            "service_level": [r["service_level"], r["sim_service_level"]],
+            "abandonment": [0.0, r["sim_abandonment"]],
+        },
+        index=pd.Index(["Erlang C", "simulation"], name=f"{agents} agents"),
+    )
+
+
+def service_churn_truth(
+    tickets: pd.DataFrame,
+    truth: pd.DataFrame,
+    window_days: float = 180,
+    effort_threshold: int = 5,
+    end: pd.Timestamp | str | None = None,
+) -> pd.DataFrame:
+    """Truth table: bad versus good first service contact × truly dropped within the window.
+
+    The anchor is each customer's first ticket, ``bad`` as in
+    :func:`churn_by_service_experience` (abandoned, or effort ≥
+    ``effort_threshold``). "Dropped" means the simulation's ``truth`` has the
+    customer gone for good (``dropout_date``) by ``created_at + window_days``.
+    Anchors whose window ends after ``end`` (default: last ticket) are left out.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Index ``experience`` (``bad``, ``good``): ``customers``, ``dropped``,
+        ``stayed`` and ``dropped_share``.
+    """
+    check_table(
+        tickets,
+        "tickets",
+        columns=["customer_id"],
+        numeric=["effort_score"],
+        datetime=["created_at"],
+        flags=["abandoned"],
+    )
+    require_columns(truth, ["customer_id", "dropout_date"], "truth")
+    if not window_days > 0:
+        raise ValueError(f"window_days: must be > 0, got {window_days!r}")
+    end_ts = tickets["created_at"].max() if end is None else pd.Timestamp(end)
+    first = tickets.sort_values(["customer_id", "created_at"], kind="stable").drop_duplicates(
+        "customer_id"
+    )
+    window = pd.Timedelta(days=window_days)
+    first = first[first["created_at"] + window <= end_ts]
+    bad = first["abandoned"].astype(bool) | (first["effort_score"] >= effort_threshold)
+    gone = truth.drop_duplicates("customer_id").set_index("customer_id")["dropout_date"]
+    when = first["customer_id"].map(gone)
+    dropped = when.notna() & (when <= first["created_at"] + window)
+    frame = pd.DataFrame({"experience": np.where(bad, "bad", "good"), "dropped": dropped})
+    out = (
+        frame.groupby("experience")["dropped"]
+        .agg(customers="size", dropped="sum")
+        .reindex(["bad", "good"], fill_value=0)
+        .astype("int64")
+    )
+    out["stayed"] = out["customers"] - out["dropped"]
+    out["dropped_share"] = out["dropped"] / out["customers"].where(out["customers"] > 0)
+    return out
+
+
+def advisor_contact_lift(
+    orders: pd.DataFrame, advisor_tasks: pd.DataFrame, window_days: float = 28
+) -> pd.DataFrame:
+    """Do clients buy more after an advisor reaches them? Orders within the window by task outcome.
+
+    For every advisor task done at ``done_at``, the client's orders with
+    ``done_at < order_date <= done_at + window_days`` are counted. Tasks whose
+    advisor did *not* reach the client (``no_answer``) are a natural comparison
+    group for the ``reached`` ones: same selection by the CRM, no conversation.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Index ``outcome``: ``tasks``, ``buyers`` (tasks followed by ≥ 1 order),
+        ``buy_rate``, ``revenue`` and ``revenue_per_task`` (EUR), and
+        ``lift_vs_no_answer`` (revenue per task ÷ that of ``no_answer`` − 1).
+    """
+    check_table(
+        orders, "orders", columns=["customer_id"], numeric=["net_amount"], datetime=["order_date"]
+    )
+    check_table(
+        advisor_tasks,
+        "advisor_tasks",
+        columns=["task_id", "customer_id", "outcome"],
+        datetime=["done_at"],
+    )
+    if not window_days > 0:
+        raise ValueError(f"window_days: must be > 0, got {window_days!r}")
+    tasks = advisor_tasks[["task_id", "customer_id", "done_at", "outcome"]]
+    m = tasks.merge(orders[["customer_id", "order_date", "net_amount"]], on="customer_id")
+    window = pd.Timedelta(days=window_days)
+    m = m[(m["order_date"] > m["done_at"]) & (m["order_date"] <= m["done_at"] + window)]
+    per_task = m.groupby("task_id")["net_amount"].sum()
+    t = tasks.assign(_rev=tasks["task_id"].map(per_task).fillna(0.0))
+    t = t.assign(_buy=t["task_id"].isin(per_task.index))
+    out = t.groupby("outcome", sort=True).agg(
+        tasks=("task_id", "size"), buyers=("_buy", "sum"), revenue=("_rev", "sum")
+    )
+    out["buyers"] = out["buyers"].astype("int64")
+    out["buy_rate"] = out["buyers"] / out["tasks"]
+    out["revenue_per_task"] = out["revenue"] / out["tasks"]
+    base = out["revenue_per_task"].get("no_answer", math.nan)
+    out["lift_vs_no_answer"] = out["revenue_per_task"] / base - 1 if base else math.nan
+    return out[["tasks", "buyers", "buy_rate", "revenue", "revenue_per_task", "lift_vs_no_answer"]]
