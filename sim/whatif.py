@@ -1,0 +1,460 @@
+"""What-if studio: compare a baseline scenario and its variants, simulated with the same seed.
+
+A consultant's question ("what if retention rose five points?") becomes a
+*variant* of a baseline :class:`~sim.scenario.Scenario`, built with named
+levers (:func:`lever_scenario`). Baseline and variants are simulated with the
+**same seed** — common random numbers: the same people arrive on the same days
+with the same candidate purchases, so the differences between the runs come
+from the levers, not from luck. :func:`kpis` reduces each run to one column of
+business KPIs (:data:`KPI_DEFINITIONS`), :func:`compare` lines the runs up side
+by side and :func:`deltas` shows each variant against the baseline.
+
+>>> base = sim.preset("default").with_overrides({"population": {"customers": 300, "years": 1.0}})
+>>> table = compare({"baseline": base, "retention +5": lever_scenario(base, retention_uplift=0.05)}, seed=1)  # doctest: +SKIP
+>>> deltas(table).loc["orders"]  # doctest: +SKIP
+
+The money KPIs are in EUR over the whole simulated horizon. ``profit`` is a
+contribution after marketing, service and loyalty costs, not an accounting
+profit: fixed costs that no lever moves (stores, head office) are left out.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from sim.analytics import loyalty as _loyalty
+from sim.analytics import retention as _retention
+from sim.analytics import service as _service
+from sim.scenario import ACQUISITION_CHANNELS, Scenario, ScenarioError
+
+__all__ = [
+    "AGENT_COST_PER_YEAR",
+    "DEFAULT_ELASTICITY",
+    "KPI_DEFINITIONS",
+    "LEVERS",
+    "LOYALTY_COST_PER_MEMBER_YEAR",
+    "PAID_CHANNELS",
+    "acquisition_budget_shares",
+    "compare",
+    "deltas",
+    "kpi_definitions",
+    "kpi_table",
+    "kpis",
+    "lever_scenario",
+    "monthly_revenue",
+    "simulate_scenarios",
+]
+
+#: Fully loaded cost of one contact-centre agent for a year, EUR (an assumption).
+AGENT_COST_PER_YEAR = 45_000.0
+#: Running cost of the loyalty programme per member and year (IT, staff, mailings), EUR.
+LOYALTY_COST_PER_MEMBER_YEAR = 5.0
+#: Channels bought with the media budget (referral and store walk-ins are not).
+PAID_CHANNELS = ("paid_search", "social", "tv", "partners")
+#: Customers grow as budget ** elasticity: 1 = constant CAC, < 1 = diminishing returns.
+DEFAULT_ELASTICITY = 0.8
+
+#: Every KPI of :func:`kpis`: (unit, definition).
+KPI_DEFINITIONS: dict[str, tuple[str, str]] = {
+    "customers": ("people", "customers acquired in the horizon (converted leads)"),
+    "orders": ("orders", "orders placed in the horizon"),
+    "revenue": ("EUR", "sum of orders' net_amount (after promotions and loyalty rewards)"),
+    "gross_margin": (
+        "EUR",
+        "revenue − cost of goods; cost of goods = (1 − purchases.gross_margin) × gross_amount, "
+        "so discounts and rewards come out of the margin",
+    ),
+    "acquisition_spend": ("EUR", "marketing_spend with purpose 'acquisition' (cost of all leads)"),
+    "retention_spend": ("EUR", "marketing_spend with purpose 'retention' (message sends)"),
+    "marketing_spend": ("EUR", "acquisition_spend + retention_spend"),
+    "service_cost": (
+        "EUR",
+        "agents × (1 − service.shared_load) × agent cost per year × years: the brand pays the "
+        "share of the contact centre its own calls may use",
+    ),
+    "loyalty_cost": (
+        "EUR",
+        "programme running cost per member-year × member-years enrolled in the horizon "
+        "(rewards are already in the margin)",
+    ),
+    "loyalty_liability": (
+        "EUR",
+        "points outstanding at the end × loyalty.point_value (gross: every point assumed redeemed)",
+    ),
+    "profit": (
+        "EUR",
+        "gross_margin − marketing_spend − service_cost − loyalty_cost − loyalty_liability",
+    ),
+    "repeat_rate": ("share", "customers with 2+ orders / customers with an order"),
+    "churn": (
+        "share",
+        "customers active (≥ 1 order) in the year before the last one who bought nothing in "
+        "the last year (two halves of the horizon when it is shorter than 2 years)",
+    ),
+    "nps": ("points", "net promoter score of all survey answers, −100 to 100"),
+    "abandonment": ("share", "phone contacts whose caller hung up before being answered"),
+    "members": ("share", "customer profiles enrolled in the loyalty programme"),
+    "cac": ("EUR", "acquisition_spend / customers"),
+    "clv_per_customer": (
+        "EUR",
+        "gross_margin / customers: value realised so far (undiscounted, within the horizon)",
+    ),
+}
+
+
+def kpi_definitions() -> pd.DataFrame:
+    """The KPI dictionary as a table (index ``kpi``; columns ``unit``, ``definition``)."""
+    out = pd.DataFrame(
+        [(k, u, d) for k, (u, d) in KPI_DEFINITIONS.items()],
+        columns=["kpi", "unit", "definition"],
+    )
+    return out.set_index("kpi")
+
+
+# --------------------------------------------------------------------------- KPIs
+
+
+def _horizon(ds) -> tuple[pd.Timestamp, pd.Timestamp, float]:
+    pop = ds.scenario.population
+    start = pd.Timestamp(pop.start_date)
+    return start, start + pd.Timedelta(days=pop.years * 365.0), float(pop.years)
+
+
+def _churn(orders: pd.DataFrame, start: pd.Timestamp, end: pd.Timestamp) -> float:
+    window = min(pd.Timedelta(days=365), (end - start) / 2)
+    if orders.empty:
+        return math.nan
+    r = _retention.period_retention(orders, (end - 2 * window, end - window), (end - window, end))
+    return float(r["churn_rate"])
+
+
+def kpis(
+    ds,
+    *,
+    agent_cost_per_year: float = AGENT_COST_PER_YEAR,
+    loyalty_cost_per_member_year: float = LOYALTY_COST_PER_MEMBER_YEAR,
+) -> pd.Series:
+    """Business KPIs of one simulated run; see :data:`KPI_DEFINITIONS` for each definition.
+
+    Parameters
+    ----------
+    ds
+        A :class:`~sim.dataset.Dataset` (anything with its tables as attributes
+        and a ``scenario``): ``orders``, ``leads``, ``marketing_spend``,
+        ``surveys``, ``tickets``, ``loyalty_ledger`` and ``customers`` are read.
+    agent_cost_per_year, loyalty_cost_per_member_year
+        Cost assumptions, EUR (see :data:`AGENT_COST_PER_YEAR`,
+        :data:`LOYALTY_COST_PER_MEMBER_YEAR`).
+
+    Returns
+    -------
+    pandas.Series
+        Indexed by KPI name in the order of :data:`KPI_DEFINITIONS`. A rate
+        without data (no survey, no phone contact) is ``NaN``.
+    """
+    for name, value in (
+        ("agent_cost_per_year", agent_cost_per_year),
+        ("loyalty_cost_per_member_year", loyalty_cost_per_member_year),
+    ):
+        if not (isinstance(value, int | float) and math.isfinite(value) and value >= 0):
+            raise ValueError(f"{name}: must be a finite number >= 0, got {value!r}")
+    sc = ds.scenario
+    start, end, years = _horizon(ds)
+    orders, customers = ds.orders, ds.customers
+    revenue = float(orders["net_amount"].sum())
+    margin = revenue - (1.0 - sc.purchases.gross_margin) * float(orders["gross_amount"].sum())
+    spend = ds.marketing_spend.groupby("purpose")["spend"].sum()
+    acq, ret = float(spend.get("acquisition", 0.0)), float(spend.get("retention", 0.0))
+    service = sc.service.agents * (1.0 - sc.service.shared_load) * agent_cost_per_year * years
+    enrolled = customers.loc[customers["loyalty_member"].astype(bool), "loyalty_enrol_date"]
+    member_years = float(((end - enrolled).dt.days.clip(lower=0) / 365.0).sum())
+    loyalty_cost = member_years * loyalty_cost_per_member_year
+    ledger = ds.loyalty_ledger
+    liability = (
+        _loyalty.outstanding_liability(ledger, sc.loyalty.point_value) if len(ledger) else 0.0
+    )
+    n_customers = int(ds.leads["converted"].astype(bool).sum())
+    has_phone = bool((ds.tickets["channel"] == "phone").any())
+    out = {
+        "customers": n_customers,
+        "orders": len(orders),
+        "revenue": revenue,
+        "gross_margin": margin,
+        "acquisition_spend": acq,
+        "retention_spend": ret,
+        "marketing_spend": acq + ret,
+        "service_cost": service,
+        "loyalty_cost": loyalty_cost,
+        "loyalty_liability": float(liability),
+        "profit": margin - acq - ret - service - loyalty_cost - liability,
+        "repeat_rate": _retention.repeat_purchase_rate(orders) if len(orders) else math.nan,
+        "churn": _churn(orders, start, end),
+        "nps": _service.nps(ds.surveys) if len(ds.surveys) else math.nan,
+        "abandonment": _service.abandonment_rate(ds.tickets) if has_phone else math.nan,
+        "members": float(customers["loyalty_member"].astype(bool).mean())
+        if len(customers)
+        else math.nan,
+        "cac": acq / n_customers if n_customers else math.nan,
+        "clv_per_customer": margin / n_customers if n_customers else math.nan,
+    }
+    return pd.Series({k: float(v) for k, v in out.items()}, name="kpi")
+
+
+# --------------------------------------------------------------------------- levers
+
+
+@dataclass(frozen=True)
+class Lever:
+    """A named lever: the scenario field it sets and what it means."""
+
+    target: str  # "section.field", or "*" for levers computed from several fields
+    meaning: str
+
+
+LEVERS: dict[str, Lever] = {
+    "customers": Lever("population.customers", "customers acquired over the horizon"),
+    "years": Lever("population.years", "length of the simulated horizon, years"),
+    "retention_uplift": Lever(
+        "experience.retention_uplift", "cut every customer's dropout chance by this share"
+    ),
+    "win_back_rate": Lever("experience.win_back_rate", "a win-back message revives a lost client"),
+    "agents": Lever("service.agents", "contact-centre agents"),
+    "advisors": Lever("advisors.advisors", "client advisors (clienteling)"),
+    "newsletters_per_month": Lever("campaigns.newsletters_per_month", "newsletter frequency"),
+    "loyalty_enabled": Lever("loyalty.enabled", "run the loyalty programme at all"),
+    "enrolment_prob": Lever("loyalty.enrolment_prob", "share of new customers who enrol"),
+    "earn_rate": Lever("loyalty.points_per_eur", "points earned per EUR paid"),
+    "reward_threshold": Lever("loyalty.reward_threshold", "points per reward"),
+    "point_value": Lever("loyalty.point_value", "EUR of discount per point redeemed"),
+    "expiry_days": Lever("loyalty.expiry_days", "days without activity before points expire"),
+    "discount_prob": Lever("purchases.discount_prob", "share of orders with a promotion"),
+    "acquisition_budget_change": Lever(
+        "*",
+        "relative change of the paid media budget (0.2 = +20 %): paid channels' customers "
+        "× (1 + c) ** e and cost per lead × (1 + c) ** (1 − e), e = acquisition_elasticity",
+    ),
+    "acquisition_elasticity": Lever(
+        "*", f"e in [0, 1] for acquisition_budget_change (default {DEFAULT_ELASTICITY})"
+    ),
+    "acquisition_budget_mix": Lever(
+        "*",
+        "share of the paid media budget per paid channel (sums to 1); the budget is kept, "
+        "so cheaper channels buy more customers",
+    ),
+}
+
+
+def _lever_error(name: str, value: Any, allowed: str) -> ScenarioError:
+    return ScenarioError(f"lever {name} = {value!r} is not allowed: expected {allowed}")
+
+
+def _channel_cac(sc: Scenario) -> pd.Series:
+    """Expected cost per acquired customer by channel: cost per lead / lead conversion."""
+    ac = sc.acquisition
+    return pd.Series({c: ac.cost_per_lead[c] / ac.lead_conversion[c] for c in ACQUISITION_CHANNELS})
+
+
+def _customer_mix(sc: Scenario) -> pd.Series:
+    mix = sc.acquisition.channel_mix
+    return pd.Series({c: float(mix.get(c, 0.0)) for c in ACQUISITION_CHANNELS})
+
+
+def acquisition_budget_shares(scenario: Scenario) -> pd.Series:
+    """The scenario's expected split of the paid media budget over :data:`PAID_CHANNELS`.
+
+    A channel's expected cost per customer (CAC) is cost per lead / lead
+    conversion (every lead is paid for, converted or not), so its share of the
+    budget is ``mix × CAC`` over the sum of that for the paid channels.
+    """
+    cost = (_customer_mix(scenario) * _channel_cac(scenario))[list(PAID_CHANNELS)]
+    if cost.sum() <= 0:
+        return pd.Series(np.nan, index=list(PAID_CHANNELS), name="budget_share")
+    return (cost / cost.sum()).rename("budget_share")
+
+
+def _paid_shares(sc: Scenario, shares: Any) -> pd.Series:
+    name = "acquisition_budget_mix"
+    if not isinstance(shares, Mapping) or not shares:
+        raise _lever_error(
+            name, shares, f"a mapping channel -> budget share over {', '.join(PAID_CHANNELS)}"
+        )
+    for ch, v in shares.items():
+        if ch not in PAID_CHANNELS:
+            raise _lever_error(
+                f"{name}.{ch}", v, f"a paid channel among {', '.join(PAID_CHANNELS)}"
+            )
+        if isinstance(v, bool) or not isinstance(v, int | float) or not v >= 0:
+            raise _lever_error(f"{name}.{ch}", v, "a share >= 0")
+    total = float(sum(shares.values()))
+    if abs(total - 1.0) > 1e-6:
+        raise _lever_error(name, dict(shares), f"shares summing to 1 (they sum to {total:.6g})")
+    return pd.Series({c: float(shares.get(c, 0.0)) for c in PAID_CHANNELS})
+
+
+def _acquisition(sc: Scenario, levers: Mapping[str, Any]) -> Scenario:
+    """Apply the budget levers: new customer count, channel mix and costs per lead."""
+    c = levers.get("acquisition_budget_change", 0.0)
+    e = levers.get("acquisition_elasticity", DEFAULT_ELASTICITY)
+    if isinstance(c, bool) or not isinstance(c, int | float) or not (c > -1 and math.isfinite(c)):
+        raise _lever_error("acquisition_budget_change", c, "a relative change > -1 (0.2 = +20 %)")
+    if isinstance(e, bool) or not isinstance(e, int | float) or not 0 <= e <= 1:
+        raise _lever_error("acquisition_elasticity", e, "a number in [0, 1]")
+    paid = list(PAID_CHANNELS)
+    cac = _channel_cac(sc)
+    n = sc.population.customers * _customer_mix(sc)  # expected customers by channel
+    budget = float((n[paid] * cac[paid]).sum())
+    cpl_factor = (1.0 + c) ** (1.0 - e)
+    new = n.copy()
+    if "acquisition_budget_mix" in levers:
+        shares = _paid_shares(sc, levers["acquisition_budget_mix"])
+        free = [ch for ch in paid if shares[ch] > 0 and cac[ch] <= 0]
+        if free:
+            raise _lever_error(
+                "acquisition_budget_mix", dict(levers["acquisition_budget_mix"]),
+                f"budget only on channels whose leads cost something ({', '.join(free)} cost 0)",
+            )  # fmt: skip
+        bought = budget * (1.0 + c) * shares / (cac[paid].where(shares > 0, 1.0) * cpl_factor)
+        new[paid] = bought.where(shares > 0, 0.0)
+    else:  # same split: each paid channel's customers grow as (1 + c) ** e
+        new[paid] = n[paid] * (1.0 + c) ** e
+    total = float(new.sum())
+    if total <= 0:
+        raise _lever_error("acquisition_budget_mix", levers.get("acquisition_budget_mix"),
+                           "a budget that buys some customers")  # fmt: skip
+    cpl = {
+        ch: v * (cpl_factor if ch in PAID_CHANNELS else 1.0)
+        for ch, v in sc.acquisition.cost_per_lead.items()
+    }
+    return sc.with_overrides(
+        {
+            "population": {"customers": max(1, int(round(total)))},
+            "acquisition": {"channel_mix": (new / total).to_dict(), "cost_per_lead": cpl},
+        }
+    )
+
+
+def lever_scenario(base: Scenario, **levers: Any) -> Scenario:
+    """A variant of ``base`` with named levers set (see :data:`LEVERS`).
+
+    Simple levers set one scenario field (``agents=3`` → ``service.agents = 3``)
+    and the scenario validates the value. The acquisition levers are computed,
+    because the number of customers is a scenario input
+    (``population.customers``): a budget acts through it. Referral and store
+    walk-in customers come from word of mouth and store traffic, not from the
+    media budget, so they stay as they are; the paid channels
+    (:data:`PAID_CHANNELS`) move:
+
+    - ``acquisition_budget_change=c`` (> −1) scales the paid budget by ``1 + c``.
+      Each paid channel's customers scale by ``(1 + c) ** e`` and its cost per
+      lead by ``(1 + c) ** (1 − e)``: spend grows by ``1 + c`` but each extra
+      customer costs more than the average one when ``e < 1`` (diminishing
+      returns; ``acquisition_elasticity=e``, default :data:`DEFAULT_ELASTICITY`).
+    - ``acquisition_budget_mix={channel: share}`` re-splits the paid budget
+      over the paid channels (shares sum to 1). A channel buys customers at its
+      cost per lead / lead conversion, so the number of customers and the
+      channel mix follow. (The simulation lets money buy any channel without
+      limit; a real channel saturates, so read big shifts with care.)
+    - ``customers`` and ``years`` set the population size and horizon first.
+
+    Raises
+    ------
+    ScenarioError
+        For an unknown lever (the message lists the allowed ones) or a value
+        out of range (naming the lever or the scenario field).
+
+    >>> s = lever_scenario(Scenario(), agents=3, retention_uplift=0.05)
+    >>> s.service.agents, s.experience.retention_uplift
+    (3, 0.05)
+    """
+    unknown = sorted(set(levers) - set(LEVERS))
+    if unknown:
+        raise ScenarioError(
+            f"unknown lever(s) {', '.join(unknown)}: expected one of {', '.join(LEVERS)}"
+        )
+    overrides: dict[str, dict[str, Any]] = {}
+    for name, value in levers.items():
+        target = LEVERS[name].target
+        if target != "*":
+            section, fname = target.split(".")
+            overrides.setdefault(section, {})[fname] = value
+    try:
+        sc = base.with_overrides(overrides)
+    except ScenarioError as err:
+        names = ", ".join(k for k in levers if LEVERS[k].target != "*")
+        raise ScenarioError(f"lever(s) {names}: {err}") from None
+    if any(LEVERS[k].target == "*" for k in levers):
+        sc = _acquisition(sc, levers)
+    return sc
+
+
+# --------------------------------------------------------------------------- comparing
+
+
+def simulate_scenarios(
+    scenarios: Mapping[str, Scenario], seed: int, progress: bool = False
+) -> dict[str, Any]:
+    """Simulate every scenario with the same ``seed``; a dict name → Dataset, in order."""
+    from sim.engine import simulate
+
+    if not isinstance(scenarios, Mapping) or not scenarios:
+        raise ValueError("scenarios: expected a non-empty mapping of name -> Scenario")
+    for name, sc in scenarios.items():
+        if not isinstance(sc, Scenario):
+            raise TypeError(f"scenarios[{name!r}]: expected a Scenario, got {type(sc).__name__}")
+    items = list(scenarios.items())
+    if progress:
+        from tqdm.auto import tqdm
+
+        items = tqdm(items, unit="scenario", desc="Simulating")
+    return {name: simulate(sc, seed=seed) for name, sc in items}
+
+
+def kpi_table(datasets: Mapping[str, Any], **costs: float) -> pd.DataFrame:
+    """KPIs of each dataset side by side: rows = KPIs, columns = scenario names."""
+    table = pd.DataFrame({name: kpis(ds, **costs) for name, ds in datasets.items()})
+    table.index.name = "kpi"
+    table.columns.name = "scenario"
+    return table
+
+
+def compare(scenarios: Mapping[str, Scenario], seed: int, progress: bool = False) -> pd.DataFrame:
+    """Simulate each scenario with the same seed and return their KPIs side by side.
+
+    Same seed = common random numbers: the same people and candidate purchases
+    in every run, so differences come from the levers. Rows are the KPIs of
+    :func:`kpis`, columns the scenario names in the order given.
+    """
+    return kpi_table(simulate_scenarios(scenarios, seed, progress=progress))
+
+
+def deltas(table: pd.DataFrame, baseline: str = "baseline", relative: bool = False) -> pd.DataFrame:
+    """Each variant minus the baseline (``relative=True``: as a share of the baseline).
+
+    A relative change against a baseline of zero is ``NaN``.
+    """
+    if baseline not in table.columns:
+        raise KeyError(
+            f"baseline {baseline!r} is not a column of the table: columns are {list(table.columns)}"
+        )
+    base = table[baseline]
+    diff = table.drop(columns=baseline).sub(base, axis=0)
+    if relative:
+        diff = diff.div(base.abs().where(base != 0), axis=0)
+    return diff
+
+
+def monthly_revenue(datasets: Mapping[str, Any]) -> pd.DataFrame:
+    """Revenue (sum of net_amount, EUR) per calendar month, one column per scenario."""
+    cols = {}
+    for name, ds in datasets.items():
+        o = ds.orders
+        cols[name] = o.groupby(o["order_date"].dt.to_period("M"))["net_amount"].sum()
+    out = pd.DataFrame(cols).fillna(0.0)
+    out.index.name = "month"
+    return out.astype(np.float64)

@@ -1,0 +1,261 @@
+"""sim.whatif: KPIs on a hand-made run, lever mapping and errors, same-seed comparisons."""
+
+from __future__ import annotations
+
+import math
+from types import SimpleNamespace
+
+import pandas as pd
+import pytest
+
+import sim
+from sim import whatif
+from sim.scenario import ScenarioError
+
+T = pd.Timestamp
+
+
+def tiny_run() -> SimpleNamespace:
+    """Three customers over two years (2024-01-01 .. 2025-12-31), every KPI computable by hand."""
+    scenario = sim.preset("default").with_overrides(
+        {
+            "population": {"customers": 3, "years": 2.0, "start_date": "2024-01-01"},
+            "purchases": {"gross_margin": 0.6},
+            "service": {"agents": 2, "shared_load": 0.5},
+            "loyalty": {"point_value": 0.02},
+        }
+    )
+    orders = pd.DataFrame(
+        {
+            "order_id": [1, 2, 3, 4],
+            "customer_id": [1, 1, 2, 3],
+            "order_date": [T("2024-03-01"), T("2025-02-01"), T("2024-06-01"), T("2025-06-01")],
+            "gross_amount": [100.0, 200.0, 50.0, 100.0],
+            "net_amount": [90.0, 200.0, 50.0, 100.0],
+        }
+    )
+    customers = pd.DataFrame(
+        {
+            "customer_id": [1, 2, 3],
+            "loyalty_member": [True, False, False],
+            "loyalty_enrol_date": [T("2024-03-01"), pd.NaT, pd.NaT],
+        }
+    )
+    leads = pd.DataFrame({"lead_id": [1, 2, 3, 4, 5], "converted": [1, 1, 1, 0, 0]}).astype(
+        {"converted": bool}
+    )
+    spend = pd.DataFrame(
+        {
+            "month": [T("2024-01-01"), T("2024-02-01"), T("2024-02-01")],
+            "channel": ["tv", "social", "email"],
+            "purpose": ["acquisition", "acquisition", "retention"],
+            "spend": [200.0, 100.0, 12.0],
+        }
+    )
+    surveys = pd.DataFrame({"survey_id": [1, 2, 3, 4], "nps": [10, 9, 5, 8]})
+    tickets = pd.DataFrame(
+        {
+            "ticket_id": [1, 2, 3, 4, 5],
+            "channel": ["phone", "phone", "phone", "phone", "email"],
+            "abandoned": [True, False, False, False, False],
+        }
+    )
+    ledger = pd.DataFrame(
+        {
+            "entry_id": [1, 2],
+            "customer_id": [1, 1],
+            "timestamp": [T("2024-03-01"), T("2025-02-01")],
+            "kind": ["earn", "earn"],
+            "points": [90, 200],
+            "balance": [90, 290],
+        }
+    )
+    return SimpleNamespace(
+        scenario=scenario,
+        orders=orders,
+        customers=customers,
+        leads=leads,
+        marketing_spend=spend,
+        surveys=surveys,
+        tickets=tickets,
+        loyalty_ledger=ledger,
+    )
+
+
+def test_kpis_by_hand():
+    k = whatif.kpis(tiny_run(), agent_cost_per_year=100.0, loyalty_cost_per_member_year=3.65)
+    assert list(k.index) == list(whatif.KPI_DEFINITIONS)
+    assert k["customers"] == 3 and k["orders"] == 4
+    assert k["revenue"] == pytest.approx(440.0)
+    assert k["gross_margin"] == pytest.approx(440.0 - 0.4 * 450.0)  # 260
+    assert k["acquisition_spend"] == pytest.approx(300.0)
+    assert k["retention_spend"] == pytest.approx(12.0)
+    assert k["marketing_spend"] == pytest.approx(312.0)
+    assert k["service_cost"] == pytest.approx(2 * 0.5 * 100.0 * 2.0)  # 200
+    # member 1 enrolled 2024-03-01, horizon ends 2025-12-31: 670 days
+    assert k["loyalty_cost"] == pytest.approx(670 / 365 * 3.65)  # 6.70
+    assert k["loyalty_liability"] == pytest.approx(290 * 0.02)  # 5.80
+    assert k["profit"] == pytest.approx(260.0 - 312.0 - 200.0 - 6.70 - 5.80)
+    assert k["repeat_rate"] == pytest.approx(1 / 3)
+    # active in 2024 (until 2024-12-31): {1, 2}; in the last year: {1, 3} -> 1 of 2 lost
+    assert k["churn"] == pytest.approx(0.5)
+    assert k["nps"] == pytest.approx(25.0)  # (2 promoters - 1 detractor) / 4
+    assert k["abandonment"] == pytest.approx(0.25)  # phone only
+    assert k["members"] == pytest.approx(1 / 3)
+    assert k["cac"] == pytest.approx(100.0)
+    assert k["clv_per_customer"] == pytest.approx(260.0 / 3)
+
+
+def test_kpis_without_programme_surveys_or_calls():
+    run = tiny_run()
+    run.loyalty_ledger = run.loyalty_ledger.iloc[:0]
+    run.surveys = run.surveys.iloc[:0]
+    run.tickets = run.tickets[run.tickets["channel"] == "email"]
+    k = whatif.kpis(run)
+    assert k["loyalty_liability"] == 0.0
+    assert math.isnan(k["nps"]) and math.isnan(k["abandonment"])
+
+
+def test_kpis_reject_bad_costs():
+    with pytest.raises(ValueError, match="agent_cost_per_year"):
+        whatif.kpis(tiny_run(), agent_cost_per_year=-1.0)
+
+
+def test_kpi_definitions_cover_every_kpi():
+    table = whatif.kpi_definitions()
+    assert list(table.index) == list(whatif.kpis(tiny_run()).index)
+    assert set(table.columns) == {"unit", "definition"}
+
+
+# --------------------------------------------------------------------------- levers
+
+
+def test_simple_levers_map_to_scenario_fields():
+    base = sim.preset("default")
+    s = whatif.lever_scenario(
+        base,
+        retention_uplift=0.05,
+        agents=3,
+        loyalty_enabled=False,
+        newsletters_per_month=4.0,
+        earn_rate=2.0,
+        reward_threshold=800,
+        expiry_days=365.0,
+    )
+    assert s.experience.retention_uplift == 0.05
+    assert s.service.agents == 3
+    assert s.loyalty.enabled is False
+    assert s.campaigns.newsletters_per_month == 4.0
+    assert (s.loyalty.points_per_eur, s.loyalty.reward_threshold) == (2.0, 800)
+    assert s.loyalty.expiry_days == 365.0
+    assert base.service.agents == 2  # the base is untouched
+    for name, lever in whatif.LEVERS.items():
+        assert lever.meaning, name
+
+
+def test_unknown_lever_names_it_and_lists_the_allowed_ones():
+    with pytest.raises(ScenarioError) as err:
+        whatif.lever_scenario(sim.preset("default"), retention_uplfit=0.05)
+    msg = str(err.value)
+    assert "retention_uplfit" in msg and "retention_uplift" in msg and "agents" in msg
+
+
+def test_bad_lever_values_are_clear_errors():
+    base = sim.preset("default")
+    with pytest.raises(ScenarioError, match="retention_uplift"):
+        whatif.lever_scenario(base, retention_uplift=1.5)
+    with pytest.raises(ScenarioError, match="service.agents"):
+        whatif.lever_scenario(base, agents=0)
+    with pytest.raises(ScenarioError, match="acquisition_budget_change"):
+        whatif.lever_scenario(base, acquisition_budget_change=-1.0)
+    with pytest.raises(ScenarioError, match="acquisition_elasticity"):
+        whatif.lever_scenario(base, acquisition_budget_change=0.1, acquisition_elasticity=2)
+    with pytest.raises(ScenarioError, match="referral"):
+        whatif.lever_scenario(base, acquisition_budget_mix={"referral": 1.0})
+    with pytest.raises(ScenarioError, match="summing to 1"):
+        whatif.lever_scenario(base, acquisition_budget_mix={"tv": 0.5, "social": 0.2})
+
+
+def small_acquisition() -> sim.Scenario:
+    """Two channels: paid search (CAC 10/0.1 = 100) and referral (not paid), 1000 customers."""
+    zero = {c: 0.0 for c in ("social", "tv", "store_walk_in", "partners")}
+    return sim.preset("default").with_overrides(
+        {
+            "population": {"customers": 1000},
+            "acquisition": {
+                "channel_mix": {**zero, "paid_search": 0.6, "referral": 0.4},
+                "cost_per_lead": {**zero, "paid_search": 10.0, "referral": 5.0},
+                "lead_conversion": {
+                    **{c: 0.5 for c in zero},
+                    "paid_search": 0.1,
+                    "referral": 0.5,
+                },
+            },
+        }
+    )
+
+
+def test_budget_change_scales_paid_customers_and_cost_per_lead():
+    base = small_acquisition()
+    s = whatif.lever_scenario(base, acquisition_budget_change=0.21, acquisition_elasticity=0.5)
+    # paid search: 600 customers x 1.21 ** 0.5 = 660; referral stays at 400
+    assert s.population.customers == 1060
+    assert s.acquisition.channel_mix["paid_search"] == pytest.approx(660 / 1060)
+    assert s.acquisition.cost_per_lead["paid_search"] == pytest.approx(10.0 * 1.1)
+    assert s.acquisition.cost_per_lead["referral"] == 5.0
+    # spend on paid search: 660 customers x 11 / 0.1 = 72,600 = 1.21 x 60,000
+    assert 660 * 11.0 / 0.1 == pytest.approx(1.21 * 600 * 10.0 / 0.1)
+
+
+def test_budget_mix_keeps_the_budget_and_round_trips():
+    base = sim.preset("default")
+    shares = whatif.acquisition_budget_shares(base)
+    assert shares.sum() == pytest.approx(1.0)
+    assert list(shares.index) == list(whatif.PAID_CHANNELS)
+    same = whatif.lever_scenario(base, acquisition_budget_mix=shares.to_dict())
+    assert same.population.customers == base.population.customers
+    for ch, v in base.acquisition.channel_mix.items():
+        assert same.acquisition.channel_mix[ch] == pytest.approx(v)
+    # all the paid budget on the cheapest paid channel buys more customers
+    cheap = whatif.lever_scenario(base, acquisition_budget_mix={"paid_search": 1.0})
+    assert cheap.population.customers > base.population.customers
+    assert cheap.acquisition.channel_mix["tv"] == 0.0
+
+
+# --------------------------------------------------------------------------- comparing
+
+
+@pytest.fixture(scope="module")
+def pair():
+    base = sim.preset("default").with_overrides({"population": {"customers": 300, "years": 1.0}})
+    return {"baseline": base, "retention": whatif.lever_scenario(base, retention_uplift=0.3)}
+
+
+def test_compare_is_deterministic_and_retention_raises_orders(pair):
+    a = whatif.compare(pair, seed=3)
+    b = whatif.compare(pair, seed=3)
+    pd.testing.assert_frame_equal(a, b)
+    assert list(a.columns) == ["baseline", "retention"]
+    assert list(a.index) == list(whatif.KPI_DEFINITIONS)
+    assert a.loc["customers", "baseline"] == a.loc["customers", "retention"]  # same people
+    assert a.loc["orders", "retention"] > a.loc["orders", "baseline"]
+    d = whatif.deltas(a)
+    assert list(d.columns) == ["retention"]
+    assert d.loc["orders", "retention"] == a.loc["orders", "retention"] - a.loc["orders", "baseline"]
+
+
+def test_deltas_relative_and_missing_baseline():
+    table = pd.DataFrame({"baseline": [10.0, 0.0], "v": [12.0, 1.0]}, index=["a", "b"])
+    rel = whatif.deltas(table, relative=True)
+    assert rel.loc["a", "v"] == pytest.approx(0.2)
+    assert math.isnan(rel.loc["b", "v"])
+    with pytest.raises(KeyError, match="base"):
+        whatif.deltas(table, baseline="base")
+
+
+def test_monthly_revenue_per_scenario():
+    run = tiny_run()
+    m = whatif.monthly_revenue({"x": run, "y": run})
+    assert list(m.columns) == ["x", "y"]
+    assert m["x"].sum() == pytest.approx(440.0)
+    assert m.loc[pd.Period("2024-03", "M"), "y"] == pytest.approx(90.0)
