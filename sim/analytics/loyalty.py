@@ -33,6 +33,7 @@ __all__ = [
     "LoyaltyEconomics",
     "ProgrammeDesign",
     "breakage_rate",
+    "engaged_comparison",
     "engagement_level",
     "enrolment_level",
     "member_comparison",
@@ -41,7 +42,9 @@ __all__ = [
     "outstanding_points",
     "points_by_period",
     "programme_design",
+    "programme_kpis",
     "programme_roi",
+    "redemption_curve",
     "redemption_rate",
     "tier_distribution",
 ]
@@ -522,3 +525,120 @@ def programme_design(
         roi=net / cost if cost > 0 else math.nan,
         monthly=monthly,
     )
+
+
+# --------------------------------------------------------------------------- course additions
+
+
+def programme_kpis(
+    ledger: pd.DataFrame,
+    customers: pd.DataFrame,
+    point_value: float,
+    as_of: Date | None = None,
+) -> pd.Series:
+    """The programme's dashboard at ``as_of`` (default: the last ledger entry), in one Series.
+
+    ``members``, ``enrolment_level`` (members / customers), ``engagement_level``
+    (share of members who earned in the 12 months up to ``as_of``),
+    ``points_issued``, ``points_redeemed``, ``points_expired`` (all movements up
+    to ``as_of``), ``redemption_rate`` (redeemed / issued), ``breakage_issued``
+    (expired / issued) and ``breakage_settled`` (expired / (redeemed + expired)),
+    ``outstanding_points``, ``liability`` (outstanding × ``point_value``, EUR) and
+    ``reward_cost`` (redeemed × ``point_value``, EUR).
+    """
+    _ledger(ledger)  # an empty ledger (programme switched off) is an error
+    t = ledger["timestamp"].max() if as_of is None else pd.Timestamp(as_of)
+    upto = ledger[ledger["timestamp"] <= t]
+    tot = _totals(upto)
+    members = _members(customers)
+    enrolled = members["loyalty_enrol_date"]
+    n_members = int((enrolled.isna() | (enrolled <= t)).sum())
+    end = t + pd.Timedelta(seconds=1)
+    out = {
+        "members": n_members,
+        "enrolment_level": n_members / len(customers) if len(customers) else math.nan,
+        "engagement_level": engagement_level(ledger, customers, t - pd.DateOffset(years=1), end),
+        "points_issued": tot["earn"],
+        "points_redeemed": tot["burn"],
+        "points_expired": tot["expire"],
+        "redemption_rate": tot["burn"] / tot["earn"] if tot["earn"] > 0 else math.nan,
+        "breakage_issued": tot["expire"] / tot["earn"] if tot["earn"] > 0 else math.nan,
+        "breakage_settled": tot["expire"] / (tot["burn"] + tot["expire"])
+        if tot["burn"] + tot["expire"] > 0
+        else math.nan,
+        "outstanding_points": outstanding_points(ledger, t),
+        "liability": outstanding_liability(ledger, point_value, t),
+        "reward_cost": tot["burn"] * _check_num("point_value", point_value),
+    }
+    return pd.Series({k: float(v) for k, v in out.items()}, name="programme")
+
+
+def redemption_curve(
+    ledger: pd.DataFrame,
+    customers: pd.DataFrame,
+    months: int = 24,
+    as_of: Date | None = None,
+) -> pd.DataFrame:
+    """Share of members who redeemed within m months of enrolling, for m = 1 … ``months``.
+
+    Each point uses :func:`member_redemption_share`: only members enrolled at
+    least m months before ``as_of`` count, so every point has its own, older,
+    group of members (column ``members``). Months for which no member had the
+    full window are left out.
+    """
+    if not (isinstance(months, int) and months >= 1):
+        raise ValueError(f"months: must be a whole number >= 1, got {months!r}")
+    _ledger(ledger)
+    t = ledger["timestamp"].max() if as_of is None else pd.Timestamp(as_of)
+    enrolled = _members(customers)["loyalty_enrol_date"].dropna()
+    rows = []
+    for m in range(1, months + 1):
+        eligible = int((enrolled + pd.DateOffset(months=m) <= t).sum())
+        if eligible == 0:
+            break
+        rows.append((m, member_redemption_share(ledger, customers, m, t), eligible))
+    if not rows:
+        raise ValueError(f"customers.loyalty_enrol_date: no member enrolled a month before {t}")
+    return pd.DataFrame(rows, columns=["months", "redeemed_share", "members"]).set_index("months")
+
+
+def engaged_comparison(
+    ledger: pd.DataFrame,
+    customers: pd.DataFrame,
+    orders: pd.DataFrame,
+    start: Date,
+    end: Date,
+) -> pd.DataFrame:
+    """Redeemers, other members and non-members: share who bought and spend per customer in ``[start, end)``.
+
+    Customers signed up before ``start`` count. *Redeemers* are members who
+    redeemed a reward before ``start``; *other members* enrolled before
+    ``start`` without redeeming; everyone else is a *non-member* (members who
+    enrolled later included). Redeeming needs ``reward_threshold`` points, i.e.
+    a lot of past spend, so redeemers are the brand's keenest buyers before any
+    reward: the gap to the other groups is mostly selection, not programme
+    effect. Indexed ``redeemers, other_members, non_members``; columns
+    ``customers``, ``buyers`` (share with an order) and ``spend_per_customer`` (EUR).
+    """
+    _ledger(ledger)
+    check_table(customers, "customers", columns=["customer_id"], datetime=["signup_date"])
+    _members(customers)
+    check_table(
+        orders, "orders", columns=["customer_id"], numeric=["net_amount"], datetime=["order_date"]
+    )
+    t0 = pd.Timestamp(start)
+    base = customers[customers["signup_date"] < t0]
+    if base.empty:
+        raise ValueError(f"customers.signup_date: no customer signed up before {t0.date()}")
+    member = base["loyalty_member"].astype(bool) & (base["loyalty_enrol_date"] < t0)
+    burnt = ledger.loc[(ledger["kind"] == "burn") & (ledger["timestamp"] < t0), "customer_id"]
+    redeemer = member & base["customer_id"].isin(burnt)
+    group = np.where(redeemer, "redeemers", np.where(member, "other_members", "non_members"))
+    spend = _window(orders, "order_date", start, end).groupby("customer_id")["net_amount"].sum()
+    df = pd.DataFrame(
+        {"group": group, "spend": base["customer_id"].map(spend).fillna(0.0).to_numpy()}
+    )
+    out = df.groupby("group")["spend"].agg(
+        customers="size", buyers=lambda s: float((s > 0).mean()), spend_per_customer="mean"
+    )
+    return out.reindex(["redeemers", "other_members", "non_members"])
