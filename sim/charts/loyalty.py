@@ -1,0 +1,113 @@
+"""Plots for loyalty economics (notebook 09): points flows, redemption, programme design."""
+
+from __future__ import annotations
+
+import matplotlib.pyplot as plt
+import numpy as np
+import pandas as pd
+from matplotlib.figure import Figure
+
+from sim.analytics.loyalty import ProgrammeDesign
+
+__all__ = ["design_panel", "design_summary", "effect_bars", "points_flow", "redemption_curve"]
+
+
+def points_flow(
+    by_period: pd.DataFrame, title: str = "Points issued, redeemed and expired"
+) -> Figure:
+    """Bars of points issued (up) and redeemed / expired (down) per period, outstanding as a line.
+
+    ``by_period`` comes from :func:`sim.analytics.loyalty.points_by_period`.
+    """
+    labels = [str(p) for p in by_period.index]
+    x = np.arange(len(labels))
+    fig, ax = plt.subplots(figsize=(9, 4))
+    ax.bar(x, by_period["issued"] / 1e3, label="issued", color="tab:blue")
+    ax.bar(x, -by_period["redeemed"] / 1e3, label="redeemed", color="tab:green")
+    ax.bar(
+        x, -by_period["expired"] / 1e3, bottom=-by_period["redeemed"] / 1e3,
+        label="expired (breakage)", color="tab:red",
+    )  # fmt: skip
+    ax.plot(x, by_period["net"].cumsum() / 1e3, "k.-", label="outstanding (cumulative net)")
+    ax.axhline(0, color="grey", lw=0.8)
+    step = max(1, len(labels) // 12)
+    ax.set_xticks(x[::step], labels[::step], rotation=45, ha="right")
+    ax.set_xlabel("period")
+    ax.set_ylabel("thousand points")
+    ax.set_title(title)
+    ax.legend(fontsize=8, ncols=2)
+    fig.tight_layout()
+    return fig
+
+
+def redemption_curve(curve: pd.DataFrame, marks: tuple[int, ...] = (6, 12)) -> Figure:
+    """Share of members who redeemed within m months of enrolling, with the KPI months marked.
+
+    ``curve`` comes from :func:`sim.analytics.loyalty.redemption_curve`.
+    """
+    fig, ax = plt.subplots(figsize=(7, 4))
+    ax.plot(curve.index, curve["redeemed_share"], "o-", ms=3)
+    for m in marks:
+        if m in curve.index:
+            v = float(curve.loc[m, "redeemed_share"])
+            ax.axvline(m, color="grey", ls=":", lw=1)
+            ax.annotate(f"{m} months: {v:.0%}", (m, v), xytext=(5, -15), textcoords="offset points")
+    ax.set_ylim(0, None)
+    ax.set_xlabel("months since enrolment")
+    ax.set_ylabel("share of members who redeemed")
+    ax.set_title("How soon do members redeem a reward?")
+    return fig
+
+
+def effect_bars(
+    values: pd.Series, title: str = "Members vs non-members: what the gap hides"
+) -> Figure:
+    """Horizontal bars of per-customer gaps (EUR), e.g. naive comparisons beside the true effect."""
+    fig, ax = plt.subplots(figsize=(8, 0.6 * len(values) + 1.5))
+    bars = ax.barh(values.index[::-1], values.to_numpy()[::-1], color="tab:purple")
+    ax.bar_label(bars, fmt="{:,.0f} €", padding=3)
+    ax.axvline(0, color="grey", lw=0.8)
+    ax.set_xlabel("extra spend per customer over the period (EUR)")
+    ax.set_ylabel("comparison")
+    ax.set_title(title)
+    ax.margins(x=0.15)
+    fig.tight_layout()
+    return fig
+
+
+def design_summary(result: ProgrammeDesign) -> pd.Series:
+    """The headline figures of a :class:`~sim.analytics.loyalty.ProgrammeDesign`, rounded."""
+    return pd.Series(
+        {
+            "points issued": round(result.issued),
+            "breakage (share never redeemed)": round(result.breakage, 3),
+            "liability at the end (EUR)": round(result.liability),
+            "expected liability (EUR)": round(result.expected_liability),
+            "members who claimed a reward": round(result.engaged_share, 3),
+            "reward cost (EUR)": round(result.reward_cost),
+            "running cost (EUR)": round(result.running_cost),
+            "incremental margin (EUR)": round(result.incremental_margin),
+            "net benefit (EUR)": round(result.net_benefit),
+            "ROI": round(result.roi, 3),
+        },
+        name="programme design",
+    )
+
+
+def design_panel(result: ProgrammeDesign) -> list:
+    """Summary table and a figure (outstanding liability and monthly flows) for the design explorer."""
+    m = result.monthly
+    fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(11, 3.6))
+    ax1.plot(m["month"], m["liability"] / 1e3, color="tab:red")
+    ax1.set_xlabel("month")
+    ax1.set_ylabel("liability (thousand EUR)")
+    ax1.set_title(f"Outstanding liability (end: {result.liability:,.0f} €)")
+    ax1.set_ylim(0, None)
+    for col, colour in (("issued", "tab:blue"), ("redeemed", "tab:green"), ("expired", "tab:red")):
+        ax2.plot(m["month"], m[col] / 1e3, label=col, color=colour)
+    ax2.set_xlabel("month")
+    ax2.set_ylabel("thousand points per month")
+    ax2.set_title(f"Points flows (ROI {result.roi:+.0%})")
+    ax2.legend(fontsize=8)
+    fig.tight_layout()
+    return [design_summary(result), fig]
