@@ -37,15 +37,21 @@ from sim.geography import COUNTRIES, EMAIL_DOMAIN_TYPOS, GLOBAL_EMAIL_DOMAINS
 __all__ = [
     "DEFAULT_WEIGHTS",
     "DUPLICATE_RATE_TARGET",
+    "bounce_rates",
     "candidate_pairs",
     "cluster_entities",
+    "duplicate_contacts",
     "duplicate_rate",
     "email_checks",
     "find_duplicates",
+    "label_pairs",
     "pair_metrics",
     "score_pairs",
     "soundex",
+    "threshold_curve",
+    "threshold_metrics",
     "true_pairs",
+    "typo_detection",
 ]
 
 #: Share of duplicate profiles a well-run CRM database stays below ("< 2 % at any time").
@@ -399,5 +405,150 @@ def email_checks(customers: pd.DataFrame) -> pd.DataFrame:
             "suggestion": suggestion.to_numpy(),
             "typo_suspect": typo.to_numpy(dtype=bool),
             "flag": (~valid | typo).to_numpy(dtype=bool),
+        }
+    )
+
+
+# --------------------------------------------------------------------------- course additions
+# Threshold trade-off, the cost of duplicates and e-mail typo scoring (appended
+# for notebook 02; the functions above are unchanged).
+
+
+def label_pairs(pairs: pd.DataFrame, truth: pd.DataFrame) -> pd.DataFrame:
+    """``pairs`` with an ``is_true`` column: both profiles belong to the same person.
+
+    Score the candidate pairs once (:func:`find_duplicates`), label them once,
+    then :func:`threshold_metrics` only compares scores with a threshold.
+    """
+    check_table(pairs, "pairs", columns=["customer_id_a", "customer_id_b"], allow_empty=True)
+    check_table(truth, "truth", columns=["customer_id", "person_id"])
+    person = truth.set_index("customer_id")["person_id"]
+    a = pairs["customer_id_a"].map(person)
+    b = pairs["customer_id_b"].map(person)
+    return pairs.assign(is_true=(a == b).fillna(False).to_numpy(dtype=bool))
+
+
+def threshold_metrics(
+    labelled: pd.DataFrame, threshold: float, true_pairs: int, profiles: int
+) -> pd.Series:
+    """Precision, recall, F1 and the estimated duplicate rate at one match threshold.
+
+    Parameters
+    ----------
+    labelled
+        Scored candidate pairs with ``score`` and ``is_true`` (:func:`label_pairs`).
+    threshold
+        A pair matches when ``score >= threshold``.
+    true_pairs
+        Number of true pairs (``len(true_pairs(truth))``), including those
+        blocking never proposed, so recall counts them as missed.
+    profiles
+        Number of profiles; the estimated duplicate rate is the share of
+        profiles merged away (``1 − entities / profiles``).
+    """
+    if not 0 <= threshold <= 1:
+        raise ValueError(f"threshold: must be in 0–1, got {threshold!r}")
+    if profiles <= 0:
+        raise ValueError(f"profiles: must be > 0, got {profiles!r}")
+    check_table(
+        labelled, "pairs", columns=["customer_id_a", "customer_id_b"], numeric=["score"],
+        flags=["is_true"], allow_empty=True,
+    )  # fmt: skip
+    hit = labelled[labelled["score"].to_numpy() >= threshold]
+    tp = int(hit["is_true"].sum())
+    detected = len(hit)
+    entities = cluster_entities(hit[["customer_id_a", "customer_id_b"]])
+    merged = len(entities) - entities["entity_id"].nunique()
+    precision = tp / detected if detected else np.nan
+    recall = tp / true_pairs if true_pairs else np.nan
+    f1 = 2 * precision * recall / (precision + recall) if precision + recall > 0 else np.nan
+    return pd.Series(
+        {
+            "threshold": float(threshold),
+            "detected": detected,
+            "tp": tp,
+            "fp": detected - tp,
+            "fn": int(true_pairs) - tp,
+            "precision": precision,
+            "recall": recall,
+            "f1": f1,
+            "estimated_duplicate_rate": merged / profiles,
+        }
+    )
+
+
+def threshold_curve(
+    labelled: pd.DataFrame, thresholds: Iterable[float], true_pairs: int, profiles: int
+) -> pd.DataFrame:
+    """:func:`threshold_metrics` for each threshold, one row each (the trade-off curve)."""
+    rows = [threshold_metrics(labelled, float(t), true_pairs, profiles) for t in thresholds]
+    return pd.DataFrame(rows).reset_index(drop=True)
+
+
+def duplicate_contacts(messages: pd.DataFrame, truth: pd.DataFrame) -> pd.Series:
+    """The cost of duplicates: how often one person got the same message twice.
+
+    A person with several profiles receives a campaign once per profile. A
+    *repeat* is any message beyond the first of the same campaign to the same
+    person on the same day.
+
+    Returns
+    -------
+    pandas.Series
+        ``people_with_duplicates``, ``messages_to_them`` (all messages to their
+        profiles), ``repeats`` and ``repeat_share`` (repeats / messages_to_them).
+    """
+    check_table(messages, "messages", columns=["customer_id", "campaign_id"], datetime=["sent_at"])
+    check_table(truth, "truth", columns=["customer_id", "person_id"])
+    size = truth.groupby("person_id")["customer_id"].transform("size")
+    dup = truth.loc[size > 1, ["customer_id", "person_id"]]
+    m = messages[["customer_id", "campaign_id", "sent_at"]].merge(dup, on="customer_id")
+    per = m.groupby(["person_id", "campaign_id", m["sent_at"].dt.floor("D")]).size()
+    repeats = int((per - 1).sum())
+    return pd.Series(
+        {
+            "people_with_duplicates": int(dup["person_id"].nunique()),
+            "messages_to_them": len(m),
+            "repeats": repeats,
+            "repeat_share": repeats / len(m) if len(m) else np.nan,
+        }
+    )
+
+
+def bounce_rates(messages: pd.DataFrame, truth: pd.DataFrame) -> pd.DataFrame:
+    """E-mail bounce rates (none / soft / hard, shares of sends) for typo'd and correct addresses.
+
+    Rows ``correct address`` and ``typo in address`` (from ``truth.email_typo``),
+    columns ``sends``, ``none``, ``soft``, ``hard``. Only e-mail sends count.
+    """
+    check_table(messages, "messages", columns=["customer_id", "channel", "bounce"])
+    check_table(truth, "truth", columns=["customer_id"], flags=["email_typo"])
+    e = messages.loc[messages["channel"] == "email", ["customer_id", "bounce"]]
+    typo = e["customer_id"].map(truth.set_index("customer_id")["email_typo"]).fillna(False)
+    label = np.where(typo.astype(bool), "typo in address", "correct address")
+    shares = pd.crosstab(label, e["bounce"], normalize="index")
+    shares = shares.reindex(columns=["none", "soft", "hard"], fill_value=0.0)
+    shares.columns.name = None
+    out = pd.concat([pd.Series(label).value_counts().rename("sends"), shares], axis=1)
+    out = out.reindex([x for x in ("correct address", "typo in address") if x in out.index])
+    out.index.name = "address"
+    return out
+
+
+def typo_detection(checks: pd.DataFrame, truth: pd.DataFrame) -> pd.Series:
+    """How well :func:`email_checks` flags the typo'd addresses: precision and recall vs truth."""
+    check_table(checks, "email checks", columns=["customer_id"], flags=["flag"])
+    check_table(truth, "truth", columns=["customer_id"], flags=["email_typo"])
+    actual = checks["customer_id"].map(truth.set_index("customer_id")["email_typo"])
+    actual = actual.fillna(False).astype(bool).to_numpy()
+    flagged = checks["flag"].astype(bool).to_numpy()
+    tp = int((flagged & actual).sum())
+    return pd.Series(
+        {
+            "flagged": int(flagged.sum()),
+            "typos": int(actual.sum()),
+            "tp": tp,
+            "precision": tp / flagged.sum() if flagged.sum() else np.nan,
+            "recall": tp / actual.sum() if actual.sum() else np.nan,
         }
     )

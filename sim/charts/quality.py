@@ -1,0 +1,93 @@
+"""Plots for data quality (notebook 02): pair scores, the threshold trade-off, the explorer view.
+
+Each function takes results from :mod:`sim.analytics.quality` and returns a
+matplotlib Figure (or, for the explorer, a list of displayable results).
+"""
+
+from __future__ import annotations
+
+import matplotlib.pyplot as plt
+import numpy as np
+import pandas as pd
+from matplotlib.figure import Figure
+
+from sim.analytics import quality
+
+__all__ = ["score_histogram", "threshold_chart", "threshold_view"]
+
+
+def score_histogram(
+    labelled: pd.DataFrame, threshold: float | None = None, bins: int = 50
+) -> Figure:
+    """Histogram of pair scores for true duplicates vs different people (log counts).
+
+    Takes :func:`sim.analytics.quality.label_pairs`; a vertical line marks ``threshold``.
+    """
+    fig, ax = plt.subplots(figsize=(7, 3), dpi=80)
+    fig.subplots_adjust(left=0.12, right=0.97, bottom=0.17, top=0.9)
+    edges = np.linspace(0, 1, bins + 1)
+    true = labelled["is_true"].astype(bool).to_numpy()
+    score = labelled["score"].to_numpy(dtype=float)
+    other, _ = np.histogram(score[~true], bins=edges)
+    same, _ = np.histogram(score[true], bins=edges)
+    ax.stairs(other, edges, fill=True, color="#9aa0a6", label="different people")
+    ax.stairs(same, edges, fill=True, color="#d1495b", alpha=0.85, label="same person (truth)")
+    if threshold is not None:
+        ax.axvline(threshold, color="black", linestyle="--", label=f"threshold {threshold:.2f}")
+    ax.set_yscale("log")
+    ax.set_xlabel("pair similarity score (0–1)")
+    ax.set_ylabel("candidate pairs (log scale)")
+    ax.set_title("Who looks like a duplicate? Scores of candidate pairs")
+    ax.legend(fontsize=8, loc="upper left")
+    return fig
+
+
+def threshold_chart(
+    curve: pd.DataFrame, true_rate: float | None = None, threshold: float | None = None
+) -> Figure:
+    """Precision, recall and F1 (left) and the estimated duplicate rate (right) by threshold.
+
+    Takes :func:`sim.analytics.quality.threshold_curve`; ``true_rate`` (from the
+    truth table) and the < 2 % target are drawn on the right panel.
+    """
+    fig, (ax, bx) = plt.subplots(1, 2, figsize=(10, 3.6))
+    for col, colour in (("precision", "#3d5a80"), ("recall", "#ee6c4d"), ("f1", "#2a9d5c")):
+        ax.plot(curve["threshold"], curve[col], color=colour, label=col)
+    ax.set_xlabel("match threshold")
+    ax.set_ylabel("share (0–1)")
+    ax.set_ylim(0, 1.05)
+    ax.set_title("Precision / recall trade-off")
+    ax.legend(fontsize=8)
+    bx.plot(curve["threshold"], 100 * curve["estimated_duplicate_rate"], color="#3d5a80",
+            label="estimated from matches")  # fmt: skip
+    if true_rate is not None:
+        bx.axhline(100 * true_rate, color="#d1495b", linestyle=":", label="true rate (truth)")
+    bx.axhline(100 * quality.DUPLICATE_RATE_TARGET, color="black", linestyle="--",
+               label="target < 2 %")  # fmt: skip
+    bx.set_xlabel("match threshold")
+    bx.set_ylabel("duplicate profiles (%)")
+    bx.set_title("Duplicate rate the matcher reports")
+    bx.legend(fontsize=8)
+    for a in (ax, bx):
+        if threshold is not None:
+            a.axvline(threshold, color="grey", linewidth=0.8)
+    fig.tight_layout()
+    return fig
+
+
+def threshold_view(
+    labelled: pd.DataFrame, threshold: float, true_pairs: int, profiles: int
+) -> list:
+    """For the explorer: ``[metrics text, score histogram]`` at one threshold.
+
+    The metrics come from :func:`sim.analytics.quality.threshold_metrics`.
+    """
+    m = quality.threshold_metrics(labelled, threshold, true_pairs, profiles)
+    text = (
+        f"threshold {threshold:.2f}: {int(m['detected']):,} pairs matched, "
+        f"{int(m['fp']):,} wrong merges, {int(m['fn']):,} duplicates missed\n"
+        f"precision {m['precision']:.1%} · recall {m['recall']:.1%} · F1 {m['f1']:.3f} · "
+        f"estimated duplicate rate {m['estimated_duplicate_rate']:.2%} "
+        f"(target < {quality.DUPLICATE_RATE_TARGET:.0%})"
+    )
+    return [text, score_histogram(labelled, threshold)]
