@@ -15,6 +15,7 @@ import numpy as np
 import pandas as pd
 import simpy
 
+from sim.eventlog import EventLog
 from sim.scenario import MESSAGE_CHANNELS, Scenario
 
 __all__ = ["INBOUND", "JOURNEYS", "Messenger"]
@@ -87,9 +88,10 @@ class Messenger:
                         start_date=0.0,
                     )
                 )
-        self._single: list[
-            tuple
-        ] = []  # (campaign, profile, time, bounce code, opened, clicked, unsub)
+        self._single = EventLog(
+            campaign_id="q", customer="q", sent_at="d", bounce="b",
+            opened="b", clicked="b", unsubscribed="b",
+        )  # fmt: skip
         self._batches: list[dict[str, np.ndarray]] = []
 
     # ------------------------------------------------------------------ consent
@@ -148,7 +150,7 @@ class Messenger:
         if bounce == "hard" or unsub:
             self._apply(profile, channel, bounce, unsub)
         cid = self.journey_campaign[(message_type, channel)]
-        self._single.append((cid, profile, when, BOUNCES.index(bounce), opened, clicked, unsub))
+        self._single.append(cid, profile, when, BOUNCES.index(bounce), opened, clicked, unsub)
         return {"bounce": bounce, "opened": opened, "clicked": clicked, "unsubscribed": unsub}
 
     def _bounce(self, channel: str, typo: bool, u: float) -> str:
@@ -300,13 +302,12 @@ class Messenger:
         """The messages and campaigns tables (times still in days from start)."""
         cols = ["campaign_id", "customer", "sent_at", "bounce", "opened", "clicked", "unsubscribed"]
         dtypes = [np.int64, np.int64, np.float64, np.int64, bool, bool, bool]
-        # One float conversion of all single sends (ids < 2**53 stay exact).
-        single = np.array(self._single, dtype=np.float64).reshape(-1, len(cols))
+        single = self._single.to_numpy()
         data = {
             c: np.concatenate(
-                [np.asarray(b[c], dtype=t) for b in self._batches] + [single[:, k].astype(t)]
+                [np.asarray(b[c], dtype=t) for b in self._batches] + [single[c].astype(t)]
             )
-            for k, (c, t) in enumerate(zip(cols, dtypes, strict=True))
+            for c, t in zip(cols, dtypes, strict=True)
         }
         order = np.lexsort((profile_ids[data["customer"]], data["campaign_id"], data["sent_at"]))
         data = {c: v[order] for c, v in data.items()}

@@ -21,7 +21,9 @@ import simpy
 if TYPE_CHECKING:
     from sim.engine import World
 
-__all__ = ["NEW_DAYS", "lifecycle", "repair_journey", "service_contact"]
+__all__ = ["NEW_DAYS", "STAGES", "lifecycle", "repair_journey", "service_contact"]
+
+STAGES = ("prospect", "new", "active", "at_risk", "lapsed", "won_back")
 
 NEW_DAYS = 100.0  # the "first 100 days" of a relationship
 OPEN_HOUR = 9.0 / 24

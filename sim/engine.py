@@ -21,7 +21,8 @@ import simpy
 
 from sim.advisors import AdvisorDesk
 from sim.campaigns import Messenger
-from sim.customers import lifecycle, repair_journey, service_contact
+from sim.customers import STAGES, lifecycle, repair_journey, service_contact
+from sim.eventlog import EventLog
 from sim.population import build_identities, duplicate_identities
 from sim.purchases import draw_timelines
 from sim.records import build_tables
@@ -31,6 +32,7 @@ from sim.service import CallCentre, Workshop
 
 __all__ = ["World", "simulate"]
 
+STAGE_CODE = {stage: code for code, stage in enumerate(STAGES)}
 ADVISOR_EFFECT_DAYS = 90.0  # an advisor's contact keeps a client closer for this long
 
 
@@ -124,8 +126,8 @@ class World:
         self.reach_l = [-math.inf] * n
 
         # Event records.
-        self.orders: list[tuple[int, int, int, float]] = []  # person, profile, candidate, t
-        self.stages: list[tuple[int, float, str]] = []
+        self.orders = EventLog(person="q", profile="q", candidate="q", t="d")
+        self.stages = EventLog(person="q", t="d", stage="b")  # stage: index in STAGES
         self.tickets: list[tuple] = []
 
     # ------------------------------------------------------------------ life events
@@ -173,7 +175,7 @@ class World:
     def set_stage(self, i: int, stage: str, when: float | None = None) -> None:
         """Record a lifecycle stage change of person ``i`` (now, or at ``when``)."""
         self.stage_of[i] = stage
-        self.stages.append((i, self.env.now if when is None else when, stage))
+        self.stages.append(i, self.env.now if when is None else when, STAGE_CODE[stage])
 
     def purchase(self, i: int, j: int) -> None:
         """Person ``i`` buys candidate purchase ``j`` now, on one of their profiles."""
@@ -184,7 +186,7 @@ class World:
         if dup >= 0 and t >= self.dup_at[i] and self.u_route[j] < 0.5:
             k = dup  # the person used their second profile
         order = len(self.orders)
-        self.orders.append((i, k, j, t))
+        self.orders.append(i, k, j, t)
         gross = self.value[j]
         self.cum_spend[i] += gross
         self.last_purchase[i] = t
@@ -228,7 +230,7 @@ class World:
             yield env.timeout(tl.t0[i] - env.now)
             self.alive[i] = True
             self.messenger.registered[i] = True
-            self.stages.append((i, tl.t0[i] - tl.lead_delay[i], "prospect"))
+            self.stages.append(i, tl.t0[i] - tl.lead_delay[i], STAGE_CODE["prospect"])
             self.set_stage(i, "new")
             if sc.loyalty.enabled and tl.u_enrol[i] < sc.loyalty.enrolment_prob:
                 self.member[i] = True

@@ -15,6 +15,7 @@ import numpy as np
 import pandas as pd
 
 from sim.acquisition import build_leads
+from sim.customers import STAGES
 from sim.geography import TRAVEL_DESTINATIONS, currency_of
 from sim.loyalty import replay_ledger
 from sim.scenario import ACQUISITION_CHANNELS, ORDER_CHANNELS
@@ -46,11 +47,8 @@ def _nullable(values, keep) -> pd.Series:
 
 def _orders(w: World) -> pd.DataFrame:
     tl, sc = w.tl, w.sc
-    rec = np.array(w.orders, dtype=float).reshape(-1, 4)
-    person = rec[:, 0].astype(np.int64)
-    profile = rec[:, 1].astype(np.int64)
-    ev = rec[:, 2].astype(np.int64)
-    t = rec[:, 3]
+    rec = w.orders.to_numpy()
+    person, profile, ev, t = rec["person"], rec["profile"], rec["candidate"], rec["t"]
     pu = sc.purchases
     gross = _money(tl.basket[ev] / tl.nu[person])
     usual = tl.usual_channel[person]
@@ -194,7 +192,8 @@ def _referrers(w: World, leads: pd.DataFrame, surveys: pd.DataFrame) -> np.ndarr
 
 
 def _touchpoints(w: World, orders, tickets, surveys, tasks, messages) -> pd.DataFrame:
-    st = pd.DataFrame(w.stages, columns=["person", "t", "stage"])
+    st = pd.DataFrame(w.stages.to_numpy())
+    st["stage"] = np.asarray(STAGES, dtype=object)[st["stage"].to_numpy()]
     parts = [
         pd.DataFrame(
             {
