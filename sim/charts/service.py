@@ -1,0 +1,81 @@
+"""Plots for service and customer experience (notebook 08)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+import matplotlib.pyplot as plt
+import numpy as np
+import pandas as pd
+from matplotlib.figure import Figure
+
+__all__ = ["client_types_bars", "staffing_figure", "wait_histogram"]
+
+
+def wait_histogram(tickets: pd.DataFrame, channel: str = "phone", bins: int = 30) -> Figure:
+    """Queue waits of answered and abandoned contacts on one channel, in minutes."""
+    t = tickets[tickets["channel"] == channel]
+    fig, ax = plt.subplots(figsize=(8, 4))
+    edges = np.linspace(0, max(float(t["wait_minutes"].max()), 1.0), bins + 1)
+    for flag, label in ((False, "answered"), (True, "abandoned (hung up)")):
+        ax.hist(t.loc[t["abandoned"] == flag, "wait_minutes"], bins=edges, alpha=0.6, label=label)
+    ax.set_yscale("log")
+    ax.set_xlabel("wait before being answered or hanging up (minutes)")
+    ax.set_ylabel("calls (log scale)")
+    ax.set_title(f"Waiting on the {channel} line")
+    ax.legend()
+    return fig
+
+
+def client_types_bars(shares: Mapping[str, pd.Series]) -> Figure:
+    """Side-by-side shares of detractors / passives / promoters (one bar group per source)."""
+    frame = pd.DataFrame(shares)
+    x = np.arange(len(frame))
+    w = 0.8 / frame.shape[1]
+    fig, ax = plt.subplots(figsize=(7, 4))
+    for j, col in enumerate(frame.columns):
+        bars = ax.bar(x + j * w, frame[col], width=w, label=col)
+        ax.bar_label(bars, fmt="{:.0%}")
+    ax.set_xticks(x + w * (frame.shape[1] - 1) / 2, frame.index)
+    ax.set_ylabel("share of respondents")
+    ax.set_title("Client types: the brand against the material's rule of thumb")
+    ax.legend()
+    return fig
+
+
+def staffing_figure(table: pd.DataFrame, agents: int | None = None) -> Figure:
+    """Service level and mean wait by agent count: Erlang C lines, simulation markers.
+
+    ``table`` comes from :func:`sim.analytics.service.simulated_staffing_table`;
+    ``agents`` highlights one agent count and puts its figures in the title.
+    Drawn at a modest resolution with a fixed layout, so an explorer redraws it quickly.
+    """
+    c = table.index.to_numpy()
+    fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(10, 4), dpi=80)
+    fig.subplots_adjust(left=0.08, right=0.98, bottom=0.13, top=0.82, wspace=0.3)
+    ax1.plot(c, table["service_level"], "-", label="Erlang C (no hang-ups)")
+    ax1.plot(c, table["sim_service_level"], "o", label="simulation (callers hang up)")
+    ax1.set_ylim(0, 1.02)
+    ax1.set_ylabel("share answered within the target")
+    ax1.set_title("Service level")
+    wait = table["mean_wait"].replace(np.inf, np.nan)
+    ax2.plot(c, wait, "-", label="Erlang C")
+    ax2.plot(c, table["sim_mean_wait"], "o", label="simulation")
+    ax2.set_ylabel("mean wait per call (minutes)")
+    ax2.set_title("Mean wait")
+    for ax in (ax1, ax2):
+        ax.set_xlabel("agents")
+        ax.set_xticks(c)
+        ax.grid(alpha=0.3)
+        if agents is not None:
+            ax.axvline(agents, color="grey", ls="--")
+    ax1.legend()
+    if agents is not None and agents in table.index:
+        r = table.loc[agents]
+        fig.suptitle(
+            f"{agents} agents — Erlang C: {r['service_level']:.0%} answered in time, "
+            f"mean wait {r['mean_wait']:.1f} min; simulation: {r['sim_service_level']:.0%}, "
+            f"{r['sim_mean_wait']:.1f} min, {r['sim_abandonment']:.0%} hang up",
+            fontsize="medium",
+        )
+    return fig
