@@ -19,24 +19,29 @@ __all__ = ["score_histogram", "threshold_chart", "threshold_view"]
 def score_histogram(
     labelled: pd.DataFrame, threshold: float | None = None, bins: int = 50
 ) -> Figure:
-    """Histogram of pair scores for true duplicates vs different people (log counts).
+    """Distribution of pair scores for true duplicates vs different people.
 
-    Takes :func:`sim.analytics.quality.label_pairs`; a vertical line marks ``threshold``.
+    Each group is normalised to shares of its own pairs (there are far more
+    pairs of different people than duplicates), so the overlap is visible.
+    Takes :func:`sim.analytics.quality.label_pairs`; a dashed line marks ``threshold``.
     """
     fig, ax = plt.subplots(figsize=(7, 3), dpi=80)
-    fig.subplots_adjust(left=0.12, right=0.97, bottom=0.17, top=0.9)
+    fig.subplots_adjust(left=0.1, right=0.97, bottom=0.17, top=0.9)
     edges = np.linspace(0, 1, bins + 1)
     true = labelled["is_true"].astype(bool).to_numpy()
     score = labelled["score"].to_numpy(dtype=float)
-    other, _ = np.histogram(score[~true], bins=edges)
-    same, _ = np.histogram(score[true], bins=edges)
-    ax.stairs(other, edges, fill=True, color="#9aa0a6", label="different people")
-    ax.stairs(same, edges, fill=True, color="#d1495b", alpha=0.85, label="same person (truth)")
+    for mask, colour, label in (
+        (~true, "#9aa0a6", "different people"),
+        (true, "#d1495b", "same person (truth)"),
+    ):
+        counts, _ = np.histogram(score[mask], bins=edges)
+        shares = counts / max(int(mask.sum()), 1)
+        ax.stairs(shares, edges, fill=True, color=colour, alpha=0.75,
+                  label=f"{label}: {int(mask.sum()):,} pairs")  # fmt: skip
     if threshold is not None:
         ax.axvline(threshold, color="black", linestyle="--", label=f"threshold {threshold:.2f}")
-    ax.set_yscale("log")
     ax.set_xlabel("pair similarity score (0–1)")
-    ax.set_ylabel("candidate pairs (log scale)")
+    ax.set_ylabel("share of the group's pairs")
     ax.set_title("Who looks like a duplicate? Scores of candidate pairs")
     ax.legend(fontsize=8, loc="upper left")
     return fig

@@ -58,7 +58,9 @@ def main() -> None:
         f"acquired by: {c}": s for c, s in customers.groupby("acquisition_channel")["customer_id"]
     }
     ex = explorer(
-        partial(journey_charts.segment_view, tp, segments),
+        partial(
+            journey_charts.segment_view, tp.drop_duplicates(["customer_id", "stage"]), segments
+        ),
         {"segment": dropdown(list(segments))},
         interactive=True,
     )
