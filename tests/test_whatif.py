@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from pathlib import Path
 from types import SimpleNamespace
 
 import pandas as pd
@@ -241,7 +242,9 @@ def test_compare_is_deterministic_and_retention_raises_orders(pair):
     assert a.loc["orders", "retention"] > a.loc["orders", "baseline"]
     d = whatif.deltas(a)
     assert list(d.columns) == ["retention"]
-    assert d.loc["orders", "retention"] == a.loc["orders", "retention"] - a.loc["orders", "baseline"]
+    assert (
+        d.loc["orders", "retention"] == a.loc["orders", "retention"] - a.loc["orders", "baseline"]
+    )
 
 
 def test_deltas_relative_and_missing_baseline():
@@ -259,3 +262,56 @@ def test_monthly_revenue_per_scenario():
     assert list(m.columns) == ["x", "y"]
     assert m["x"].sum() == pytest.approx(440.0)
     assert m.loc[pd.Period("2024-03", "M"), "y"] == pytest.approx(90.0)
+
+
+def test_simulate_scenarios_caches_and_returns_copies(pair):
+    first = whatif.simulate_scenarios(pair, seed=3)
+    first["baseline"].orders.loc[:, "net_amount"] = 0.0
+    again = whatif.simulate_scenarios(pair, seed=3)
+    assert again["baseline"].orders["net_amount"].sum() > 0
+    with pytest.raises(ValueError, match="seed"):
+        whatif.simulate_scenarios(pair, seed=-1)
+    with pytest.raises(TypeError, match="bad"):
+        whatif.simulate_scenarios({"bad": "default"}, seed=1)
+
+
+# --------------------------------------------------------------------------- the studio notebook
+
+
+@pytest.mark.notebooks
+@pytest.mark.timeout(300)
+def test_studio_runs_with_consultant_parameters(output_dir):
+    """`papermill notebooks/10_what_if_studio.ipynb out.ipynb -p retention_uplift 0.1 -p customers 2000`."""
+    import papermill as pm
+
+    notebook = Path(__file__).resolve().parents[1] / "notebooks" / "10_what_if_studio.ipynb"
+    out = output_dir / "notebooks" / "whatif__consultant.ipynb"
+    out.parent.mkdir(parents=True, exist_ok=True)
+    export = output_dir / "whatif_kpis.csv"
+    params = {
+        "retention_uplift": 0.1,
+        "customers": 2000,
+        "export_path": str(export),
+        "INTERACTIVE": False,
+    }
+    nb = pm.execute_notebook(
+        str(notebook),
+        str(out),
+        parameters=params,
+        kernel_name="crm-workbench",
+        cwd=str(notebook.parent),
+        execution_timeout=120,
+        start_timeout=60,
+        progress_bar=False,
+    )
+    text = "".join(
+        o.get("text", "")
+        for c in nb.cells
+        for o in c.get("outputs", [])
+        if o.get("name") == "stdout"
+    )
+    assert "2,000 customers over 2 years" in text
+    assert "Retention uplift of 10%" in text
+    table = pd.read_csv(export, index_col="kpi")
+    assert table.loc["customers", "baseline"] == 2000
+    assert table.loc["orders", "retention uplift"] > table.loc["orders", "baseline"]

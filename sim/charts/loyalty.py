@@ -95,19 +95,15 @@ def design_summary(result: ProgrammeDesign) -> pd.Series:
 
 
 def design_panel(result: ProgrammeDesign) -> list:
-    """Summary table and a figure (outstanding liability and monthly flows) for the design explorer."""
+    """Summary table and the liability curve for the design explorer (one light figure, fast to draw)."""
     m = result.monthly
-    fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(11, 3.6))
-    ax1.plot(m["month"], m["liability"] / 1e3, color="tab:red")
-    ax1.set_xlabel("month")
-    ax1.set_ylabel("liability (thousand EUR)")
-    ax1.set_title(f"Outstanding liability (end: {result.liability:,.0f} €)")
-    ax1.set_ylim(0, None)
-    for col, colour in (("issued", "tab:blue"), ("redeemed", "tab:green"), ("expired", "tab:red")):
-        ax2.plot(m["month"], m[col] / 1e3, label=col, color=colour)
-    ax2.set_xlabel("month")
-    ax2.set_ylabel("thousand points per month")
-    ax2.set_title(f"Points flows (ROI {result.roi:+.0%})")
-    ax2.legend(fontsize=8)
-    fig.tight_layout()
+    fig, ax = plt.subplots(figsize=(7, 3), dpi=80)
+    ax.plot(m["month"], m["liability"] / 1e3, color="tab:red")
+    ax.set_xlabel("month")
+    ax.set_ylabel("liability (thousand EUR)")
+    ax.set_title(
+        f"Outstanding liability: {result.liability:,.0f} € at the end; "
+        f"breakage {result.breakage:.0%}, ROI {result.roi:+.0%}"
+    )
+    ax.set_ylim(0, None)
     return [design_summary(result), fig]

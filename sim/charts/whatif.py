@@ -63,7 +63,7 @@ def kpi_view(table: pd.DataFrame, kpi: str = "profit", baseline: str = "baseline
     row = table.loc[kpi]
     unit = _unit(kpi)
     scale, label = (1e3, f"{kpi} (thousand {unit})") if unit == "EUR" else (1.0, f"{kpi} ({unit})")
-    fig, ax = plt.subplots(figsize=(8, 3.8))
+    fig, ax = plt.subplots(figsize=(8, 3.8), dpi=80)  # light: drawn at every explorer update
     colours = ["black" if c == baseline else "tab:blue" for c in row.index]
     bars = ax.bar(row.index, row / scale, color=colours)
     base = row.get(baseline, np.nan)
@@ -79,5 +79,4 @@ def kpi_view(table: pd.DataFrame, kpi: str = "profit", baseline: str = "baseline
     ax.set_title(f"{kpi} by scenario (black: {baseline})")
     ax.margins(y=0.2)
     ax.tick_params(axis="x", labelrotation=20)
-    fig.tight_layout()
     return fig
