@@ -125,7 +125,9 @@ def test_summary_merges_same_day_orders_in_days_and_weeks():
     weeks = clv.summary_from_orders(_orders(), cutoff="2024-01-29")
     assert weeks.loc[1, "recency"] == 2.0 and weeks.loc[1, "T"] == 4.0
     full = clv.summary_from_orders(_orders(), time_unit="days")  # default cut-off: last order
-    assert full.loc[3].tolist() == [0, 0.0, 0.0, 0.0]
+    # Customer 3 first bought on the default cut-off day (the last order): T = 0,
+    # nothing observed yet, so the summary leaves them out.
+    assert 3 not in full.index and 2 in full.index
 
 
 def test_calibration_holdout_split():
@@ -165,3 +167,28 @@ def test_calibration_holdout_split():
 def test_summary_rejects_bad_orders(orders, kwargs, message):
     with pytest.raises(ValueError, match=message):
         clv.summary_from_orders(orders, **kwargs)
+
+
+def test_customers_first_seen_on_the_cutoff_day_are_left_out():
+    import pandas as pd
+
+    from sim.analytics.clv import BGNBD, calibration_holdout_split, summary_from_orders
+
+    orders = pd.DataFrame(
+        {
+            "customer_id": [1, 1, 2, 3],
+            "order_date": pd.to_datetime(["2024-01-01", "2024-02-01", "2024-01-15", "2024-03-01"]),
+            "net_amount": [10.0, 20.0, 5.0, 7.0],
+        }
+    )
+    s = summary_from_orders(orders, cutoff="2024-03-01", time_unit="days")
+    # Customer 3 first bought on the cut-off day: T would be 0.
+    assert list(s.index) == [1, 2]
+    assert s.loc[1, "T"] == 60 and s.loc[1, "recency"] == 31 and s.loc[1, "frequency"] == 1
+    split = calibration_holdout_split(orders, "2024-01-15", "2024-03-31", time_unit="days")
+    assert list(split.index) == [1]
+    assert split.loc[1, "frequency_holdout"] == 1
+    assert (s["T"] > 0).all()
+    BGNBD.from_params(r=1.0, alpha=10.0, a=1.0, b=2.0).probability_alive(
+        s["frequency"], s["recency"], s["T"]
+    )

@@ -85,7 +85,9 @@ def _summarise(daily: pd.DataFrame, cutoff: pd.Timestamp, unit: float) -> pd.Dat
         }
     )
     out.index.name = "customer_id"
-    return out
+    # A customer whose first purchase is on the cut-off day has age T = 0: no
+    # time observed, nothing for a model to learn from (and BG/NBD needs T > 0).
+    return out[out["T"] > 0]
 
 
 def summary_from_orders(
@@ -116,6 +118,8 @@ def summary_from_orders(
     pandas.DataFrame
         Indexed by ``customer_id``: ``frequency`` (repeat purchase days),
         ``recency`` and ``T`` (in ``time_unit``), ``monetary`` (mean repeat spend).
+        Customers whose first purchase falls on the cut-off day (``T = 0``) are
+        left out: no time has been observed for them.
     """
     unit = _unit(time_unit)
     daily = _daily_purchases(orders, customer_col, date_col, amount_col)
@@ -154,7 +158,7 @@ def calibration_holdout_split(
     -------
     pandas.DataFrame
         Indexed by ``customer_id`` (customers whose first purchase is in the
-        calibration period): ``frequency_cal, recency_cal, T_cal, monetary_cal``,
+        calibration period, before its last day): ``frequency_cal, recency_cal, T_cal, monetary_cal``,
         ``frequency_holdout`` (purchase days in the holdout), ``monetary_holdout``
         (their mean value, 0 if none) and ``duration_holdout`` (its length).
     """
