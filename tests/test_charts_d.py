@@ -66,7 +66,11 @@ def table():
 
 def test_delta_bars(table):
     rel = (table[["more"]].sub(table["baseline"], axis=0)).div(table["baseline"], axis=0)
-    labelled(CW.delta_bars(rel, ["orders", "profit"]))
+    fig = CW.delta_bars(rel, ["orders", "churn", "profit"], ncols=2)
+    shown = [ax for ax in fig.axes if ax.get_visible()]
+    assert [ax.get_title() for ax in shown] == ["orders", "churn", "profit"]
+    assert all(ax.get_xlabel() for ax in shown) and shown[0].get_ylabel()
+    plt.close(fig)
 
 
 def test_monthly_lines():

@@ -16,24 +16,39 @@ def _unit(kpi: str) -> str:
     return KPI_DEFINITIONS.get(kpi, ("", ""))[0]
 
 
-def delta_bars(relative: pd.DataFrame, kpis: list[str] | None = None) -> Figure:
-    """Grouped horizontal bars: each variant's change against the baseline, in %, per KPI.
+def delta_bars(relative: pd.DataFrame, kpis: list[str] | None = None, ncols: int = 4) -> Figure:
+    """Small multiples: for each KPI, each variant's change against the baseline, in %.
 
-    ``relative`` comes from :func:`sim.whatif.deltas` with ``relative=True``.
+    ``relative`` comes from :func:`sim.whatif.deltas` with ``relative=True``
+    (rows KPIs, columns variants). Missing changes (a zero baseline) show as 0.
     """
     frame = relative if kpis is None else relative.loc[kpis]
-    y = np.arange(len(frame))
-    h = 0.8 / max(frame.shape[1], 1)
-    fig, ax = plt.subplots(figsize=(9, 0.5 * len(frame) * max(1, frame.shape[1] / 2) + 1.5))
-    for j, col in enumerate(frame.columns):
-        ax.barh(y + j * h, 100 * frame[col].fillna(0.0), height=h, label=col)
-    ax.set_yticks(y + h * (frame.shape[1] - 1) / 2, frame.index)
-    ax.invert_yaxis()
-    ax.axvline(0, color="grey", lw=0.8)
-    ax.set_xlabel("change against the baseline (%)")
-    ax.set_ylabel("KPI")
-    ax.set_title("What each lever changes (same seed as the baseline)")
-    ax.legend(fontsize=8, loc="best")
+    n = len(frame)
+    ncols = max(1, min(ncols, n))
+    nrows = -(-n // ncols)
+    fig, axes = plt.subplots(
+        nrows, ncols, figsize=(3.2 * ncols, 0.35 * frame.shape[1] * nrows + 1.2 * nrows),
+        sharey=True, squeeze=False,
+    )  # fmt: skip
+    colours = [f"C{j}" for j in range(frame.shape[1])]
+    y = np.arange(frame.shape[1])
+    for k, ax in enumerate(axes.flat):
+        if k >= n:
+            ax.set_visible(False)
+            continue
+        values = 100 * frame.iloc[k].fillna(0.0).to_numpy()
+        ax.barh(y, values, color=colours)
+        ax.axvline(0, color="grey", lw=0.8)
+        ax.set_title(str(frame.index[k]), fontsize=10)
+        ax.set_xlabel("% vs baseline", fontsize=8)
+        ax.tick_params(labelsize=8)
+        lim = max(1.0, float(np.abs(values).max()) * 1.15)
+        ax.set_xlim(-lim, lim)
+        if k % ncols == 0:
+            ax.set_yticks(y, frame.columns)
+            ax.set_ylabel("scenario", fontsize=8)
+    axes[0, 0].invert_yaxis()
+    fig.suptitle("What each lever changes against the baseline (same seed)")
     fig.tight_layout()
     return fig
 
