@@ -247,6 +247,18 @@ def test_compare_is_deterministic_and_retention_raises_orders(pair):
     )
 
 
+def test_compare_without_loyalty_programme(pair):
+    """Needs the simulation to build an empty, typed ledger when the programme is off."""
+    off = {
+        "baseline": pair["baseline"],
+        "off": whatif.lever_scenario(pair["baseline"], loyalty_enabled=False),
+    }
+    table = whatif.compare(off, seed=3)
+    assert table.loc["members", "off"] == 0.0
+    assert table.loc["loyalty_liability", "off"] == 0.0 and table.loc["loyalty_cost", "off"] == 0.0
+    assert table.loc["members", "baseline"] > 0
+
+
 def test_deltas_relative_and_missing_baseline():
     table = pd.DataFrame({"baseline": [10.0, 0.0], "v": [12.0, 1.0]}, index=["a", "b"])
     rel = whatif.deltas(table, relative=True)
