@@ -11,6 +11,8 @@ them there.
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 import pandas as pd
 import simpy
@@ -226,8 +228,11 @@ class Messenger:
         channels = list(cfg.newsletter_channel_mix)
         weights = np.array([cfg.newsletter_channel_mix[c] for c in channels])
         number = 0
+        send = 0.0
         while True:
-            yield self.env.timeout(gap)
+            # Newsletters leave at 10 a.m. on their day.
+            send += gap
+            yield self.env.timeout(math.floor(send) + 10.0 / 24 - self.env.now)
             if self.env.now >= self.horizon:
                 return
             number += 1

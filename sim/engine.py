@@ -95,7 +95,8 @@ class World:
         self.centre = CallCentre(
             env, svc.agents, svc.handle_minutes, svc.patience_minutes, self.rng_service
         )
-        self.workshop = Workshop(env, svc.workshop_benches, svc.repair_days, self.rng_service)
+        benches = max(1, round(svc.workshop_benches_per_10k * n / 10_000))
+        self.workshop = Workshop(env, benches, svc.repair_days, self.rng_service)
         self.desk = AdvisorDesk(env, sc.advisors, stream(seed, "advisors"), self._advisor_reached)
 
         # Person state.

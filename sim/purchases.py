@@ -27,7 +27,7 @@ import numpy as np
 from sim.scenario import ACQUISITION_CHANNELS, ORDER_CHANNELS, Scenario
 from sim.seeding import BLOCK, stream
 
-__all__ = ["Timelines", "acquisition_day", "draw_timelines", "expected_purchases"]
+__all__ = ["Timelines", "acquisition_day", "draw_timelines", "expected_purchases", "waking_hours"]
 
 
 @dataclass
@@ -90,6 +90,17 @@ def acquisition_day(u: np.ndarray, horizon: float, growth_per_year: float) -> np
     return np.log1p(u * np.expm1(k * horizon)) / k
 
 
+def waking_hours(t: np.ndarray) -> np.ndarray:
+    """Move each time within its day into 8 a.m.–10 p.m., keeping the order of times.
+
+    Purchases are drawn on a continuous clock; shops and screens are busy in
+    the day, so the time of day is squeezed into waking hours. The day itself
+    (and so every count per day) is unchanged.
+    """
+    day = np.floor(t)
+    return day + (8.0 + 14.0 * (t - day)) / 24.0
+
+
 def _draw_block(rng: np.random.Generator, sc: Scenario) -> dict[str, np.ndarray]:
     pu, ac = sc.purchases, sc.acquisition
     horizon = sc.horizon_days
@@ -100,7 +111,8 @@ def _draw_block(rng: np.random.Generator, sc: Scenario) -> dict[str, np.ndarray]
     out["lam"] = rng.gamma(pu.r, 1.0 / pu.alpha, size)
     out["p"] = rng.beta(pu.a, pu.b, size)
     out["nu"] = rng.gamma(pu.spend_q, 1.0 / pu.spend_gamma, size)
-    out["t0"] = acquisition_day(rng.random(size), horizon, ac.growth_per_year)
+    t0_raw = acquisition_day(rng.random(size), horizon, ac.growth_per_year)
+    out["t0"] = waking_hours(t0_raw)
     mix = np.array([ac.channel_mix.get(c, 0.0) for c in ACQUISITION_CHANNELS])
     out["acq_channel"] = rng.choice(len(mix), size=size, p=mix / mix.sum())
     delay = rng.exponential(max(ac.days_to_convert, 1e-9), size)
@@ -123,18 +135,20 @@ def _draw_block(rng: np.random.Generator, sc: Scenario) -> dict[str, np.ndarray]
         ]
     ).astype(np.int64)
     # Candidate repeat purchases: Poisson(λ) process on (t0, horizon].
-    n_rep = rng.poisson(out["lam"] * (horizon - out["t0"]))
+    n_rep = rng.poisson(out["lam"] * (horizon - t0_raw))
     counts = n_rep + 1
     total = int(counts.sum())
     owner = np.repeat(np.arange(size), counts)
     first = np.zeros(total, dtype=bool)
     starts = np.concatenate([[0], np.cumsum(counts)[:-1]])
     first[starts] = True
-    span = horizon - out["t0"][owner]
+    span = horizon - t0_raw[owner]
     offset = np.where(first, 0.0, rng.random(total) * span)
     # Sort within person: key = owner, then time offset.
     order = np.lexsort((offset, owner))
-    out["ev_time"] = (out["t0"][owner] + offset)[order]
+    # The Poisson process runs on the raw clock; mapping it into waking hours
+    # is monotone, so each person's purchases keep their order.
+    out["ev_time"] = waking_hours(t0_raw[owner] + offset)[order]
     out["counts"] = counts
     out["u_drop"] = rng.random(total)
     out["basket"] = rng.gamma(pu.spend_p, 1.0, total)

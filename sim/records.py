@@ -98,6 +98,7 @@ def _ledger(w: World, orders: pd.DataFrame) -> pd.DataFrame:
     ledger, reward = replay_ledger(
         orders, enrol, w.sc.loyalty, w.horizon, stream(w.seed, "loyalty")
     )
+    orders["reward"] = reward  # kept for the programme's cost in marketing_spend
     orders["discount_amount"] = _money(orders["discount_amount"].to_numpy() + reward)
     orders["net_amount"] = _money(orders["gross_amount"] - orders["discount_amount"])
     ledger = ledger.sort_values(["customer_id", "t"], kind="stable").reset_index(drop=True)
@@ -194,6 +195,8 @@ def _referrers(w: World, leads: pd.DataFrame, surveys: pd.DataFrame) -> np.ndarr
 def _touchpoints(w: World, orders, tickets, surveys, tasks, messages) -> pd.DataFrame:
     st = pd.DataFrame(w.stages.to_numpy())
     st["stage"] = np.asarray(STAGES, dtype=object)[st["stage"].to_numpy()]
+    bad = tickets["abandoned"] | (tickets["effort_score"] >= w.sc.service.high_effort)
+    bad |= tickets["repair_outcome"].isin(["delayed", "rejected"])
     parts = [
         pd.DataFrame(
             {
@@ -211,12 +214,15 @@ def _touchpoints(w: World, orders, tickets, surveys, tasks, messages) -> pd.Data
                 "t": orders["t"],
                 "channel": orders["channel"],
                 "touchpoint": "purchase",
-                "impression": "positive",
+                # A purchase that needed a call or a repair left a worse memory.
+                "impression": np.where(
+                    orders["order_id"].isin(tickets.loc[bad, "order_id"]),
+                    "negative",
+                    np.where(orders["order_id"].isin(tickets["order_id"]), "neutral", "positive"),
+                ),
             }
         ),
     ]
-    bad = tickets["abandoned"] | (tickets["effort_score"] >= w.sc.service.high_effort)
-    bad |= tickets["repair_outcome"].isin(["delayed", "rejected"])
     easy = tickets["effort_score"] <= 2
     parts.append(
         pd.DataFrame(
@@ -295,8 +301,53 @@ def _month_start(stamps: pd.Series) -> pd.Series:
     return stamps.dt.to_period("M").dt.start_time
 
 
+def _retention_costs(w: World, adv: pd.DataFrame, orders: pd.DataFrame) -> pd.DataFrame:
+    """Advisors' time and the loyalty programme (rewards granted + running cost) by month."""
+    sc = w.sc
+    advisor = pd.DataFrame(
+        {
+            "month": _month_start(adv["done_at"]),
+            "channel": "advisor",
+            "purpose": "retention",
+            "spend": sc.advisors.cost_per_task,
+        }
+    )
+    rewarded = orders[orders["reward"] > 0]
+    rewards = pd.DataFrame(
+        {
+            "month": _month_start(w._ts(rewarded["t"])),
+            "channel": "loyalty",
+            "purpose": "retention",
+            "spend": rewarded["reward"].to_numpy(),
+        }
+    )
+    parts = [advisor, rewards]
+    if sc.loyalty.enabled and w.member.any():
+        months = pd.date_range(w.start, periods=int(np.ceil(w.horizon / 30.4375)) + 1, freq="MS")
+        months = months[months < w.start + pd.Timedelta(days=w.horizon)]
+        enrolled = np.sort(w._ts(w.tl.t0[w.member]).to_numpy())
+        month_end = (months + pd.offsets.MonthBegin(1)).to_numpy()
+        members = np.searchsorted(enrolled, month_end)
+        parts.append(
+            pd.DataFrame(
+                {
+                    "month": months,
+                    "channel": "loyalty",
+                    "purpose": "retention",
+                    "spend": members * sc.loyalty.running_cost_per_member / 12.0,
+                }
+            )
+        )
+    return pd.concat(parts, ignore_index=True)
+
+
 def _spend(
-    w: World, leads: pd.DataFrame, messages: pd.DataFrame, campaigns: pd.DataFrame
+    w: World,
+    leads: pd.DataFrame,
+    messages: pd.DataFrame,
+    campaigns: pd.DataFrame,
+    adv: pd.DataFrame,
+    orders: pd.DataFrame,
 ) -> pd.DataFrame:
     acq = pd.DataFrame(
         {
@@ -320,7 +371,7 @@ def _spend(
             "spend": per["size"].to_numpy() * unit.reindex(per["campaign_id"]).to_numpy(),
         }
     )
-    sp = pd.concat([acq, ret], ignore_index=True)
+    sp = pd.concat([acq, ret, _retention_costs(w, adv, orders)], ignore_index=True)
     sp = sp.groupby(["month", "channel", "purpose"], as_index=False, sort=True)["spend"].sum()
     sp["spend"] = sp["spend"].round(2)
     return sp
@@ -370,7 +421,7 @@ def build_tables(w: World) -> dict[str, pd.DataFrame]:
         adv,
         messages.assign(sent_at=(messages["sent_at"] - w.start).dt.total_seconds() / 86400.0),
     )
-    spend = _spend(w, leads, messages, campaigns)
+    spend = _spend(w, leads, messages, campaigns, adv, orders)
 
     # Customers: every person's first profile, then the second registrations.
     dup = w.dup_people

@@ -365,9 +365,11 @@ class Service(_Section):
     contact_prob: float = 0.15  # an order leads to a service contact
     phone_share: float = 0.55  # of contacts; the rest e-mail, chat, store
     first_contact_resolution: float = 0.7
-    repair_prob: float = 0.03  # an order comes back for repair
-    workshop_benches: int = 2
-    repair_days: float = 12.0  # mean workshop time per repair, days
+    repair_prob: float = 0.02  # an order comes back for repair
+    # Benches per 10,000 customers: the workshop grows with the customer base
+    # (2% of orders come back, each taking ~10 days of a bench).
+    workshop_benches_per_10k: float = 7.0
+    repair_days: float = 10.0  # mean workshop time per repair, days
     repair_promise_days: float = 21.0  # longer → 'delayed' notification
     repair_reject_prob: float = 0.08
     survey_prob: float = 0.25  # a survey follows an experience, answered with this chance
@@ -394,7 +396,7 @@ class Service(_Section):
             _prob(f"{p}.{name}", getattr(self, name))
         if self.first_contact_resolution == 0:
             _fail(f"{p}.first_contact_resolution", 0, "a probability in (0, 1]")
-        _count(f"{p}.workshop_benches", self.workshop_benches, minimum=1)
+        _positive(f"{p}.workshop_benches_per_10k", self.workshop_benches_per_10k)
         _positive(f"{p}.repair_days", self.repair_days)
         _positive(f"{p}.repair_promise_days", self.repair_promise_days)
         _count(f"{p}.high_effort", self.high_effort, minimum=1)
@@ -413,6 +415,7 @@ class Advisors(_Section):
     reach_prob: float = 0.65
     event_invites_per_month: int = 40  # invitations to top clients per month
     attribution_days: int = 28
+    cost_per_task: float = 15.0  # EUR of advisor time per task (booked as retention spend)
 
     def validate(self, p: str) -> None:
         _count(f"{p}.advisors", self.advisors, minimum=0)
@@ -421,6 +424,7 @@ class Advisors(_Section):
         _prob(f"{p}.reach_prob", self.reach_prob)
         _count(f"{p}.event_invites_per_month", self.event_invites_per_month, minimum=0)
         _count(f"{p}.attribution_days", self.attribution_days, minimum=1)
+        _non_negative(f"{p}.cost_per_task", self.cost_per_task)
 
 
 @dataclass(frozen=True)
@@ -438,6 +442,7 @@ class Loyalty(_Section):
     tier_thresholds: Mapping[str, float] = field(
         default_factory=lambda: {"silver": 0.0, "gold": 1500.0, "platinum": 5000.0}
     )
+    running_cost_per_member: float = 4.0  # EUR a year: platform, statements, service
 
     def validate(self, p: str) -> None:
         if not isinstance(self.enabled, bool):
@@ -448,6 +453,7 @@ class Loyalty(_Section):
         _non_negative(f"{p}.point_value", self.point_value)
         _prob(f"{p}.redemption_prob", self.redemption_prob)
         _positive(f"{p}.expiry_days", self.expiry_days)
+        _non_negative(f"{p}.running_cost_per_member", self.running_cost_per_member)
         tiers = self.tier_thresholds
         if not isinstance(tiers, Mapping) or not tiers:
             _fail(f"{p}.tier_thresholds", tiers, "a mapping of tier name -> annual spend")

@@ -218,7 +218,11 @@ TABLES: dict[str, tuple[Column, ...]] = {
     ),
     "marketing_spend": (
         _c("month", "datetime", "First day of the month."),
-        _c("channel", "str", "Acquisition channel, or email / sms / social for campaign sends."),
+        _c(
+            "channel",
+            "str",
+            "Acquisition channel; or for retention: email / sms / social sends, advisor time, loyalty (rewards granted and running the programme).",
+        ),
         _c("purpose", "str", "acquisition or retention."),
         _c("spend", "float", "Spend in the month, EUR."),
     ),

@@ -62,19 +62,23 @@ class CallCentre:
         self.scale = minutes_per_unit
 
     def background_call(self, _event=None) -> None:
-        """A patient call from another brand: it only occupies an agent.
+        """A call from another brand: it occupies an agent and, like any caller, may hang up.
 
         Written with callbacks rather than as a process: these calls are the
         bulk of the centre's traffic and need no outcome, so they skip the
         generator machinery.
         """
+        env = self.env
         req = self.agents.request()
 
         def answered(_):
-            done = self.env.timeout(self.rng.exponential(self.handle) / self.scale)
+            done = env.timeout(self.rng.exponential(self.handle) / self.scale)
             done.callbacks.append(lambda _: self.agents.release(req))
 
         req.callbacks.append(answered)
+        if self.patience is not None:
+            give_up = env.timeout(self.rng.exponential(self.patience) / self.scale)
+            give_up.callbacks.append(lambda _: None if req.triggered else req.cancel())
 
     def call(self):
         """SimPy process of one call; its value is a :class:`CallOutcome`."""
