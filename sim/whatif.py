@@ -9,9 +9,12 @@ from the levers, not from luck. :func:`kpis` reduces each run to one column of
 business KPIs (:data:`KPI_DEFINITIONS`), :func:`compare` lines the runs up side
 by side and :func:`deltas` shows each variant against the baseline.
 
->>> base = sim.preset("default").with_overrides({"population": {"customers": 300, "years": 1.0}})
->>> table = compare({"baseline": base, "retention +5": lever_scenario(base, retention_uplift=0.05)}, seed=1)  # doctest: +SKIP
->>> deltas(table).loc["orders"]  # doctest: +SKIP
+>>> from sim.scenario import preset
+>>> base = preset("default").with_overrides({"population": {"customers": 300, "years": 1.0}})
+>>> variant = lever_scenario(base, retention_uplift=0.05)
+>>> table = compare({"baseline": base, "retention +5": variant}, seed=1)
+>>> bool(deltas(table).loc["orders", "retention +5"] >= 0)
+True
 
 The money KPIs are in EUR over the whole simulated horizon. ``profit`` is a
 contribution after marketing, service and loyalty costs, not an accounting
@@ -20,6 +23,8 @@ profit: fixed costs that no lever moves (stores, head office) are left out.
 
 from __future__ import annotations
 
+import functools
+import json
 import math
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -396,23 +401,38 @@ def lever_scenario(base: Scenario, **levers: Any) -> Scenario:
 # --------------------------------------------------------------------------- comparing
 
 
+@functools.lru_cache(maxsize=32)
+def _simulate(scenario_json: str, seed: int):
+    from sim.engine import simulate
+
+    return simulate(Scenario.from_dict(json.loads(scenario_json)), seed=seed)
+
+
 def simulate_scenarios(
     scenarios: Mapping[str, Scenario], seed: int, progress: bool = False
 ) -> dict[str, Any]:
-    """Simulate every scenario with the same ``seed``; a dict name → Dataset, in order."""
-    from sim.engine import simulate
+    """Simulate every scenario with the same ``seed``; a dict name → Dataset, in order.
 
+    Runs are cached in memory by (scenario, seed), so asking again for a
+    scenario already simulated in this session (a sweep that contains the
+    baseline, a self-check) costs nothing. Each returned Dataset is a copy.
+    """
     if not isinstance(scenarios, Mapping) or not scenarios:
         raise ValueError("scenarios: expected a non-empty mapping of name -> Scenario")
     for name, sc in scenarios.items():
         if not isinstance(sc, Scenario):
             raise TypeError(f"scenarios[{name!r}]: expected a Scenario, got {type(sc).__name__}")
+    if isinstance(seed, bool) or not isinstance(seed, int | np.integer) or seed < 0:
+        raise ValueError(f"seed: must be a non-negative integer, got {seed!r}")
     items = list(scenarios.items())
     if progress:
         from tqdm.auto import tqdm
 
         items = tqdm(items, unit="scenario", desc="Simulating")
-    return {name: simulate(sc, seed=seed) for name, sc in items}
+    return {
+        name: _simulate(json.dumps(sc.to_dict(), sort_keys=True), int(seed)).copy()
+        for name, sc in items
+    }
 
 
 def kpi_table(datasets: Mapping[str, Any], **costs: float) -> pd.DataFrame:
