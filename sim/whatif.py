@@ -43,7 +43,6 @@ __all__ = [
     "DEFAULT_ELASTICITY",
     "KPI_DEFINITIONS",
     "LEVERS",
-    "LOYALTY_COST_PER_MEMBER_YEAR",
     "PAID_CHANNELS",
     "acquisition_budget_shares",
     "compare",
@@ -58,8 +57,6 @@ __all__ = [
 
 #: Fully loaded cost of one contact-centre agent for a year, EUR (an assumption).
 AGENT_COST_PER_YEAR = 45_000.0
-#: Running cost of the loyalty programme per member and year (IT, staff, mailings), EUR.
-LOYALTY_COST_PER_MEMBER_YEAR = 5.0
 #: Channels bought with the media budget (referral and store walk-ins are not).
 PAID_CHANNELS = ("paid_search", "social", "tv", "partners")
 #: Customers grow as budget ** elasticity: 1 = constant CAC, < 1 = diminishing returns.
@@ -76,7 +73,11 @@ KPI_DEFINITIONS: dict[str, tuple[str, str]] = {
         "so discounts and rewards come out of the margin",
     ),
     "acquisition_spend": ("EUR", "marketing_spend with purpose 'acquisition' (cost of all leads)"),
-    "retention_spend": ("EUR", "marketing_spend with purpose 'retention' (message sends)"),
+    "retention_spend": (
+        "EUR",
+        "marketing_spend with purpose 'retention': message sends, advisors' tasks, loyalty "
+        "rewards and the programme's running cost",
+    ),
     "marketing_spend": ("EUR", "acquisition_spend + retention_spend"),
     "service_cost": (
         "EUR",
@@ -85,8 +86,13 @@ KPI_DEFINITIONS: dict[str, tuple[str, str]] = {
     ),
     "loyalty_cost": (
         "EUR",
-        "programme running cost per member-year × member-years enrolled in the horizon "
-        "(rewards are already in the margin)",
+        "marketing_spend on channel 'loyalty': rewards granted + running cost "
+        "(loyalty.running_cost_per_member a year per member); part of retention_spend",
+    ),
+    "loyalty_rewards": (
+        "EUR",
+        "points redeemed × loyalty.point_value: the rewards, given as discounts on orders, so "
+        "already out of revenue and margin",
     ),
     "loyalty_liability": (
         "EUR",
@@ -94,7 +100,8 @@ KPI_DEFINITIONS: dict[str, tuple[str, str]] = {
     ),
     "profit": (
         "EUR",
-        "gross_margin − marketing_spend − service_cost − loyalty_cost − loyalty_liability",
+        "gross_margin − (marketing_spend − loyalty_rewards) − service_cost − loyalty_liability: "
+        "rewards are counted once, in the margin",
     ),
     "repeat_rate": ("share", "customers with 2+ orders / customers with an order"),
     "churn": (
@@ -143,7 +150,6 @@ def kpis(
     ds,
     *,
     agent_cost_per_year: float = AGENT_COST_PER_YEAR,
-    loyalty_cost_per_member_year: float = LOYALTY_COST_PER_MEMBER_YEAR,
 ) -> pd.Series:
     """Business KPIs of one simulated run; see :data:`KPI_DEFINITIONS` for each definition.
 
@@ -153,9 +159,9 @@ def kpis(
         A :class:`~sim.dataset.Dataset` (anything with its tables as attributes
         and a ``scenario``): ``orders``, ``leads``, ``marketing_spend``,
         ``surveys``, ``tickets``, ``loyalty_ledger`` and ``customers`` are read.
-    agent_cost_per_year, loyalty_cost_per_member_year
-        Cost assumptions, EUR (see :data:`AGENT_COST_PER_YEAR`,
-        :data:`LOYALTY_COST_PER_MEMBER_YEAR`).
+    agent_cost_per_year
+        Fully loaded cost of an agent for a year, EUR (:data:`AGENT_COST_PER_YEAR`);
+        every other cost is booked by the simulation in ``marketing_spend``.
 
     Returns
     -------
@@ -163,24 +169,22 @@ def kpis(
         Indexed by KPI name in the order of :data:`KPI_DEFINITIONS`. A rate
         without data (no survey, no phone contact) is ``NaN``.
     """
-    for name, value in (
-        ("agent_cost_per_year", agent_cost_per_year),
-        ("loyalty_cost_per_member_year", loyalty_cost_per_member_year),
-    ):
-        if not (isinstance(value, int | float) and math.isfinite(value) and value >= 0):
-            raise ValueError(f"{name}: must be a finite number >= 0, got {value!r}")
+    value = agent_cost_per_year
+    if not (isinstance(value, int | float) and math.isfinite(value) and value >= 0):
+        raise ValueError(f"agent_cost_per_year: must be a finite number >= 0, got {value!r}")
     sc = ds.scenario
     start, end, years = _horizon(ds)
     orders, customers = ds.orders, ds.customers
     revenue = float(orders["net_amount"].sum())
     margin = revenue - (1.0 - sc.purchases.gross_margin) * float(orders["gross_amount"].sum())
-    spend = ds.marketing_spend.groupby("purpose")["spend"].sum()
+    ms = ds.marketing_spend
+    spend = ms.groupby("purpose")["spend"].sum()
     acq, ret = float(spend.get("acquisition", 0.0)), float(spend.get("retention", 0.0))
+    loyalty_cost = float(ms.loc[ms["channel"] == "loyalty", "spend"].sum())
     service = sc.service.agents * (1.0 - sc.service.shared_load) * agent_cost_per_year * years
-    enrolled = customers.loc[customers["loyalty_member"].astype(bool), "loyalty_enrol_date"]
-    member_years = float(((end - enrolled).dt.days.clip(lower=0) / 365.0).sum())
-    loyalty_cost = member_years * loyalty_cost_per_member_year
     ledger = ds.loyalty_ledger
+    redeemed = float(-ledger.loc[ledger["kind"] == "burn", "points"].sum())
+    rewards = redeemed * sc.loyalty.point_value
     liability = (
         _loyalty.outstanding_liability(ledger, sc.loyalty.point_value) if len(ledger) else 0.0
     )
@@ -196,8 +200,9 @@ def kpis(
         "marketing_spend": acq + ret,
         "service_cost": service,
         "loyalty_cost": loyalty_cost,
+        "loyalty_rewards": rewards,
         "loyalty_liability": float(liability),
-        "profit": margin - acq - ret - service - loyalty_cost - liability,
+        "profit": margin - (acq + ret - rewards) - service - liability,
         "repeat_rate": _retention.repeat_purchase_rate(orders) if len(orders) else math.nan,
         "churn": _churn(orders, start, end),
         "nps": _service.nps(ds.surveys) if len(ds.surveys) else math.nan,
@@ -238,6 +243,9 @@ LEVERS: dict[str, Lever] = {
     "reward_threshold": Lever("loyalty.reward_threshold", "points per reward"),
     "point_value": Lever("loyalty.point_value", "EUR of discount per point redeemed"),
     "expiry_days": Lever("loyalty.expiry_days", "days without activity before points expire"),
+    "loyalty_running_cost": Lever(
+        "loyalty.running_cost_per_member", "programme running cost per member and year, EUR"
+    ),
     "discount_prob": Lever("purchases.discount_prob", "share of orders with a promotion"),
     "acquisition_budget_change": Lever(
         "*",

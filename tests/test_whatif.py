@@ -47,10 +47,11 @@ def tiny_run() -> SimpleNamespace:
     )
     spend = pd.DataFrame(
         {
-            "month": [T("2024-01-01"), T("2024-02-01"), T("2024-02-01")],
-            "channel": ["tv", "social", "email"],
-            "purpose": ["acquisition", "acquisition", "retention"],
-            "spend": [200.0, 100.0, 12.0],
+            "month": [T("2024-01-01"), T("2024-02-01"), T("2024-02-01"), T("2025-02-01")]
+            + [T("2025-03-01")],
+            "channel": ["tv", "social", "email", "loyalty", "advisor"],
+            "purpose": ["acquisition", "acquisition", "retention", "retention", "retention"],
+            "spend": [200.0, 100.0, 12.0, 20.0, 8.0],  # loyalty: 10 rewards + 10 running cost
         }
     )
     surveys = pd.DataFrame({"survey_id": [1, 2, 3, 4], "nps": [10, 9, 5, 8]})
@@ -63,12 +64,12 @@ def tiny_run() -> SimpleNamespace:
     )
     ledger = pd.DataFrame(
         {
-            "entry_id": [1, 2],
-            "customer_id": [1, 1],
-            "timestamp": [T("2024-03-01"), T("2025-02-01")],
-            "kind": ["earn", "earn"],
-            "points": [90, 200],
-            "balance": [90, 290],
+            "entry_id": [1, 2, 3],
+            "customer_id": [1, 1, 1],
+            "timestamp": [T("2024-03-01"), T("2025-02-01"), T("2025-02-01")],
+            "kind": ["earn", "burn", "earn"],
+            "points": [600, -500, 200],
+            "balance": [600, 100, 300],
         }
     )
     return SimpleNamespace(
@@ -84,19 +85,20 @@ def tiny_run() -> SimpleNamespace:
 
 
 def test_kpis_by_hand():
-    k = whatif.kpis(tiny_run(), agent_cost_per_year=100.0, loyalty_cost_per_member_year=3.65)
+    k = whatif.kpis(tiny_run(), agent_cost_per_year=100.0)
     assert list(k.index) == list(whatif.KPI_DEFINITIONS)
     assert k["customers"] == 3 and k["orders"] == 4
     assert k["revenue"] == pytest.approx(440.0)
     assert k["gross_margin"] == pytest.approx(440.0 - 0.4 * 450.0)  # 260
     assert k["acquisition_spend"] == pytest.approx(300.0)
-    assert k["retention_spend"] == pytest.approx(12.0)
-    assert k["marketing_spend"] == pytest.approx(312.0)
+    assert k["retention_spend"] == pytest.approx(40.0)  # e-mail 12 + loyalty 20 + advisor 8
+    assert k["marketing_spend"] == pytest.approx(340.0)
     assert k["service_cost"] == pytest.approx(2 * 0.5 * 100.0 * 2.0)  # 200
-    # member 1 enrolled 2024-03-01, horizon ends 2025-12-31: 670 days
-    assert k["loyalty_cost"] == pytest.approx(670 / 365 * 3.65)  # 6.70
-    assert k["loyalty_liability"] == pytest.approx(290 * 0.02)  # 5.80
-    assert k["profit"] == pytest.approx(260.0 - 312.0 - 200.0 - 6.70 - 5.80)
+    assert k["loyalty_cost"] == pytest.approx(20.0)
+    assert k["loyalty_rewards"] == pytest.approx(500 * 0.02)  # 10, already out of the margin
+    assert k["loyalty_liability"] == pytest.approx(300 * 0.02)  # 6
+    # rewards counted once: margin - (spend - rewards) - service - liability
+    assert k["profit"] == pytest.approx(260.0 - (340.0 - 10.0) - 200.0 - 6.0)
     assert k["repeat_rate"] == pytest.approx(1 / 3)
     # active in 2024 (until 2024-12-31): {1, 2}; in the last year: {1, 3} -> 1 of 2 lost
     assert k["churn"] == pytest.approx(0.5)
@@ -113,7 +115,7 @@ def test_kpis_without_programme_surveys_or_calls():
     run.surveys = run.surveys.iloc[:0]
     run.tickets = run.tickets[run.tickets["channel"] == "email"]
     k = whatif.kpis(run)
-    assert k["loyalty_liability"] == 0.0
+    assert k["loyalty_liability"] == 0.0 and k["loyalty_rewards"] == 0.0
     assert math.isnan(k["nps"]) and math.isnan(k["abandonment"])
 
 
@@ -256,6 +258,7 @@ def test_compare_without_loyalty_programme(pair):
     table = whatif.compare(off, seed=3)
     assert table.loc["members", "off"] == 0.0
     assert table.loc["loyalty_liability", "off"] == 0.0 and table.loc["loyalty_cost", "off"] == 0.0
+    assert table.loc["loyalty_cost", "baseline"] > table.loc["loyalty_rewards", "baseline"] > 0
     assert table.loc["members", "baseline"] > 0
 
 
