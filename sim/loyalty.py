@@ -56,7 +56,7 @@ def replay_ledger(
     reward_discount = np.zeros(len(orders))
     rows: list[tuple] = []
     if not cfg.enabled or members.empty or orders.empty:
-        return pd.DataFrame(rows, columns=_COLS), reward_discount
+        return _frame(rows), reward_discount
     tiers = dict(cfg.tier_thresholds)
     first_tier = tier_for(0.0, tiers)
     is_member = orders["customer_id"].isin(members.index).to_numpy()
@@ -116,7 +116,24 @@ def replay_ledger(
         last = t
     if current is not None:
         close(current, balance, last, tier)
-    return pd.DataFrame(rows, columns=_COLS), reward_discount
+    return _frame(rows), reward_discount
 
 
 _COLS = ["customer_id", "t", "kind", "points", "balance", "order_id", "tier"]
+
+
+def _frame(rows: list[tuple]) -> pd.DataFrame:
+    """Ledger rows as a DataFrame, typed even when there are none (programme off)."""
+    if rows:
+        return pd.DataFrame(rows, columns=_COLS)
+    return pd.DataFrame(
+        {
+            "customer_id": pd.Series([], dtype="int64"),
+            "t": pd.Series([], dtype="float64"),
+            "kind": pd.Series([], dtype=object),
+            "points": pd.Series([], dtype="int64"),
+            "balance": pd.Series([], dtype="int64"),
+            "order_id": pd.Series([], dtype="float64"),
+            "tier": pd.Series([], dtype=object),
+        }
+    )
