@@ -13,6 +13,7 @@ for agents and workshop benches; a bad experience can end the relationship.
 from __future__ import annotations
 
 import math
+from statistics import NormalDist
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -30,6 +31,7 @@ OPEN_HOUR = 9.0 / 24
 CONTACT_REASONS = ("order_issue", "delivery", "product_question")
 CONTACT_REASON_P = (0.4, 0.35, 0.25)
 OTHER_CHANNELS = ("email", "chat", "store")
+_STD_NORMAL = NormalDist()
 
 
 def lifecycle(env: simpy.Environment, w: World, i: int, j: int, stage: str):
@@ -99,11 +101,10 @@ def _opening_time(env: simpy.Environment, earliest: float, u: float, open_hours:
     return t if t >= env.now else t + 1.0
 
 
-def service_contact(env: simpy.Environment, w: World, i: int, profile: int, order: int):
-    """A question about an order: by phone (queued) or another channel; then its effort."""
+def service_contact(env: simpy.Environment, w: World, i: int, profile: int, order: int, j: int):
+    """A question about order ``j``: by phone (queued) or another channel; then its effort."""
     cfg = w.sc.service
-    rng = w.rng_service
-    u = rng.random(4)
+    u = w.tl.contact_u[j].tolist()
     when = _opening_time(env, env.now + u[0] * 4.0, u[1], cfg.open_hours)
     yield env.timeout(when - env.now)
     reason = CONTACT_REASONS[int(np.searchsorted(np.cumsum(CONTACT_REASON_P), u[2]))]
@@ -112,26 +113,37 @@ def service_contact(env: simpy.Environment, w: World, i: int, profile: int, orde
         out = yield env.process(w.centre.call())
         wait, abandoned, handle = out.wait, out.abandoned, out.handle
     else:
-        channel = OTHER_CHANNELS[int(rng.integers(len(OTHER_CHANNELS)))]
-        wait, abandoned, handle = 0.0, False, float(rng.exponential(cfg.handle_minutes))
-    extra = int(rng.geometric(cfg.first_contact_resolution)) - 1
-    contacts = 1 + extra + int(abandoned)
-    ces = _effort(contacts, wait, abandoned, float(rng.standard_normal()))
+        channel = OTHER_CHANNELS[min(int(u[4] * len(OTHER_CHANNELS)), len(OTHER_CHANNELS) - 1)]
+        wait, abandoned, handle = 0.0, False, -cfg.handle_minutes * math.log1p(-u[5])
+    contacts = 1 + _extra_contacts(u[6], cfg.first_contact_resolution) + int(abandoned)
+    ces = _effort(contacts, wait, abandoned, _normal(u[7]))
     fields = (i, profile, order, when, channel, reason, wait, abandoned, handle, contacts, ces)
     w.record_ticket(*fields, "-", math.nan)
-    w.experience(i, bad=abandoned or ces >= cfg.high_effort)
+    w.experience(i, abandoned or ces >= cfg.high_effort, u[8])
 
 
-def repair_journey(env: simpy.Environment, w: World, i: int, profile: int, order: int):
-    """An item comes back for repair: received, then rejected, delayed or shipped."""
+def _extra_contacts(u: float, resolution: float) -> int:
+    """Contacts after the first until resolved: geometric, by inverse CDF of ``u``."""
+    if resolution >= 1.0:
+        return 0
+    return int(math.floor(math.log1p(-u) / math.log1p(-resolution)))
+
+
+def _normal(u: float) -> float:
+    """Standard normal quantile of ``u``."""
+    return _STD_NORMAL.inv_cdf(min(max(u, 1e-9), 1 - 1e-9))
+
+
+def repair_journey(env: simpy.Environment, w: World, i: int, profile: int, order: int, j: int):
+    """The item of order ``j`` comes back for repair: received, then rejected, delayed or shipped."""
     cfg = w.sc.service
-    rng = w.rng_service
-    yield env.timeout(rng.uniform(15.0, 180.0))
+    u = w.tl.repair_u[j].tolist()
+    yield env.timeout(15.0 + 165.0 * u[0])
     if env.now >= w.horizon:
         return
     received = env.now
     w.messenger.send(profile, "repair_update")
-    if rng.random() < cfg.repair_reject_prob:
+    if u[1] < cfg.repair_reject_prob:
         outcome, lead = "rejected", 0.0
         w.messenger.send(profile, "repair_update")
         w.desk.add(i, profile, "repair_call")
@@ -147,8 +159,8 @@ def repair_journey(env: simpy.Environment, w: World, i: int, profile: int, order
         w.messenger.send(profile, "repair_update")  # shipped / ready for pick-up
     bad = outcome != "completed"
     contacts = 1 + int(bad)
-    ces = _effort(contacts, 0.0, False, float(rng.standard_normal()))
-    handle = float(rng.exponential(cfg.handle_minutes))
+    ces = _effort(contacts, 0.0, False, _normal(u[2]))
+    handle = -cfg.handle_minutes * math.log1p(-u[3])
     fields = (i, profile, order, received, "store", "repair", 0.0, False, handle, contacts, ces)
     w.record_ticket(*fields, outcome, lead)
-    w.experience(i, bad=bad)
+    w.experience(i, bad, u[4])

@@ -67,7 +67,6 @@ class World:
         self.rng_service = stream(seed, "service")
         rng_messages = stream(seed, "messages")
         self.rng_newsletters = stream(seed, "newsletters")
-        self.rng_life = stream(seed, "experience")
 
         profiles = pd.concat([self.ident, self.dup_ident], ignore_index=True)
         social = np.concatenate(
@@ -149,12 +148,14 @@ class World:
             self.first_drop[i] = self.env.now
         self.final_drop[i] = self.env.now
 
-    def experience(self, i: int, bad: bool) -> None:
-        """After a service experience: a bad one may end the relationship at once."""
+    def experience(self, i: int, bad: bool, u: float) -> None:
+        """After a service experience: a bad one may end the relationship at once.
+
+        ``u`` is the uniform drawn for this experience (see :mod:`sim.purchases`).
+        """
         extra = self.sc.experience.bad_service_churn - 1.0
-        if bad and extra > 0 and self.alive[i]:
-            if self.rng_life.random() < min(1.0, self.p[i] * extra):
-                self.drop(i)
+        if bad and extra > 0 and self.alive[i] and u < min(1.0, self.p[i] * extra):
+            self.drop(i)
 
     def revive(self, i: int) -> None:
         """A win-back action brings a lost customer back (once per person)."""
@@ -195,9 +196,9 @@ class World:
         self.messenger.send(k, "thank_you")
         svc = self.sc.service
         if self.u_contact[j] < svc.contact_prob:
-            env.process(service_contact(env, self, i, k, order))
+            env.process(service_contact(env, self, i, k, order, j))
         if self.u_repair[j] < svc.repair_prob:
-            env.process(repair_journey(env, self, i, k, order))
+            env.process(repair_journey(env, self, i, k, order, j))
         if gross >= self.sc.advisors.thank_you_threshold:
             self.desk.add(i, k, "thank_you_call")
 
@@ -210,13 +211,13 @@ class World:
         """Lapsed journey: a win-back message, which may bring a lost customer back."""
         out = self.messenger.send(i, "win_back")
         if out is not None and out["bounce"] == "none" and not self.alive[i]:
-            if self.rng_life.random() < self.sc.experience.win_back_rate:
+            if self.tl.u_winback[i, 0] < self.sc.experience.win_back_rate:
                 self.revive(i)
 
     def _advisor_reached(self, person: int, profile: int, task_type: str) -> None:
         self.reach_l[person] = self.env.now
         if task_type == "win_back_call" and not self.alive[person]:
-            if self.rng_life.random() < min(1.0, 3.0 * self.sc.experience.win_back_rate):
+            if self.tl.u_winback[person, 1] < min(1.0, 3.0 * self.sc.experience.win_back_rate):
                 self.revive(person)
 
     def record_ticket(self, *fields) -> None:

@@ -27,7 +27,15 @@ import numpy as np
 from sim.scenario import ACQUISITION_CHANNELS, ORDER_CHANNELS, Scenario
 from sim.seeding import BLOCK, stream
 
-__all__ = ["Timelines", "acquisition_day", "draw_timelines", "expected_purchases", "waking_hours"]
+__all__ = [
+    "CONTACT_DRAWS",
+    "REPAIR_DRAWS",
+    "Timelines",
+    "acquisition_day",
+    "draw_timelines",
+    "expected_purchases",
+    "waking_hours",
+]
 
 
 @dataclass
@@ -70,6 +78,9 @@ class Timelines:
     u_survey: np.ndarray
     u_route: np.ndarray
     u_serve: np.ndarray
+    contact_u: np.ndarray  # (events, CONTACT_DRAWS)
+    repair_u: np.ndarray  # (events, REPAIR_DRAWS)
+    u_winback: np.ndarray  # (people, 2): after a win-back message, after a call
 
     @property
     def n(self) -> int:
@@ -88,6 +99,12 @@ def acquisition_day(u: np.ndarray, horizon: float, growth_per_year: float) -> np
         return u * horizon
     k = np.log1p(g) / 365.0
     return np.log1p(u * np.expm1(k * horizon)) / k
+
+
+CONTACT_DRAWS = (
+    9  # delay, hour, reason, phone?, other channel, handle, extra contacts, effort, leave?
+)
+REPAIR_DRAWS = 5  # delay, rejected?, effort, handle, leave?
 
 
 def waking_hours(t: np.ndarray) -> np.ndarray:
@@ -162,16 +179,26 @@ def _draw_block(rng: np.random.Generator, sc: Scenario) -> dict[str, np.ndarray]
     out["u_survey"] = rng.random(total)
     out["u_route"] = rng.random(total)
     out["u_serve"] = rng.random(total)
+    # Everything a purchase may set off (a service contact, a repair, the
+    # decision to leave after a bad experience) and a person's response to
+    # win-back actions are drawn here too, keyed to that purchase or person,
+    # so that a what-if changing one customer's path leaves every other
+    # customer's draws alone (common random numbers).
+    out["contact_u"] = rng.random((total, CONTACT_DRAWS), dtype=np.float32)
+    out["repair_u"] = rng.random((total, REPAIR_DRAWS), dtype=np.float32)
+    out["u_winback"] = rng.random((size, 2), dtype=np.float32)
     return out
 
 
 _PERSON = (
     "lam", "p", "nu", "t0", "acq_channel", "lead_delay", "usual_channel", "traveller",
     "u_enrol", "u_duplicate", "duplicate_delay", "advisor_u", "u_consent_social", "lead_features",
+    "u_winback",
 )  # fmt: skip
 _EVENT = (
     "ev_time", "u_drop", "basket", "u_channel", "alt_channel", "u_travel", "u_dest",
-    "u_discount", "u_contact", "u_repair", "u_survey", "u_route", "u_serve",
+    "u_discount", "u_contact", "u_repair", "u_survey", "u_route", "u_serve", "contact_u",
+    "repair_u",
 )  # fmt: skip
 
 
