@@ -250,12 +250,12 @@ class World:
             self.messenger.send(k, "welcome")
 
     def _shared_calls(self):
-        """The group's other brands' calls, keeping agents at ``shared_load`` when open."""
+        """The group's other brands' calls: ``shared_traffic`` Erlangs while open."""
         svc, env = self.sc.service, self.env
-        if svc.shared_load <= 0:
+        if svc.shared_traffic <= 0:
             return
         rng = stream(self.seed, "shared-calls")
-        per_day = svc.shared_load * svc.agents * svc.open_hours * 60.0 / svc.handle_minutes
+        per_day = svc.shared_traffic * svc.open_hours * 60.0 / svc.handle_minutes
         open_days = svc.open_hours / 24.0
         day = 0.0
         while day < self.horizon:

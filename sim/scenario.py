@@ -357,8 +357,10 @@ class Service(_Section):
     _name = "service"
     agents: int = 2
     # The contact centre is shared with the group's other brands: their calls
-    # keep the agents this busy (0 = a team dedicated to this brand).
-    shared_load: float = 0.5
+    # bring this much traffic, in Erlangs (agents' worth of work while open),
+    # whatever the number of agents; they fund that many agents, the brand the
+    # rest. 0 = a team dedicated to this brand.
+    shared_traffic: float = 1.0
     open_hours: float = 10.0  # calls arrive within opening hours
     handle_minutes: float = 9.0  # mean handling time (exponential)
     patience_minutes: float = 6.0  # mean patience before hanging up (exponential); 0 = infinite
@@ -377,9 +379,11 @@ class Service(_Section):
 
     def validate(self, p: str) -> None:
         _count(f"{p}.agents", self.agents, minimum=1)
-        _non_negative(f"{p}.shared_load", self.shared_load)
-        if self.shared_load >= 1:
-            _fail(f"{p}.shared_load", self.shared_load, "a utilisation in [0, 1)")
+        _non_negative(f"{p}.shared_traffic", self.shared_traffic)
+        if self.patience_minutes == 0 and self.shared_traffic >= self.agents:
+            # Nobody hangs up: a queue with more work than agents grows forever.
+            _fail(f"{p}.shared_traffic", self.shared_traffic,
+                  f"fewer Erlangs than agents ({self.agents}) when callers never hang up")
         _positive(f"{p}.open_hours", self.open_hours)
         if self.open_hours > 24:
             _fail(f"{p}.open_hours", self.open_hours, "at most 24 hours")

@@ -81,8 +81,9 @@ KPI_DEFINITIONS: dict[str, tuple[str, str]] = {
     "marketing_spend": ("EUR", "acquisition_spend + retention_spend"),
     "service_cost": (
         "EUR",
-        "agents × (1 − service.shared_load) × agent cost per year × years: the brand pays the "
-        "share of the contact centre its own calls may use",
+        "(agents − service.shared_traffic, at least 0) × agent cost per year × years: the "
+        "group's other brands fund as many agents as Erlangs of calls they bring, the brand "
+        "funds the rest",
     ),
     "loyalty_cost": (
         "EUR",
@@ -181,7 +182,8 @@ def kpis(
     spend = ms.groupby("purpose")["spend"].sum()
     acq, ret = float(spend.get("acquisition", 0.0)), float(spend.get("retention", 0.0))
     loyalty_cost = float(ms.loc[ms["channel"] == "loyalty", "spend"].sum())
-    service = sc.service.agents * (1.0 - sc.service.shared_load) * agent_cost_per_year * years
+    funded = max(sc.service.agents - sc.service.shared_traffic, 0.0)
+    service = funded * agent_cost_per_year * years
     ledger = ds.loyalty_ledger
     redeemed = float(-ledger.loc[ledger["kind"] == "burn", "points"].sum())
     rewards = redeemed * sc.loyalty.point_value

@@ -58,7 +58,12 @@ def test_mean_order_value_is_gamma_gamma_mean():
         ({"campaigns": {"open_rate": {"email": 2}}}, "campaigns.open_rate", "every channel"),
         ({"campaigns": {"lapsed_days": 100}}, "campaigns.lapsed_days", "more days than"),
         ({"service": {"agents": 0}}, "service.agents", ">= 1"),
-        ({"service": {"shared_load": 1.0}}, "service.shared_load", "[0, 1)"),
+        ({"service": {"shared_traffic": -1.0}}, "service.shared_traffic", ">= 0"),
+        (
+            {"service": {"patience_minutes": 0, "shared_traffic": 2.0}},
+            "service.shared_traffic",
+            "fewer Erlangs than agents",
+        ),
         (
             {"loyalty": {"tier_thresholds": {"gold": 10, "silver": 5}}},
             "loyalty.tier_thresholds",

@@ -22,7 +22,7 @@ def tiny_run() -> SimpleNamespace:
         {
             "population": {"customers": 3, "years": 2.0, "start_date": "2024-01-01"},
             "purchases": {"gross_margin": 0.6},
-            "service": {"agents": 2, "shared_load": 0.5},
+            "service": {"agents": 2, "shared_traffic": 1.0},
             "loyalty": {"point_value": 0.02},
         }
     )
@@ -93,7 +93,8 @@ def test_kpis_by_hand():
     assert k["acquisition_spend"] == pytest.approx(300.0)
     assert k["retention_spend"] == pytest.approx(40.0)  # e-mail 12 + loyalty 20 + advisor 8
     assert k["marketing_spend"] == pytest.approx(340.0)
-    assert k["service_cost"] == pytest.approx(2 * 0.5 * 100.0 * 2.0)  # 200
+    # (2 agents - 1 Erlang funded by the other brands) x 100 EUR a year x 2 years = 200
+    assert k["service_cost"] == pytest.approx((2 - 1.0) * 100.0 * 2.0)
     assert k["loyalty_cost"] == pytest.approx(20.0)
     assert k["loyalty_rewards"] == pytest.approx(500 * 0.02)  # 10, already out of the margin
     assert k["loyalty_liability"] == pytest.approx(300 * 0.02)  # 6
