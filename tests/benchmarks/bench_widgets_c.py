@@ -92,7 +92,7 @@ def main() -> None:
     # 08 · agents → service level and wait (simulation precomputed once)
     centre = ds.scenario.service
     rate = service.phone_arrival_rate(ds.tickets, centre.open_hours)
-    rate += centre.shared_load * centre.agents / centre.handle_minutes
+    rate += centre.shared_traffic / centre.handle_minutes
     table = service.simulated_staffing_table(
         rate, centre.handle_minutes, [2, 3, 4, 5, 6], patience=centre.patience_minutes
     )
