@@ -35,6 +35,8 @@ import ipywidgets as widgets
 __all__ = ["Explorer", "dropdown", "explorer", "mime_bundles", "slider"]
 
 Bundle = dict[str, Any]
+LABEL_WIDTH = "16em"  # room for labels such as "R = 5: bought within (days)"
+CONTROL_WIDTH = "40em"
 
 
 def slider(
@@ -61,7 +63,10 @@ def slider(
         "max": max,
         "description": description,
         "continuous_update": continuous_update,
-        "style": {"description_width": "initial"},
+        # A fixed label column keeps every track long and the controls aligned
+        # (with "initial", a long label squeezed the track to a stub).
+        "style": {"description_width": LABEL_WIDTH},
+        "layout": {"width": CONTROL_WIDTH},
     }
     if all(isinstance(x, numbers.Integral) for x in numbers_):
         cls = widgets.IntSlider
@@ -84,7 +89,8 @@ def dropdown(
     kwargs: dict[str, Any] = {
         "options": opts,
         "description": description,
-        "style": {"description_width": "initial"},
+        "style": {"description_width": LABEL_WIDTH},
+        "layout": {"width": CONTROL_WIDTH},
     }
     if value is not None:
         kwargs["value"] = value
