@@ -382,8 +382,11 @@ class Service(_Section):
         _non_negative(f"{p}.shared_traffic", self.shared_traffic)
         if self.patience_minutes == 0 and self.shared_traffic >= self.agents:
             # Nobody hangs up: a queue with more work than agents grows forever.
-            _fail(f"{p}.shared_traffic", self.shared_traffic,
-                  f"fewer Erlangs than agents ({self.agents}) when callers never hang up")
+            _fail(
+                f"{p}.shared_traffic",
+                self.shared_traffic,
+                f"fewer Erlangs than agents ({self.agents}) when callers never hang up",
+            )
         _positive(f"{p}.open_hours", self.open_hours)
         if self.open_hours > 24:
             _fail(f"{p}.open_hours", self.open_hours, "at most 24 hours")

@@ -268,15 +268,12 @@ def tier_distribution(ledger: pd.DataFrame, as_of: Date | None = None) -> pd.Dat
     return out
 
 
-def member_comparison(
-    customers: pd.DataFrame, orders: pd.DataFrame, start: Date, end: Date
-) -> pd.DataFrame:
-    """Members versus non-members in ``[start, end)``: share who bought and spend per customer.
+def _base_before(
+    customers: pd.DataFrame, orders: pd.DataFrame, start: str | pd.Timestamp
+) -> tuple[pd.Timestamp, pd.DataFrame, pd.Series]:
+    """Customers signed up before ``start`` and who of them was a member by then.
 
-    Only customers signed up before ``start`` count, and a member only if enrolled
-    before ``start`` (so membership precedes the behaviour measured). The gap is
-    an upper bound on the programme's effect: keen buyers self-select into
-    programmes. Use it, discounted, as ``spend_uplift`` in :func:`programme_roi`.
+    Membership must precede the behaviour a comparison measures after ``start``.
     """
     check_table(customers, "customers", columns=["customer_id"], datetime=["signup_date"])
     _members(customers)
@@ -288,6 +285,20 @@ def member_comparison(
     if base.empty:
         raise ValueError(f"customers.signup_date: no customer signed up before {t0.date()}")
     member = base["loyalty_member"].astype(bool) & (base["loyalty_enrol_date"] < t0)
+    return t0, base, member
+
+
+def member_comparison(
+    customers: pd.DataFrame, orders: pd.DataFrame, start: Date, end: Date
+) -> pd.DataFrame:
+    """Members versus non-members in ``[start, end)``: share who bought and spend per customer.
+
+    Only customers signed up before ``start`` count, and a member only if enrolled
+    before ``start`` (so membership precedes the behaviour measured). The gap is
+    an upper bound on the programme's effect: keen buyers self-select into
+    programmes. Use it, discounted, as ``spend_uplift`` in :func:`programme_roi`.
+    """
+    t0, base, member = _base_before(customers, orders, start)
     spend = _window(orders, "order_date", start, end).groupby("customer_id")["net_amount"].sum()
     df = pd.DataFrame(
         {
@@ -621,16 +632,7 @@ def engaged_comparison(
     ``customers``, ``buyers`` (share with an order) and ``spend_per_customer`` (EUR).
     """
     _ledger(ledger)
-    check_table(customers, "customers", columns=["customer_id"], datetime=["signup_date"])
-    _members(customers)
-    check_table(
-        orders, "orders", columns=["customer_id"], numeric=["net_amount"], datetime=["order_date"]
-    )
-    t0 = pd.Timestamp(start)
-    base = customers[customers["signup_date"] < t0]
-    if base.empty:
-        raise ValueError(f"customers.signup_date: no customer signed up before {t0.date()}")
-    member = base["loyalty_member"].astype(bool) & (base["loyalty_enrol_date"] < t0)
+    t0, base, member = _base_before(customers, orders, start)
     burnt = ledger.loc[(ledger["kind"] == "burn") & (ledger["timestamp"] < t0), "customer_id"]
     redeemer = member & base["customer_id"].isin(burnt)
     group = np.where(redeemer, "redeemers", np.where(member, "other_members", "non_members"))

@@ -7,12 +7,13 @@ update per setting is timed with Explorer.time_update (compute + render).
 
 from __future__ import annotations
 
-import statistics
 from functools import partial
 
 import matplotlib
 
 matplotlib.use("Agg")
+
+from _timing import report
 
 import sim
 from sim import customer360
@@ -20,14 +21,6 @@ from sim.analytics import quality
 from sim.charts import journeys as journey_charts
 from sim.charts import quality as quality_charts
 from sim.widgets import dropdown, explorer, slider
-
-
-def report(name: str, ex, settings: list[dict]) -> None:
-    times = [1000 * ex.time_update(**s) for s in settings]
-    print(
-        f"{name}: {statistics.median(times):.0f} ms (median of {len(times)}, max {max(times):.0f} ms)",
-        flush=True,
-    )
 
 
 def main() -> None:

@@ -7,7 +7,6 @@ update per setting is timed with Explorer.time_update (compute + render).
 
 from __future__ import annotations
 
-import statistics
 from functools import partial
 
 import matplotlib
@@ -16,6 +15,7 @@ matplotlib.use("Agg")
 
 import numpy as np
 import pandas as pd
+from _timing import report
 
 import sim
 from sim.analytics import acquisition, clv, rfm
@@ -23,15 +23,6 @@ from sim.charts import acquisition as acq_charts
 from sim.charts import clv as clv_charts
 from sim.charts import segments as seg_charts
 from sim.widgets import explorer, slider
-
-
-def report(name: str, ex, settings: list[dict]) -> None:
-    _ = ex.widget  # build the Output, as a displayed explorer has one
-    times = [1000 * ex.time_update(**s) for s in settings]
-    print(
-        f"{name}: {statistics.median(times):.0f} ms (median of {len(times)}, max {max(times):.0f} ms)",
-        flush=True,
-    )
 
 
 def budget_explorer(ds: sim.Dataset, headroom: float = 3.0):

@@ -7,7 +7,6 @@ update per setting is timed with Explorer.time_update (compute + render).
 
 from __future__ import annotations
 
-import statistics
 from functools import partial
 
 import matplotlib
@@ -15,6 +14,7 @@ import matplotlib
 matplotlib.use("Agg")
 
 import pandas as pd
+from _timing import report
 
 import sim
 from sim import whatif
@@ -22,14 +22,6 @@ from sim.analytics import loyalty
 from sim.charts import loyalty as loyalty_charts
 from sim.charts import whatif as whatif_charts
 from sim.widgets import dropdown, explorer, slider
-
-
-def report(name: str, ex, settings: list[dict]) -> None:
-    times = [1000 * ex.time_update(**s) for s in settings]
-    print(
-        f"{name}: {statistics.median(times):.0f} ms (median of {len(times)}, max {max(times):.0f} ms)",
-        flush=True,
-    )
 
 
 def main() -> None:

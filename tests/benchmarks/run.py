@@ -6,6 +6,7 @@ from pathlib import Path
 
 here = Path(__file__).resolve().parent
 sys.path.insert(0, str(here.parents[1]))
+sys.path.insert(0, str(here))  # shared helpers of the benchmarks (_timing)
 only = sys.argv[1:]
 for script in sorted(here.glob("bench_*.py")):
     if only and not any(name in script.stem for name in only):
