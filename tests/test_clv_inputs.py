@@ -192,3 +192,38 @@ def test_customers_first_seen_on_the_cutoff_day_are_left_out():
     BGNBD.from_params(r=1.0, alpha=10.0, a=1.0, b=2.0).probability_alive(
         s["frequency"], s["recency"], s["T"]
     )
+
+
+def test_rows_are_compressed_only_when_they_repeat():
+    import numpy as np
+
+    from sim.analytics.clv._fitting import compress, worth_compressing
+
+    x = np.array([1.0, 1.0, 2.0, 1.0, 2.0, 1.0])
+    z = np.array([5.0, 5.0, 7.0, 5.0, 7.0, 5.0])  # two distinct rows out of six
+    assert worth_compressing(x, z)
+    (ux, uz), w = compress(x, z)
+    assert sorted(zip(ux, uz, w, strict=True)) == [(1.0, 5.0, 4.0), (2.0, 7.0, 2.0)]
+    rng = np.random.default_rng(0)
+    assert not worth_compressing(x, rng.random(6))  # continuous spends: all distinct
+    assert not worth_compressing(np.array([]), np.array([]))
+
+
+def test_gamma_gamma_fit_is_the_same_with_or_without_compression():
+    import numpy as np
+
+    from sim.analytics import clv
+
+    data = clv.simulate_gamma_gamma(
+        np.random.default_rng(3).integers(1, 6, 4000), p=6.0, q=4.0, v=15.0, seed=4
+    )
+    spend = data["monetary"].to_numpy()
+    continuous = clv.GammaGamma().fit(data["frequency"], spend)
+    rounded = clv.GammaGamma().fit(data["frequency"], np.round(spend))  # repeats: compressed
+    # The compressed fit's log-likelihood is the sum over every customer, row by row.
+    per_customer = rounded.customer_log_likelihood(data["frequency"], np.round(spend))
+    assert rounded.log_likelihood_ == pytest.approx(per_customer.sum(), rel=1e-12)
+    assert continuous.log_likelihood_ == pytest.approx(
+        continuous.customer_log_likelihood(data["frequency"], spend).sum(), rel=1e-12
+    )
+    assert continuous.params_["p"] == pytest.approx(rounded.params_["p"], rel=0.05)

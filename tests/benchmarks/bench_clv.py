@@ -15,7 +15,8 @@ environment cannot be built, our own timings are still printed.
 
 Environment variables: ``CLV_BENCH_N`` (synthetic customers, default 1,000,000),
 ``CLV_BENCH_LIFETIMES_TIMEOUT`` (seconds per lifetimes fit, default 1800),
-``CLV_BENCH_SKIP_LIFETIMES=1`` (our timings only).
+``CLV_BENCH_SKIP_LIFETIMES=1`` (our timings only), ``CLV_BENCH_MODELS`` (comma-separated
+subset of bgnbd, pareto_nbd, gamma_gamma: lifetimes' Pareto/NBD alone takes ~9 minutes at 1M).
 """
 
 from __future__ import annotations
@@ -41,6 +42,7 @@ LIFETIMES_PINS = ["lifetimes==0.11.3", "pandas<3", "numpy<2.3"]
 N_SYNTH = int(os.environ.get("CLV_BENCH_N", "1000000"))
 TIMEOUT = float(os.environ.get("CLV_BENCH_LIFETIMES_TIMEOUT", "1800"))
 SKIP_LIFETIMES = os.environ.get("CLV_BENCH_SKIP_LIFETIMES") == "1"
+ONLY = [m for m in os.environ.get("CLV_BENCH_MODELS", "").split(",") if m]
 
 # Runs inside .bench-venv: fit one lifetimes model on the .npz data, print JSON.
 WORKER = """
@@ -170,7 +172,7 @@ def main() -> None:
         for label, data in datasets.items():
             npz = Path(tmp) / "data.npz"
             np.savez(npz, **data)
-            for model in MODELS:
+            for model in [m for m in MODELS if not ONLY or m in ONLY]:
                 seconds, fitted = our_fit(model, data)
                 row = f"{label:<22}{model:<12}{seconds:>9.3f}"
                 theirs = lifetimes_fit(python, npz, model) if python else "not run"

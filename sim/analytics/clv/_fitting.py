@@ -129,6 +129,20 @@ def compress(*columns: np.ndarray) -> tuple[list[np.ndarray], np.ndarray]:
     return uniques, counts.to_numpy(dtype=float)
 
 
+def worth_compressing(*columns: np.ndarray, sample: int = 10_000) -> bool:
+    """True when rows repeat often enough for :func:`compress` to pay for itself.
+
+    Judged on the first ``sample`` rows (deterministic): continuous values,
+    such as average spends, are nearly all distinct, and grouping a million
+    of them costs as much as the fit it was meant to speed up.
+    """
+    head = [c[:sample] for c in columns]
+    if len(head[0]) == 0:
+        return False
+    distinct = pd.DataFrame({i: c for i, c in enumerate(head)}).drop_duplicates().shape[0]
+    return distinct < 0.5 * len(head[0])
+
+
 def factorize(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Codes and distinct values of a float array: ``uniques[codes] == values``."""
     codes, uniques = pd.factorize(values)

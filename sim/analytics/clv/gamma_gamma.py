@@ -17,7 +17,14 @@ import pandas as pd
 from numpy.typing import ArrayLike
 from scipy.special import digamma, gammaln
 
-from ._fitting import FittedParams, as_float_array, compress, factorize, fit_log_params
+from ._fitting import (
+    FittedParams,
+    as_float_array,
+    compress,
+    factorize,
+    fit_log_params,
+    worth_compressing,
+)
 
 __all__ = ["GammaGamma", "PurchaseModel", "simulate_gamma_gamma"]
 
@@ -55,24 +62,34 @@ class _Design:
     def __init__(self, x: np.ndarray, z: np.ndarray) -> None:
         self.x, self.z = x, z
         self.code_x, self.ux = factorize(x)
-        self.log_z, self.log_x = np.log(z), np.log(x)
+        self.log_z = np.log(z)
+        # Per-customer constants, computed once rather than at every evaluation.
+        self.xz = x * z
+        self.log_xz = self.log_z + np.log(x)
 
     def log_likelihood(
         self, params: np.ndarray, grad: bool
     ) -> tuple[np.ndarray, np.ndarray | None]:
-        """Per-row log density of z̄ given x (all constants) and its log-parameter gradient."""
+        """Per-row log density of z̄ given x (all constants) and its log-parameter gradient.
+
+        ``(px − 1) log z̄ + px log x − (px + q) log(v + x z̄)`` is evaluated as
+        ``px (log z̄ + log x − log(v + x z̄)) − log z̄ − q log(v + x z̄)``: the
+        bracket is shared with the gradient in p.
+        """
         p, q, v = params
         x, ux, cx = self.x, self.ux, self.code_x
         px = p * x
-        log_vxz = np.log(v + x * self.z)
+        vxz = v + self.xz
+        log_vxz = np.log(vxz)
+        shared = self.log_xz - log_vxz
         gam = gammaln(p * ux + q) - gammaln(p * ux) - gammaln(q) + q * np.log(v)
-        ll = gam[cx] + (px - 1.0) * self.log_z + px * self.log_x - (px + q) * log_vxz
+        ll = gam[cx] + px * shared - self.log_z - q * log_vxz
         if not grad:
             return ll, None
         psi_sum = digamma(p * ux + q)
-        d_p = x * ((psi_sum - digamma(p * ux))[cx] + self.log_z + self.log_x - log_vxz)
+        d_p = x * ((psi_sum - digamma(p * ux))[cx] + shared)
         d_q = (psi_sum - digamma(q) + np.log(v))[cx] - log_vxz
-        d_v = q / v - (px + q) / (v + x * self.z)
+        d_v = q / v - (px + q) / vxz
         return ll, np.stack([d_p * p, d_q * q, d_v * v])
 
 
@@ -116,7 +133,10 @@ class GammaGamma(FittedParams):
         n_zero = int((z == 0).sum())
         if n_zero:
             raise ValueError(f"monetary: {n_zero} repeat customer(s) with zero average spend")
-        (x, z), w = compress(x, z)
+        if worth_compressing(x, z):
+            (x, z), w = compress(x, z)
+        else:
+            w = np.ones(len(x))
         design = _Design(x, z)
         total = w.sum()
 
