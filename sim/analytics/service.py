@@ -220,6 +220,35 @@ def ticket_summary(tickets: pd.DataFrame, by: str | list[str] = "channel") -> pd
     )
 
 
+def _check_tickets(tickets: pd.DataFrame, window_days: float) -> None:
+    check_table(
+        tickets,
+        "tickets",
+        columns=["customer_id"],
+        numeric=["effort_score"],
+        datetime=["created_at"],
+        flags=["abandoned"],
+    )
+    if not window_days > 0:
+        raise ValueError(f"window_days: must be > 0, got {window_days!r}")
+
+
+def _first_contacts(
+    tickets: pd.DataFrame, window: pd.Timedelta, end: pd.Timestamp, effort_threshold: int
+) -> pd.DataFrame:
+    """Each customer's first ticket whose window fits before ``end``, marked bad or good.
+
+    Bad: abandoned, or ``effort_score >= effort_threshold``.
+    """
+    first = tickets.sort_values(["customer_id", "created_at"], kind="stable")
+    first = first.drop_duplicates("customer_id")[
+        ["customer_id", "created_at", "abandoned", "effort_score"]
+    ]
+    first = first[first["created_at"] + window <= end]
+    bad = first["abandoned"].astype(bool) | (first["effort_score"] >= effort_threshold)
+    return first.assign(experience=np.where(bad, "bad", "good"))
+
+
 def churn_by_service_experience(
     tickets: pd.DataFrame,
     orders: pd.DataFrame,
@@ -244,30 +273,15 @@ def churn_by_service_experience(
         Index ``experience`` (``bad``, ``good``), columns ``customers``,
         ``repeaters``, ``repeat_rate`` (0–1; NaN for an empty group).
     """
-    check_table(
-        tickets,
-        "tickets",
-        columns=["customer_id"],
-        numeric=["effort_score"],
-        datetime=["created_at"],
-        flags=["abandoned"],
-    )
+    _check_tickets(tickets, window_days)
     check_table(orders, "orders", columns=["customer_id"], datetime=["order_date"])
-    if not window_days > 0:
-        raise ValueError(f"window_days: must be > 0, got {window_days}")
     end_ts = (
         max(orders["order_date"].max(), tickets["created_at"].max())
         if end is None
         else pd.Timestamp(end)
     )
-    first = tickets.sort_values(["customer_id", "created_at"], kind="stable")
-    first = first.drop_duplicates("customer_id")[
-        ["customer_id", "created_at", "abandoned", "effort_score"]
-    ]
     window = pd.Timedelta(days=window_days)
-    first = first[first["created_at"] + window <= end_ts]
-    bad = first["abandoned"].astype(bool) | (first["effort_score"] >= effort_threshold)
-    first = first.assign(experience=np.where(bad, "bad", "good"))
+    first = _first_contacts(tickets, window, end_ts, effort_threshold)
     m = first.merge(orders[["customer_id", "order_date"]], on="customer_id", how="left")
     hit = (m["order_date"] > m["created_at"]) & (m["order_date"] <= m["created_at"] + window)
     repeat = m.assign(_hit=hit).groupby("customer_id")["_hit"].any()
@@ -550,28 +564,15 @@ def service_churn_truth(
         Index ``experience`` (``bad``, ``good``): ``customers``, ``dropped``,
         ``stayed`` and ``dropped_share``.
     """
-    check_table(
-        tickets,
-        "tickets",
-        columns=["customer_id"],
-        numeric=["effort_score"],
-        datetime=["created_at"],
-        flags=["abandoned"],
-    )
+    _check_tickets(tickets, window_days)
     require_columns(truth, ["customer_id", "dropout_date"], "truth")
-    if not window_days > 0:
-        raise ValueError(f"window_days: must be > 0, got {window_days!r}")
     end_ts = tickets["created_at"].max() if end is None else pd.Timestamp(end)
-    first = tickets.sort_values(["customer_id", "created_at"], kind="stable").drop_duplicates(
-        "customer_id"
-    )
     window = pd.Timedelta(days=window_days)
-    first = first[first["created_at"] + window <= end_ts]
-    bad = first["abandoned"].astype(bool) | (first["effort_score"] >= effort_threshold)
+    first = _first_contacts(tickets, window, end_ts, effort_threshold)
     gone = truth.drop_duplicates("customer_id").set_index("customer_id")["dropout_date"]
     when = first["customer_id"].map(gone)
     dropped = when.notna() & (when <= first["created_at"] + window)
-    frame = pd.DataFrame({"experience": np.where(bad, "bad", "good"), "dropped": dropped})
+    frame = pd.DataFrame({"experience": first["experience"], "dropped": dropped})
     out = (
         frame.groupby("experience")["dropped"]
         .agg(customers="size", dropped="sum")
