@@ -49,6 +49,8 @@ def lifecycle(env: simpy.Environment, w: World, i: int, j: int, stage: str):
             j += 1  # candidate purchases that fell while the person was gone
         last = w.last_purchase[i]
         t_buy = ev_time[j] if (alive[i] and j < end) else math.inf
+        # An advisor's call may have brought the next purchase forward.
+        t_buy = max(min(t_buy, w.pulled[i]), now) if t_buy < math.inf else t_buy
         t_risk = last + ar_days if stage in ("new", "active", "won_back") else math.inf
         t_lapse = last + lp_days if stage != "lapsed" else math.inf
         t = min(t_buy, t_risk, t_lapse)
@@ -75,6 +77,7 @@ def lifecycle(env: simpy.Environment, w: World, i: int, j: int, stage: str):
                 stage = "active"
                 w.set_stage(i, stage)
             w.purchase(i, j)
+            w.pulled[i] = math.inf
             j += 1
             if u_drop[j - 1] < w.dropout_prob(i):
                 w.drop(i)

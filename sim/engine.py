@@ -126,6 +126,7 @@ class World:
         self.dup_of = self.dup_profile.tolist()
         self.dup_at = self.dup_time.tolist()
         self.member_l = [False] * n
+        self.pulled = [math.inf] * n  # next purchase brought forward by an advisor
         self.reach_l = [-math.inf] * n
 
         # Event records.
@@ -219,6 +220,13 @@ class World:
 
     def _advisor_reached(self, person: int, profile: int, task_type: str) -> None:
         self.reach_l[person] = self.env.now
+        u_yes, u_when = self.tl.u_advisor[person]
+        if self.alive[person] and u_yes < self.sc.experience.advisor_responsive:
+            days = 1.0 + (self.sc.advisors.attribution_days - 1.0) * float(u_when)
+            self.pulled[person] = min(self.pulled[person], self.env.now + days)
+            proc = self.procs[person]
+            if proc is not None and proc.is_alive:
+                proc.interrupt("advisor call")
         if task_type == "win_back_call" and not self.alive[person]:
             if self.tl.u_winback[person, 1] < min(1.0, 3.0 * self.sc.experience.win_back_rate):
                 self.revive(person)

@@ -81,6 +81,7 @@ class Timelines:
     contact_u: np.ndarray  # (events, CONTACT_DRAWS)
     repair_u: np.ndarray  # (events, REPAIR_DRAWS)
     u_winback: np.ndarray  # (people, 2): after a win-back message, after a call
+    u_advisor: np.ndarray  # (people, 2): answers advisors' calls?, days until the purchase
 
     @property
     def n(self) -> int:
@@ -187,13 +188,14 @@ def _draw_block(rng: np.random.Generator, sc: Scenario) -> dict[str, np.ndarray]
     out["contact_u"] = rng.random((total, CONTACT_DRAWS), dtype=np.float32)
     out["repair_u"] = rng.random((total, REPAIR_DRAWS), dtype=np.float32)
     out["u_winback"] = rng.random((size, 2), dtype=np.float32)
+    out["u_advisor"] = rng.random((size, 2), dtype=np.float32)  # responsive?, when
     return out
 
 
 _PERSON = (
     "lam", "p", "nu", "t0", "acq_channel", "lead_delay", "usual_channel", "traveller",
     "u_enrol", "u_duplicate", "duplicate_delay", "advisor_u", "u_consent_social", "lead_features",
-    "u_winback",
+    "u_winback", "u_advisor",
 )  # fmt: skip
 _EVENT = (
     "ev_time", "u_drop", "basket", "u_channel", "alt_channel", "u_travel", "u_dest",

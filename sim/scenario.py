@@ -270,6 +270,9 @@ class Experience(_Section):
     advisor_contact_churn: float = 0.8  # reached by an advisor since the last purchase
     retention_uplift: float = 0.0  # what-if: cut every dropout p by this share
     win_back_rate: float = 0.06  # a lapsed, truly lost customer is revived by a win-back action
+    # Clienteling: this share of clients answer a reached advisor call by
+    # bringing their next purchase forward into the attribution window.
+    advisor_responsive: float = 0.08
 
     def validate(self, p: str) -> None:
         for name in ("bad_service_churn", "loyalty_member_churn", "advisor_contact_churn"):
@@ -278,6 +281,7 @@ class Experience(_Section):
                 _fail(f"{p}.{name}", getattr(self, name), "a multiplier in [0, 10]")
         _prob(f"{p}.retention_uplift", self.retention_uplift)
         _prob(f"{p}.win_back_rate", self.win_back_rate)
+        _prob(f"{p}.advisor_responsive", self.advisor_responsive)
 
     @property
     def neutral(self) -> bool:
@@ -288,6 +292,7 @@ class Experience(_Section):
             and self.advisor_contact_churn == 1
             and self.retention_uplift == 0
             and self.win_back_rate == 0
+            and self.advisor_responsive == 0
         )
 
 
@@ -628,6 +633,7 @@ _PRESETS: dict[str, dict[str, Any]] = {
             "advisor_contact_churn": 1.0,
             "retention_uplift": 0.0,
             "win_back_rate": 0.0,
+            "advisor_responsive": 0.0,
         },
     },
 }
