@@ -217,6 +217,27 @@ class FittedParams:
     _param_names: tuple[str, ...] = ()
     _model_name: str = "model"
 
+    def _fit_design(self, design, w: np.ndarray, start: list[float]):
+        """Maximise the weighted log-likelihood of ``design`` and store the result.
+
+        ``design.log_likelihood(params, grad)`` returns per-row log-likelihoods and
+        their gradient in log-parameters; ``w`` counts the customers behind each
+        row. Sets ``params_``, ``log_likelihood_`` and ``n_customers_``.
+        """
+        total = w.sum()
+
+        # Weighted sums by ufuncs, not BLAS (w @ ll): on a busy machine OpenBLAS's
+        # spinning worker threads made the whole fit several times slower.
+        def objective(log_params: np.ndarray) -> tuple[float, np.ndarray]:
+            ll, jac = design.log_likelihood(np.exp(log_params), grad=True)
+            return -float((w * ll).sum()) / total, -(jac * w).sum(axis=1) / total
+
+        params = fit_log_params(objective, start, self._param_names, self._model_name)
+        self.params_ = dict(zip(self._param_names, params.tolist(), strict=True))
+        self.log_likelihood_ = float(w @ design.log_likelihood(params, grad=False)[0])
+        self.n_customers_ = int(total)
+        return self
+
     @classmethod
     def from_params(cls, **params: float):
         """Build a model from known parameters (e.g. published ones) without fitting.

@@ -26,7 +26,6 @@ from ._fitting import (
     check_frt,
     compress,
     factorize,
-    fit_log_params,
     require_repeat,
 )
 
@@ -123,22 +122,9 @@ class BGNBD(FittedParams):
         x, t_x, age = check_frt(frequency, recency, T)
         require_repeat(x, "BG/NBD")
         (x, t_x, age), w = compress(x, t_x, age)
-        design = _Design(x, t_x, age)
-        total = w.sum()
-
-        # Weighted sums by ufuncs, not BLAS (w @ ll): on a busy machine OpenBLAS's
-        # spinning worker threads made the whole fit several times slower.
-        def objective(log_params: np.ndarray) -> tuple[float, np.ndarray]:
-            ll, jac = design.log_likelihood(np.exp(log_params), grad=True)
-            return -float((w * ll).sum()) / total, -(jac * w).sum(axis=1) / total
-
         # Start at a mean rate matching the data's mean purchase rate.
         rate = max(float(w @ x) / float(w @ age), 1e-3)
-        params = fit_log_params(objective, [1.0, 1.0 / rate, 1.0, 1.0], self._param_names, "BG/NBD")
-        self.params_ = dict(zip(self._param_names, params.tolist(), strict=True))
-        self.log_likelihood_ = float(w @ design.log_likelihood(params, grad=False)[0])
-        self.n_customers_ = int(total)
-        return self
+        return self._fit_design(_Design(x, t_x, age), w, [1.0, 1.0 / rate, 1.0, 1.0])
 
     def customer_log_likelihood(
         self, frequency: ArrayLike, recency: ArrayLike, T: ArrayLike

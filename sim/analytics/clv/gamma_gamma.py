@@ -22,7 +22,6 @@ from ._fitting import (
     as_float_array,
     compress,
     factorize,
-    fit_log_params,
     worth_compressing,
 )
 
@@ -137,22 +136,9 @@ class GammaGamma(FittedParams):
             (x, z), w = compress(x, z)
         else:
             w = np.ones(len(x))
-        design = _Design(x, z)
-        total = w.sum()
-
-        # Weighted sums by ufuncs, not BLAS (w @ ll): on a busy machine OpenBLAS's
-        # spinning worker threads made the whole fit several times slower.
-        def objective(log_params: np.ndarray) -> tuple[float, np.ndarray]:
-            ll, jac = design.log_likelihood(np.exp(log_params), grad=True)
-            return -float((w * ll).sum()) / total, -(jac * w).sum(axis=1) / total
-
         # Moment-style start: shape p from the spread of z̄, q > 1 so the mean exists.
-        mean = float(w @ z) / total
-        params = fit_log_params(objective, [1.0, 2.0, mean], self._param_names, "Gamma-Gamma")
-        self.params_ = dict(zip(self._param_names, params.tolist(), strict=True))
-        self.log_likelihood_ = float(w @ design.log_likelihood(params, grad=False)[0])
-        self.n_customers_ = int(total)
-        return self
+        mean = float(w @ z) / w.sum()
+        return self._fit_design(_Design(x, z), w, [1.0, 2.0, mean])
 
     def customer_log_likelihood(self, frequency: ArrayLike, monetary: ArrayLike) -> np.ndarray:
         """Log-density of each repeat customer's ``z̄`` given ``x`` (``x > 0`` rows only)."""

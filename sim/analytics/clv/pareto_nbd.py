@@ -30,7 +30,6 @@ from ._fitting import (
     as_float_array,
     check_frt,
     compress,
-    fit_log_params,
     require_repeat,
 )
 
@@ -161,23 +160,10 @@ class ParetoNBD(FittedParams):
         x, t_x, age = check_frt(frequency, recency, T)
         require_repeat(x, "Pareto/NBD")
         (x, t_x, age), w = compress(x, t_x, age)
-        design = _Design(x, t_x, age, w)
-        total = w.sum()
-
-        # Weighted sums by ufuncs, not BLAS (w @ ll): on a busy machine OpenBLAS's
-        # spinning worker threads made the whole fit several times slower.
-        def objective(log_params: np.ndarray) -> tuple[float, np.ndarray]:
-            ll, jac = design.log_likelihood(np.exp(log_params), grad=True)
-            return -float((w * ll).sum()) / total, -(jac * w).sum(axis=1) / total
-
         rate = max(float(w @ x) / float(w @ age), 1e-3)
-        mean_age = float(w @ age) / total
+        mean_age = float(w @ age) / w.sum()
         start = [1.0, 1.0 / rate, 1.0, mean_age]
-        params = fit_log_params(objective, start, self._param_names, "Pareto/NBD")
-        self.params_ = dict(zip(self._param_names, params.tolist(), strict=True))
-        self.log_likelihood_ = float(w @ design.log_likelihood(params, grad=False)[0])
-        self.n_customers_ = int(total)
-        return self
+        return self._fit_design(_Design(x, t_x, age, w), w, start)
 
     def customer_log_likelihood(
         self, frequency: ArrayLike, recency: ArrayLike, T: ArrayLike
