@@ -8,15 +8,18 @@ The package face::
     ds.save("datasets/mine")
     ds = sim.load("datasets/mine")
 
-Submodules: ``sim.analytics`` (KPIs and models), ``sim.charts`` (plots),
-``sim.widgets`` (explorers), ``sim.course`` (self-checks, exercise sheets,
-grader), ``sim.schema`` (the data model), ``sim.cli`` (command line).
+The layers, each a subpackage: ``sim.world`` (the simulated brand: SimPy
+processes that emit plain records), ``sim.data`` (the data model, records →
+tables, datasets on disk), ``sim.analytics`` (pure KPIs and models),
+``sim.studio`` (what-if comparisons), ``sim.charts`` (plots), ``sim.widgets``
+(explorers), ``sim.course`` (self-checks, exercise sheets, grader).
+``sim.compose`` joins world and data; ``sim.cli`` is the command line.
 """
 
-from sim.dataset import Dataset, DatasetError, course_dataset, load
-from sim.engine import simulate
+from sim.compose import course_dataset, regenerate, simulate
+from sim.data.dataset import Dataset, DatasetError, load
+from sim.data.schema import SchemaError
 from sim.scenario import Scenario, ScenarioError, load_scenario, preset, preset_names
-from sim.schema import SchemaError
 
 __all__ = [
     "Dataset",
@@ -29,6 +32,7 @@ __all__ = [
     "load_scenario",
     "preset",
     "preset_names",
+    "regenerate",
     "simulate",
 ]
 __version__ = "0.1.0"

@@ -22,8 +22,8 @@ import time
 from collections.abc import Sequence
 from pathlib import Path
 
+from sim.data.schema import SchemaError
 from sim.scenario import ScenarioError
-from sim.schema import SchemaError
 
 __all__ = ["build_parser", "main"]
 
@@ -122,7 +122,7 @@ def _summary(ds, path: Path, seconds: float) -> None:
 
 
 def _cmd_simulate(args: argparse.Namespace) -> int:
-    from sim.dataset import _simulate
+    from sim.compose import simulate
     from sim.scenario import load_scenario
 
     scenario = load_scenario(args.scenario)
@@ -138,7 +138,7 @@ def _cmd_simulate(args: argparse.Namespace) -> int:
         # Fail before a long simulation, not after it.
         raise _BadInput(f"{out} already exists; add --force to replace it")
     start = time.perf_counter()
-    ds = _simulate(scenario, args.seed, progress=not args.quiet)
+    ds = simulate(scenario, args.seed, progress=not args.quiet)
     ds.save(out, overwrite=args.force, csv=args.csv)
     if not args.quiet:
         _summary(ds, out, time.perf_counter() - start)
@@ -165,7 +165,7 @@ def _cmd_presets(args: argparse.Namespace) -> int:
 
 
 def _cmd_verify(args: argparse.Namespace) -> int:
-    from sim.dataset import regenerate_and_compare
+    from sim.compose import regenerate_and_compare
 
     mismatches = regenerate_and_compare(args.path, progress=not args.quiet)
     if mismatches:
@@ -181,7 +181,7 @@ def _cmd_verify(args: argparse.Namespace) -> int:
 
 
 def _cmd_regenerate(args: argparse.Namespace) -> int:
-    from sim.dataset import regenerate
+    from sim.compose import regenerate
 
     start = time.perf_counter()
     ds = regenerate(args.path, progress=not args.quiet)
@@ -191,7 +191,7 @@ def _cmd_regenerate(args: argparse.Namespace) -> int:
 
 
 def _cmd_schema(args: argparse.Namespace) -> int:
-    from sim.dataset import schema_markdown, update_schema_doc
+    from sim.data.schema_docs import schema_markdown, update_schema_doc
 
     if args.update:
         changed = update_schema_doc(args.update)
@@ -217,7 +217,7 @@ def _one_line(err: BaseException) -> str:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; return the exit status (0 ok, 1 verify mismatch, 2 bad input)."""
-    from sim.dataset import DatasetError
+    from sim.data.dataset import DatasetError
 
     try:
         args = build_parser().parse_args(argv)

@@ -24,6 +24,8 @@ from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
+from sim.vocab import ACQUISITION_CHANNELS, GENERATIONS, JOURNEYS, MESSAGE_CHANNELS, ORDER_CHANNELS
+
 __all__ = [
     "ACQUISITION_CHANNELS",
     "GENERATIONS",
@@ -44,11 +46,6 @@ __all__ = [
     "preset",
     "preset_names",
 ]
-
-ACQUISITION_CHANNELS = ("paid_search", "social", "tv", "referral", "store_walk_in", "partners")
-ORDER_CHANNELS = ("store", "ecommerce", "social_commerce")
-MESSAGE_CHANNELS = ("email", "sms", "social")
-GENERATIONS = ("Gen Z", "Millennials", "Gen X", "Boomers")
 
 
 class ScenarioError(ValueError):
@@ -305,7 +302,7 @@ class Campaigns(_Section):
     newsletter_channel_mix: Mapping[str, float] = field(
         default_factory=lambda: {"email": 0.8, "sms": 0.1, "social": 0.1}
     )
-    triggered: tuple[str, ...] = ("welcome", "thank_you", "birthday", "repair_update", "win_back")
+    triggered: tuple[str, ...] = JOURNEYS
     ab_test_share: float = 0.25  # share of newsletters sent as an A/B test
     hard_bounce: float = 0.004  # valid addresses that still hard-bounce (blocked domains)
     soft_bounce: float = 0.02
@@ -329,7 +326,7 @@ class Campaigns(_Section):
         if self.newsletters_per_month > 30:
             _fail(f"{p}.newsletters_per_month", self.newsletters_per_month, "at most 30")
         _mix(f"{p}.newsletter_channel_mix", self.newsletter_channel_mix, MESSAGE_CHANNELS)
-        allowed = ("welcome", "thank_you", "birthday", "repair_update", "win_back")
+        allowed = JOURNEYS
         for t in self.triggered:
             if t not in allowed:
                 _fail(f"{p}.triggered", t, f"journeys among {', '.join(allowed)}")

@@ -10,10 +10,11 @@ import pandas as pd
 import pytest
 from matplotlib.figure import Figure
 
-from sim.analytics import campaigns, retention, service
+from sim.analytics import campaigns, retention
 from sim.charts import campaigns as campaign_charts
 from sim.charts import retention as retention_charts
 from sim.charts import service as service_charts
+from sim.studio import staffing
 
 
 @pytest.fixture(autouse=True)
@@ -85,7 +86,7 @@ def test_service_charts():
     shares = {"brand": pd.Series({"detractors": 0.2, "passives": 0.3, "promoters": 0.5})}
     fig = service_charts.client_types_bars(shares)
     assert fig.axes[0].get_ylabel()
-    table = service.simulated_staffing_table(0.2, 5.0, [2, 3], calls=500)
+    table = staffing.simulated_staffing_table(0.2, 5.0, [2, 3], calls=500)
     fig = service_charts.staffing_figure(table, agents=2)
     _labelled(fig)
     assert "2 agents" in fig._suptitle.get_text()

@@ -10,10 +10,10 @@ import pytest
 import yaml
 from test_dataset import tiny_dataset
 
-from sim import dataset as dsmod
-from sim import schema
+from sim import compose
 from sim.cli import main
-from sim.dataset import load, read_manifest
+from sim.data import schema
+from sim.data.dataset import load, read_manifest
 
 
 def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
@@ -38,7 +38,7 @@ def fake_engine(monkeypatch: pytest.MonkeyPatch) -> list[tuple]:
         calls.append((scenario, seed, progress))
         return tiny_dataset(seed=seed)
 
-    monkeypatch.setattr(dsmod, "_simulate", simulate)
+    monkeypatch.setattr(compose, "simulate", simulate)
     return calls
 
 
@@ -176,7 +176,7 @@ def test_verify_reports_match_and_mismatch(
         ds.tables["orders"] = ds.orders.iloc[:1]
         return ds
 
-    monkeypatch.setattr(dsmod, "_simulate", different)
+    monkeypatch.setattr(compose, "simulate", different)
     code, out, err = run(capsys, "verify", str(saved), "--quiet")
     assert code == 1
     assert "orders" in out and "customers" not in out

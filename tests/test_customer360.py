@@ -1,12 +1,12 @@
-"""sim.customer360: the 360° view, the data model and the brand claims on tiny tables."""
+"""sim.analytics.customer360: the 360° view, the data model and the brand claims on tiny tables."""
 
 from __future__ import annotations
 
 import pandas as pd
 import pytest
 
-from sim import customer360 as c3
-from sim.schema import TABLES, empty_table
+from sim.analytics import customer360 as c3
+from sim.data.schema import TABLES, empty_table
 
 D = pd.Timestamp("2024-01-01")
 

@@ -9,21 +9,11 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from sim import dataset as dsmod
-from sim import schema
-from sim.dataset import (
-    BEGIN_SCHEMA,
-    END_SCHEMA,
-    Dataset,
-    DatasetError,
-    course_dataset,
-    default_dataset_path,
-    load,
-    read_manifest,
-    regenerate_and_compare,
-    schema_markdown,
-    table_checksum,
-)
+from sim.compose import course_dataset, default_dataset_path, regenerate_and_compare
+from sim.data import dataset as dsmod
+from sim.data import schema
+from sim.data.dataset import Dataset, DatasetError, load, read_manifest, table_checksum
+from sim.data.schema_docs import BEGIN_SCHEMA, END_SCHEMA, schema_markdown
 from sim.scenario import preset
 
 REPO = Path(__file__).resolve().parents[1]
@@ -51,7 +41,7 @@ def _column(kind: str, n: int, offset: int) -> pd.Series:
 
 
 def tiny_tables(rows: int = 4) -> dict[str, pd.DataFrame]:
-    """A few schema-conformant rows for every table (built from sim.schema)."""
+    """A few schema-conformant rows for every table (built from sim.data.schema)."""
     out = {}
     for k, (name, cols) in enumerate(schema.TABLES.items()):
         n = rows + k % 3  # tables of different lengths

@@ -10,14 +10,14 @@ import pandas as pd
 import pytest
 
 from sim.geography import COUNTRY_CODES, GLOBAL_EMAIL_DOMAINS, country, default_nationality_mix
-from sim.population import (
+from sim.scenario import DataQuality, Population
+from sim.world.population import (
     GENERATION_YEARS,
     IDENTITY_COLUMNS,
     build_identities,
     duplicate_identities,
     misspell,
 )
-from sim.scenario import DataQuality, Population
 
 START = "2023-01-01"
 N = 20_000

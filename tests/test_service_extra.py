@@ -8,9 +8,9 @@ from sim.analytics.service import (
     erlang_c,
     phone_arrival_rate,
     service_churn_truth,
-    simulated_staffing_table,
     staffing_at,
 )
+from sim.studio.staffing import simulated_staffing_table
 
 
 def _tickets(rows):

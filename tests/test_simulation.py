@@ -4,9 +4,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from sim.engine import simulate
-from sim.purchases import draw_timelines
+from sim.compose import simulate
 from sim.scenario import preset
+from sim.world.purchases import draw_timelines
 
 
 def small(n=1500, years=1.5, name="default", **overrides):

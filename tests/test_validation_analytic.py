@@ -4,10 +4,10 @@ import numpy as np
 import pytest
 
 from sim.analytics.service import erlang_c
-from sim.engine import simulate
-from sim.purchases import expected_purchases
+from sim.compose import simulate
 from sim.scenario import preset
-from sim.service import simulate_queue
+from sim.world.contact_centre import simulate_queue
+from sim.world.purchases import expected_purchases
 
 REPLICATIONS = 20
 

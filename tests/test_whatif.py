@@ -1,4 +1,4 @@
-"""sim.whatif: KPIs on a hand-made run, lever mapping and errors, same-seed comparisons."""
+"""sim.studio.whatif: KPIs on a hand-made run, lever mapping and errors, same-seed comparisons."""
 
 from __future__ import annotations
 
@@ -10,8 +10,8 @@ import pandas as pd
 import pytest
 
 import sim
-from sim import whatif
 from sim.scenario import ScenarioError
+from sim.studio import whatif
 
 T = pd.Timestamp
 

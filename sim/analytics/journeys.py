@@ -16,6 +16,7 @@ import numpy as np
 import pandas as pd
 
 from sim.analytics._validate import check_table
+from sim.vocab import IMPRESSIONS, STAGES
 
 __all__ = [
     "ACTIVITY_PHASES",
@@ -41,11 +42,9 @@ __all__ = [
     "touch_attribution",
 ]
 
-#: Lifecycle stages in their natural order.
-STAGES: tuple[str, ...] = ("prospect", "new", "active", "at_risk", "lapsed", "won_back")
 #: Channel label for orders with no touchpoint in the lookback window.
 NO_TOUCH = "(none)"
-_IMPRESSIONS = ("positive", "neutral", "negative")
+_IMPRESSIONS = IMPRESSIONS
 
 
 def _touchpoints(touchpoints: pd.DataFrame, *cols: str) -> pd.DataFrame:

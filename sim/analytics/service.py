@@ -44,7 +44,6 @@ __all__ = [
     "required_agents",
     "service_churn_truth",
     "service_level",
-    "simulated_staffing_table",
     "staffing_at",
     "staffing_table",
     "ticket_summary",
@@ -463,59 +462,6 @@ def phone_arrival_rate(
     n = int(((t["created_at"] >= s) & (t["created_at"] <= e)).sum())
     days = max((e - s).total_seconds() / 86400.0, 1.0)
     return n / (days * open_hours * 60.0)
-
-
-def simulated_staffing_table(
-    arrival_rate: float,
-    handle_time: float,
-    agents: Iterable[int],
-    patience: float | None = None,
-    threshold: float = 20 / 60,
-    calls: int = 3000,
-    seed: int = 0,
-) -> pd.DataFrame:
-    """Erlang C beside a short stand-alone queue simulation, per agent count.
-
-    For each agent count, the analytic M/M/c figures (:func:`staffing_table`)
-    and one run of :func:`sim.service.simulate_queue` (M/M/c, or M/M/c+M when
-    ``patience`` is given) with about ``calls`` calls after a warm-up of 20
-    handle times. Simulated figures are over every offered call: ``sim_p_wait``
-    (share that waited at all), ``sim_mean_wait`` (minutes, abandoned calls
-    counted with the wait until they hung up), ``sim_service_level``
-    (answered within ``threshold``) and ``sim_abandonment``.
-
-    Returns
-    -------
-    pandas.DataFrame
-        Index ``agents``: ``stable``, ``occupancy``, ``p_wait``, ``mean_wait``,
-        ``service_level`` (Erlang C) and the four ``sim_`` columns.
-    """
-    from sim.service import simulate_queue
-
-    if isinstance(calls, bool) or not isinstance(calls, int) or calls < 100:
-        raise ValueError(f"calls: a whole number >= 100, got {calls!r}")
-    lam, h = _positive(arrival_rate, "arrival_rate"), _positive(handle_time, "handle_time")
-    agents = [_agents(c) for c in agents]
-    if not agents:
-        raise ValueError("agents: need at least one agent count")
-    analytic = staffing_table(lam, h, threshold, agents).set_index("agents")
-    warmup = 20.0 * h
-    rows = []
-    for c in agents:
-        log, _ = simulate_queue(
-            lam, h, c, patience=patience, horizon=warmup + calls / lam, warmup=warmup, seed=seed
-        )
-        answered = ~log["abandoned"]
-        rows.append(
-            {
-                "sim_p_wait": float((log["wait"] > 0).mean()),
-                "sim_mean_wait": float(log["wait"].mean()),
-                "sim_service_level": float((answered & (log["wait"] <= threshold)).mean()),
-                "sim_abandonment": float(log["abandoned"].mean()),
-            }
-        )
-    sim_part = pd.DataFrame(rows, index=analytic.index)
-    return analytic.join(sim_part)
 
 
 def staffing_at(table: pd.DataFrame, agents: int) -> pd.DataFrame:

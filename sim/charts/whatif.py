@@ -7,7 +7,7 @@ import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
 
-from sim.whatif import KPI_DEFINITIONS
+from sim.studio.whatif import KPI_DEFINITIONS
 
 __all__ = ["delta_bars", "kpi_view", "monthly_lines"]
 
@@ -19,7 +19,7 @@ def _unit(kpi: str) -> str:
 def delta_bars(relative: pd.DataFrame, kpis: list[str] | None = None, ncols: int = 4) -> Figure:
     """Small multiples: for each KPI, each variant's change against the baseline, in %.
 
-    ``relative`` comes from :func:`sim.whatif.deltas` with ``relative=True``
+    ``relative`` comes from :func:`sim.studio.whatif.deltas` with ``relative=True``
     (rows KPIs, columns variants). Missing changes (a zero baseline) show as 0.
     """
     frame = relative if kpis is None else relative.loc[kpis]
@@ -71,7 +71,7 @@ def monthly_lines(monthly: pd.DataFrame, baseline: str = "baseline") -> Figure:
 def kpi_view(table: pd.DataFrame, kpi: str = "profit", baseline: str = "baseline") -> Figure:
     """One KPI across scenarios: bars with values and the change against the baseline.
 
-    ``table`` comes from :func:`sim.whatif.compare` (rows KPIs, columns scenarios).
+    ``table`` comes from :func:`sim.studio.whatif.compare` (rows KPIs, columns scenarios).
     """
     if kpi not in table.index:
         raise KeyError(f"kpi {kpi!r} is not in the table: rows are {list(table.index)}")

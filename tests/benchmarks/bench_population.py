@@ -6,8 +6,8 @@ import time
 
 import numpy as np
 
-from sim.population import build_identities, duplicate_identities
 from sim.scenario import DataQuality, Population
+from sim.world.population import build_identities, duplicate_identities
 
 __all__ = ["main"]
 

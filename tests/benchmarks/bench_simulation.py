@@ -19,7 +19,8 @@ CHILD = r"""
 import json, resource, sys, time
 import numpy as np
 from sim.scenario import preset
-from sim.engine import World, _collector_paused
+from sim.data.tables import build_tables
+from sim.world.engine import World, _collector_paused
 n = int(sys.argv[1])
 sc = preset("default").with_overrides({"population": {"customers": n, "years": 3.0}})
 with _collector_paused():  # as sim.simulate runs it
@@ -28,12 +29,13 @@ with _collector_paused():  # as sim.simulate runs it
     t1 = time.perf_counter()
     w.run()
     t2 = time.perf_counter()
-    tables = w.tables()
+    rec = w.records()
+    tables = build_tables(rec, sc)
     t3 = time.perf_counter()
 rows = sum(len(t) for t in tables.values())
 print(json.dumps({
     "n": n, "setup": t1 - t0, "run": t2 - t1, "tables": t3 - t2, "total": t3 - t0,
-    "events": next(w.env._eid), "rows": rows, "orders": len(tables["orders"]),
+    "events": rec.events, "rows": rows, "orders": len(tables["orders"]),
     "peak_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
 }))
 """
@@ -42,7 +44,7 @@ CORE = r"""
 import json, sys, time
 import numpy as np
 from sim.scenario import preset
-from sim.purchases import draw_timelines
+from sim.world.purchases import draw_timelines
 n = int(sys.argv[1])
 sc = preset("pure_bgnbd").with_overrides({"population": {"customers": n, "years": 3.0}})
 t0 = time.perf_counter()

@@ -10,7 +10,7 @@ from __future__ import annotations
 import time
 
 import sim
-from sim import whatif
+from sim.studio import whatif
 
 
 def main() -> None:

@@ -16,8 +16,7 @@ matplotlib.use("Agg")
 from _timing import report
 
 import sim
-from sim import customer360
-from sim.analytics import quality
+from sim.analytics import customer360, quality
 from sim.charts import journeys as journey_charts
 from sim.charts import quality as quality_charts
 from sim.widgets import dropdown, explorer, slider

@@ -17,10 +17,10 @@ import pandas as pd
 from _timing import report
 
 import sim
-from sim import whatif
 from sim.analytics import loyalty
 from sim.charts import loyalty as loyalty_charts
 from sim.charts import whatif as whatif_charts
+from sim.studio import whatif
 from sim.widgets import dropdown, explorer, slider
 
 

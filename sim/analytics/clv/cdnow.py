@@ -51,7 +51,7 @@ def load_cdnow_transactions() -> pd.DataFrame:
     """The CDNOW sample's transactions, 1997-01-01 to 1998-06-30.
 
     Source: ``CDNOW_sample.txt`` from lifetimes 0.11.3 (Hardie's CDNOW sample).
-    Column names follow ``sim.schema`` "orders" so the table feeds
+    Column names follow ``sim.data.schema`` "orders" so the table feeds
     :func:`~sim.analytics.clv.summary_from_orders` directly.
 
     Returns

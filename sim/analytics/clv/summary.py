@@ -104,7 +104,7 @@ def summary_from_orders(
     ----------
     orders
         One row per order, with customer id, order datetime and amount
-        (``sim.schema`` "orders": ``customer_id``, ``order_date``, ``net_amount``).
+        (``sim.data.schema`` "orders": ``customer_id``, ``order_date``, ``net_amount``).
     cutoff
         End of the observation period (inclusive, by calendar day); orders after it
         are ignored. Default: the last order's day.

@@ -36,7 +36,8 @@ import pandas as pd
 from sim.analytics import loyalty as _loyalty
 from sim.analytics import retention as _retention
 from sim.analytics import service as _service
-from sim.scenario import ACQUISITION_CHANNELS, Scenario, ScenarioError
+from sim.scenario import Scenario, ScenarioError
+from sim.vocab import ACQUISITION_CHANNELS
 
 __all__ = [
     "AGENT_COST_PER_YEAR",
@@ -157,7 +158,7 @@ def kpis(
     Parameters
     ----------
     ds
-        A :class:`~sim.dataset.Dataset` (anything with its tables as attributes
+        A :class:`~sim.data.dataset.Dataset` (anything with its tables as attributes
         and a ``scenario``): ``orders``, ``leads``, ``marketing_spend``,
         ``surveys``, ``tickets``, ``loyalty_ledger`` and ``customers`` are read.
     agent_cost_per_year
@@ -413,7 +414,7 @@ def lever_scenario(base: Scenario, **levers: Any) -> Scenario:
 
 @functools.lru_cache(maxsize=32)
 def _simulate(scenario_json: str, seed: int):
-    from sim.engine import simulate
+    from sim.compose import simulate
 
     return simulate(Scenario.from_dict(json.loads(scenario_json)), seed=seed)
 

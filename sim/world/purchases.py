@@ -14,7 +14,7 @@ purchase by purchase, whether the person is still there. That keeps the
 simulation fast and gives common random numbers across what-if scenarios: the
 same seed gives the same people and the same candidate purchases.
 
-Draws come in blocks of :data:`sim.seeding.BLOCK` people, each from its own
+Draws come in blocks of :data:`sim.world.seeding.BLOCK` people, each from its own
 stream, so person ``i`` is the same whatever the population size.
 """
 
@@ -23,9 +23,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
+import pandas as pd
 
-from sim.scenario import ACQUISITION_CHANNELS, ORDER_CHANNELS, Scenario
-from sim.seeding import BLOCK, stream
+from sim.geography import TRAVEL_DESTINATIONS, currency_of
+from sim.scenario import Scenario
+from sim.vocab import ACQUISITION_CHANNELS, ORDER_CHANNELS
+from sim.world.seeding import BLOCK, stream
 
 __all__ = [
     "CONTACT_DRAWS",
@@ -34,6 +37,7 @@ __all__ = [
     "acquisition_day",
     "draw_timelines",
     "expected_purchases",
+    "order_records",
     "waking_hours",
 ]
 
@@ -236,3 +240,65 @@ def expected_purchases(r: float, alpha: float, a: float, b: float, t: float) -> 
 
     z = t / (alpha + t)
     return (a + b - 1) / (a - 1) * (1 - (alpha / (alpha + t)) ** r * hyp2f1(r, b, a + b - 1, z))
+
+
+SERVED_BY_ADVISOR = 0.6  # share of store orders rung up by the client's own advisor
+
+
+def order_records(
+    tl: Timelines,
+    log: dict[str, np.ndarray],
+    home_country: np.ndarray,
+    sc: Scenario,
+) -> pd.DataFrame:
+    """What each purchase made in the run was: value, channel, country, discount, advisor.
+
+    ``log`` is the run's order log (``person, profile, candidate, t``);
+    ``home_country`` is indexed by profile. Everything here is read from the
+    candidate purchase's own draws, so it needs no time or state.
+    """
+    person, profile, ev, t = log["person"], log["profile"], log["candidate"], log["t"]
+    pu = sc.purchases
+    gross = _money(tl.basket[ev] / tl.nu[person])
+    usual = tl.usual_channel[person]
+    alt = tl.alt_channel[ev]
+    alt = alt + (alt >= usual)  # one of the two other channels
+    ch_idx = np.where(tl.u_channel[ev] < pu.channel_loyalty, usual, alt)
+    channel = np.asarray(ORDER_CHANNELS)[ch_idx]
+    home = home_country[profile]
+    dests = np.array(list(TRAVEL_DESTINATIONS), dtype=object)
+    cum = np.cumsum(list(TRAVEL_DESTINATIONS.values()))
+    dest = dests[np.minimum(np.searchsorted(cum / cum[-1], tl.u_dest[ev]), len(dests) - 1)]
+    abroad = (
+        tl.traveller[person]
+        & (tl.u_travel[ev] < pu.travel_purchase_prob)
+        & (channel == "store")
+        & (dest != home)
+    )
+    country = np.where(abroad, dest, home)
+    codes = pd.unique(country)
+    currency = pd.Series(country).map({c: currency_of(c) for c in codes}).to_numpy()
+    promo = _money(np.where(tl.u_discount[ev] < pu.discount_prob, gross * pu.discount_rate, 0.0))
+    n_adv = sc.advisors.advisors
+    served = (channel == "store") & (tl.u_serve[ev] < SERVED_BY_ADVISOR) & (n_adv > 0)
+    advisor = np.floor(tl.advisor_u[person] * max(n_adv, 1)).astype(np.int64) + 1
+    return pd.DataFrame(
+        {
+            "order_id": np.arange(1, len(t) + 1),
+            "customer_id": profile + 1,
+            "person": person,
+            "t": t,
+            "channel": channel,
+            "country": country,
+            "cross_border": abroad,
+            "currency": currency,
+            "gross_amount": gross,
+            "discount_amount": promo,
+            "advisor_id": pd.Series(advisor, dtype="Int64").where(served),
+            "u_survey": tl.u_survey[ev],
+        }
+    )
+
+
+def _money(x: np.ndarray) -> np.ndarray:
+    return np.round(x, 2)

@@ -1,7 +1,7 @@
 """The customer's life as SimPy processes: purchases, lifecycle stages, service and repairs.
 
 One :func:`lifecycle` process per person walks their candidate purchase
-timeline (see :mod:`sim.purchases`). After each repeat purchase the person may
+timeline (see :mod:`sim.world.purchases`). After each repeat purchase the person may
 drop out (probability p, times the experience multipliers). The process also
 keeps the lifecycle clock: *new* for the first 100 days, *active*, *at risk*
 after ``at_risk_days`` without a purchase, *lapsed* after ``lapsed_days`` —
@@ -19,14 +19,13 @@ from typing import TYPE_CHECKING
 import numpy as np
 import simpy
 
+from sim.vocab import NEW_DAYS
+
 if TYPE_CHECKING:
-    from sim.engine import World
+    from sim.world.engine import World
 
-__all__ = ["NEW_DAYS", "STAGES", "lifecycle", "repair_journey", "service_contact"]
+__all__ = ["lifecycle", "repair_journey", "service_contact"]
 
-STAGES = ("prospect", "new", "active", "at_risk", "lapsed", "won_back")
-
-NEW_DAYS = 100.0  # the "first 100 days" of a relationship
 OPEN_HOUR = 9.0 / 24
 CONTACT_REASONS = ("order_issue", "delivery", "product_question")
 CONTACT_REASON_P = (0.4, 0.35, 0.25)
@@ -92,7 +91,7 @@ def lifecycle(env: simpy.Environment, w: World, i: int, j: int, stage: str):
 
 
 def _effort(contacts: int, wait: float, abandoned: bool, noise: float) -> int:
-    """Scalar :func:`sim.service.effort_score` (one ticket at a time, without numpy)."""
+    """Scalar :func:`sim.world.contact_centre.effort_score` (one ticket at a time, without numpy)."""
     raw = 1.5 + 1.3 * (contacts - 1) + wait / 10.0 + 2.0 * abandoned + 0.8 * noise
     return int(min(7, max(1, round(raw))))
 

@@ -17,8 +17,9 @@ import numpy as np
 import pandas as pd
 
 from sim.scenario import Loyalty
+from sim.world.seeding import stream
 
-__all__ = ["replay_ledger", "tier_for"]
+__all__ = ["ledger_records", "replay_ledger", "tier_for"]
 
 
 def tier_for(spend: float, thresholds: dict[str, float]) -> str:
@@ -137,3 +138,32 @@ def _frame(rows: list[tuple]) -> pd.DataFrame:
             "tier": pd.Series([], dtype=object),
         }
     )
+
+
+def ledger_records(
+    orders: pd.DataFrame,
+    member: np.ndarray,
+    enrol_day: np.ndarray,
+    cfg: Loyalty,
+    horizon: float,
+    seed: int,
+) -> pd.DataFrame:
+    """The run's points ledger (times in days); books each reward as a discount on ``orders``.
+
+    ``orders`` (from :func:`sim.world.purchases.order_records`) gains the
+    columns ``reward`` and ``net_amount``, and its ``discount_amount``
+    includes the rewards. ``member`` and ``enrol_day`` are indexed by person.
+    """
+    members = np.flatnonzero(member)
+    enrol = pd.Series(enrol_day[members], index=members + 1)
+    ledger, reward = replay_ledger(orders, enrol, cfg, horizon, stream(seed, "loyalty"))
+    orders["reward"] = reward  # kept for the programme's cost in marketing_spend
+    orders["discount_amount"] = np.round(orders["discount_amount"].to_numpy() + reward, 2)
+    orders["net_amount"] = np.round(orders["gross_amount"] - orders["discount_amount"], 2)
+    ledger = ledger.sort_values(["customer_id", "t"], kind="stable").reset_index(drop=True)
+    ledger.insert(0, "entry_id", np.arange(1, len(ledger) + 1))
+    has_order = ledger["order_id"].notna()
+    ledger["order_id"] = pd.Series(
+        ledger["order_id"].fillna(0).astype(np.int64), dtype="Int64"
+    ).where(has_order)
+    return ledger

@@ -1,7 +1,7 @@
 """Customer identities: names, contact details, birth dates, origins and consent.
 
 :func:`build_identities` draws one identity per person ``0..n-1``. Every draw of
-person ``i`` comes from the block of :func:`sim.seeding.block_draws` that holds
+person ``i`` comes from the block of :func:`sim.world.seeding.block_draws` that holds
 ``i``, so an identity depends only on ``(seed, i)``: growing the population only
 appends people. Draws are fixed-width rows of uniforms mapped onto name, city
 and domain pools, so changing a probability in the scenario (say the e-mail
@@ -46,8 +46,9 @@ from sim.geography import (
     default_nationality_mix,
     email_domains,
 )
-from sim.scenario import GENERATIONS, DataQuality, Population
-from sim.seeding import block_draws
+from sim.scenario import DataQuality, Population
+from sim.vocab import GENERATIONS
+from sim.world.seeding import block_draws
 
 __all__ = [
     "GENERATION_YEARS",

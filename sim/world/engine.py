@@ -1,9 +1,10 @@
 """The world: one SimPy environment where the brand and its customers meet.
 
-:func:`simulate` builds a :class:`World` — people and their candidate purchase
+:func:`run` builds a :class:`World` — people and their candidate purchase
 timelines (drawn vectorised), identities, the contact centre, the repair
 workshop, the advisors' desk and the messenger — runs it day by day over the
-scenario's horizon, and turns the recorded events into the dataset's tables.
+scenario's horizon, and hands over what happened as plain records
+(:class:`~sim.world.eventlog.RunRecords`); the data layer makes the tables.
 
 The simulation is the only place in the workbench with time and state. All
 randomness comes from streams derived from the seed by label, so the same
@@ -14,7 +15,6 @@ from __future__ import annotations
 
 import gc
 import math
-import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 
@@ -22,21 +22,37 @@ import numpy as np
 import pandas as pd
 import simpy
 
-from sim.advisors import AdvisorDesk
-from sim.campaigns import Messenger
-from sim.customers import STAGES, lifecycle, repair_journey, service_contact
-from sim.eventlog import EventLog
-from sim.population import build_identities, duplicate_identities
-from sim.purchases import draw_timelines
-from sim.records import build_tables
 from sim.scenario import Scenario
-from sim.seeding import stream
-from sim.service import CallCentre, Workshop
+from sim.vocab import STAGES
+from sim.world.advisors import AdvisorDesk
+from sim.world.contact_centre import CallCentre
+from sim.world.customers import lifecycle, repair_journey, service_contact
+from sim.world.eventlog import EventLog, RunRecords
+from sim.world.loyalty_programme import ledger_records
+from sim.world.messaging import Messenger
+from sim.world.population import build_identities, duplicate_identities
+from sim.world.prospects import build_leads, referrers
+from sim.world.purchases import draw_timelines, order_records
+from sim.world.seeding import stream
+from sim.world.surveys import survey_records, ticket_records
+from sim.world.workshop import Workshop
 
-__all__ = ["World", "simulate"]
+__all__ = ["World", "run"]
 
 STAGE_CODE = {stage: code for code, stage in enumerate(STAGES)}
 ADVISOR_EFFECT_DAYS = 90.0  # an advisor's contact keeps a client closer for this long
+
+
+class CountingEnvironment(simpy.Environment):
+    """A SimPy environment that counts the events it schedules (for run statistics)."""
+
+    def __init__(self, initial_time: float = 0) -> None:
+        super().__init__(initial_time)
+        self.scheduled = 0
+
+    def schedule(self, event, priority=simpy.core.NORMAL, delay=0) -> None:
+        self.scheduled += 1
+        super().schedule(event, priority, delay)
 
 
 class World:
@@ -47,7 +63,7 @@ class World:
         self.sc, self.seed = sc, seed
         self.horizon = sc.horizon_days
         self.start = pd.Timestamp(sc.population.start_date)
-        self.env = env = simpy.Environment()
+        self.env = env = CountingEnvironment()
         n = sc.population.customers
         self.n = n
         self.tl = tl = draw_timelines(sc, seed)
@@ -155,7 +171,7 @@ class World:
     def experience(self, i: int, bad: bool, u: float) -> None:
         """After a service experience: a bad one may end the relationship at once.
 
-        ``u`` is the uniform drawn for this experience (see :mod:`sim.purchases`).
+        ``u`` is the uniform drawn for this experience (see :mod:`sim.world.purchases`).
         """
         extra = self.sc.experience.bad_service_churn - 1.0
         if bad and extra > 0 and self.alive[i] and u < min(1.0, self.p[i] * extra):
@@ -232,7 +248,7 @@ class World:
                 self.revive(person)
 
     def record_ticket(self, *fields) -> None:
-        """Store one service contact: the values of :data:`sim.records.TICKET_FIELDS`."""
+        """Store one service contact: the values of :data:`sim.world.surveys.TICKET_FIELDS`."""
         self.tickets.append(fields)
 
     # ------------------------------------------------------------------ processes
@@ -313,15 +329,59 @@ class World:
         if bar is not None:
             bar.close()
 
-    # ------------------------------------------------------------------ tables
-    def _ts(self, days) -> pd.Series:
-        days = np.asarray(days, dtype=float)
-        stamps = self.start + pd.to_timedelta(np.round(days * 86400.0), unit="s")
-        return pd.Series(stamps).astype("datetime64[ns]")
-
-    def tables(self) -> dict[str, pd.DataFrame]:
-        """Turn the recorded events into the dataset's tables (see :mod:`sim.schema`)."""
-        return build_tables(self)
+    # ------------------------------------------------------------------ records
+    def records(self) -> RunRecords:
+        """What the run recorded, with every random outcome resolved (see :class:`RunRecords`)."""
+        tl, sc, n = self.tl, self.sc, self.n
+        home = self.profiles["home_country"].to_numpy(dtype=object)
+        orders = order_records(tl, self.orders.to_numpy(), home, sc)
+        ledger = ledger_records(orders, self.member, tl.t0, sc.loyalty, self.horizon, self.seed)
+        tickets = ticket_records(self.tickets)
+        surveys = survey_records(orders, tickets, sc.service, self.horizon, self.seed)
+        leads = build_leads(tl, self.ident["generation"].to_numpy(), sc, self.seed)
+        leads.insert(0, "lead_id", np.arange(1, len(leads) + 1))
+        adv = pd.DataFrame(
+            self.desk.records,
+            columns=["advisor_id", "profile", "t_created", "t_done", "task_type", "outcome"],
+        )
+        adv = adv.astype(
+            {"advisor_id": "int64", "profile": "int64", "t_created": float, "t_done": float}
+        )
+        adv["customer_id"] = adv.pop("profile") + 1
+        adv.insert(0, "task_id", np.arange(1, len(adv) + 1))
+        messages, campaigns = self.messenger.tables(np.arange(1, len(self.profile_person) + 1))
+        return RunRecords(
+            n=n,
+            horizon=self.horizon,
+            events=self.env.scheduled,
+            profiles=self.profiles,
+            profile_person=self.profile_person,
+            dup_people=self.dup_people,
+            dup_time=self.dup_time,
+            people={
+                "lam": tl.lam,
+                "p": tl.p,
+                "nu": tl.nu,
+                "t0": tl.t0,
+                "acq_channel": tl.acq_channel,
+                "member": self.member,
+                "first_drop": self.first_drop,
+                "final_drop": self.final_drop,
+                "won_back": self.won_back,
+            },
+            consent=self.messenger.consent,
+            opt_out=self.messenger.opt_out,
+            orders=orders,
+            ledger=ledger,
+            tickets=tickets,
+            surveys=surveys,
+            leads=leads,
+            referrer=referrers(leads, surveys, n, self.seed),
+            advisor_tasks=adv,
+            messages=messages,
+            campaigns=campaigns,
+            stages=self.stages.to_numpy(),
+        )
 
 
 @contextmanager
@@ -342,25 +402,17 @@ def _collector_paused() -> Iterator[None]:
             gc.enable()
 
 
-def simulate(scenario: Scenario, seed: int = 0, progress: bool = False):
-    """Simulate the brand described by ``scenario`` and return its :class:`~sim.dataset.Dataset`.
+def run(scenario: Scenario, seed: int = 0, progress: bool = False) -> RunRecords:
+    """Run the brand described by ``scenario`` with ``seed`` and return its records.
 
     >>> from sim.scenario import preset
-    >>> ds = simulate(preset("default").with_overrides({"population": {"customers": 200, "years": 1}}), seed=1)
-    >>> sorted(ds.tables)[:3]
-    ['advisor_tasks', 'campaigns', 'customers']
+    >>> rec = run(preset("default").with_overrides({"population": {"customers": 200, "years": 1}}), seed=1)
+    >>> len(rec.orders) > 200
+    True
     """
-    from sim.dataset import Dataset
-
     if not isinstance(scenario, Scenario):
         raise TypeError(f"scenario must be a Scenario, got {type(scenario).__name__}")
-    started = time.perf_counter()
     with _collector_paused():
         world = World(scenario, seed)
         world.run(progress=progress)
-        tables = world.tables()
-    meta = {
-        "wall_seconds": round(time.perf_counter() - started, 3),
-        "events": next(world.env._eid),
-    }  # SimPy numbers every scheduled event
-    return Dataset(tables=tables, scenario=scenario, seed=seed, meta=meta)
+        return world.records()

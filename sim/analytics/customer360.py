@@ -28,7 +28,7 @@ import numpy as np
 import pandas as pd
 
 from sim.analytics._validate import check_table
-from sim.schema import TABLES
+from sim.data.schema import TABLES
 
 __all__ = [
     "CUSTOMER_FIELDS",

@@ -1,4 +1,4 @@
-"""Service operations: the contact centre queue, the repair workshop, survey scores.
+"""The contact centre: agents in a queue where callers may hang up, and its effort score.
 
 The contact centre is a SimPy ``Resource`` of agents. A caller waits in line
 until an agent is free or their patience runs out (reneging, SimPy's
@@ -20,10 +20,8 @@ import simpy
 __all__ = [
     "CallCentre",
     "CallOutcome",
-    "Workshop",
     "effort_score",
     "simulate_queue",
-    "survey_scores",
 ]
 
 MINUTES_PER_DAY = 1440.0
@@ -98,27 +96,6 @@ class CallCentre:
         return CallOutcome(wait, False, handle)
 
 
-class Workshop:
-    """The repair workshop: a few benches, each repairing one item at a time."""
-
-    def __init__(
-        self, env: simpy.Environment, benches: int, mean_days: float, rng: np.random.Generator
-    ) -> None:
-        self.env = env
-        self.benches = simpy.Resource(env, capacity=benches)
-        self.mean_days = mean_days
-        self.rng = rng
-
-    def repair(self):
-        """SimPy process of one repair; its value is the lead time in days."""
-        received = self.env.now
-        with self.benches.request() as req:
-            yield req
-            # Gamma(2) work times: rarely instant, occasionally long.
-            yield self.env.timeout(self.rng.gamma(2.0, self.mean_days / 2.0))
-        return self.env.now - received
-
-
 def effort_score(
     contacts: np.ndarray, wait_minutes: np.ndarray, abandoned: np.ndarray, noise: np.ndarray
 ) -> np.ndarray:
@@ -129,28 +106,6 @@ def effort_score(
     """
     raw = 1.5 + 1.3 * (contacts - 1) + wait_minutes / 10.0 + 2.0 * abandoned + 0.8 * noise
     return np.clip(np.rint(raw), 1, 7).astype(np.int64)
-
-
-# Score distributions of a standard and a bad experience (NPS 0..10).
-_NPS_GOOD = np.array([1, 1, 1, 1, 2, 3, 4, 9, 18, 26, 34], dtype=float)
-_NPS_BAD = np.array([8, 7, 9, 10, 11, 12, 12, 11, 9, 6, 5], dtype=float)
-
-
-def survey_scores(rng: np.random.Generator, bad: np.ndarray) -> tuple[np.ndarray, ...]:
-    """NPS (0–10), CSAT (1–5) and CES (1–7) for respondents, worse after bad experiences.
-
-    Returns ``(nps, csat, ces)``; CSAT and CES follow NPS with noise, so the
-    three scores agree the way survey answers do.
-    """
-    n = len(bad)
-    nps = np.where(
-        bad,
-        rng.choice(11, size=n, p=_NPS_BAD / _NPS_BAD.sum()),
-        rng.choice(11, size=n, p=_NPS_GOOD / _NPS_GOOD.sum()),
-    )
-    csat = np.clip(np.rint(1 + nps * 0.4 + rng.normal(0, 0.6, n)), 1, 5).astype(np.int64)
-    ces = np.clip(np.rint(6.5 - nps * 0.5 + rng.normal(0, 0.8, n)), 1, 7).astype(np.int64)
-    return nps.astype(np.int64), csat, ces
 
 
 def simulate_queue(
@@ -181,7 +136,7 @@ def simulate_queue(
     monitor : time-average queue length ``Lq`` measured by sampling, and the
         arrival rate actually seen, for checking Little's law ``Lq = λ·Wq``.
     """
-    from sim.seeding import stream
+    from sim.world.seeding import stream
 
     if arrival_rate <= 0 or handle_time <= 0 or agents < 1:
         raise ValueError("arrival_rate and handle_time must be > 0 and agents >= 1")

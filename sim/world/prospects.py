@@ -13,11 +13,12 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from sim.purchases import Timelines, acquisition_day
-from sim.scenario import ACQUISITION_CHANNELS, GENERATIONS, Scenario
-from sim.seeding import stream
+from sim.scenario import Scenario
+from sim.vocab import ACQUISITION_CHANNELS, GENERATIONS
+from sim.world.purchases import Timelines, acquisition_day
+from sim.world.seeding import stream
 
-__all__ = ["build_leads"]
+__all__ = ["build_leads", "referrers"]
 
 
 def build_leads(tl: Timelines, generation: np.ndarray, sc: Scenario, seed: int) -> pd.DataFrame:
@@ -74,3 +75,22 @@ def build_leads(tl: Timelines, generation: np.ndarray, sc: Scenario, seed: int) 
     leads["cost"] = leads["channel"].map(ac.cost_per_lead).astype(float)
     leads = leads.sort_values(["t", "person", "channel"], kind="stable").reset_index(drop=True)
     return leads
+
+
+def referrers(leads: pd.DataFrame, surveys: pd.DataFrame, n: int, seed: int) -> np.ndarray:
+    """Word of mouth: each referral customer names a promoter who answered before.
+
+    Returns the referrer's ``customer_id`` per person (-1 for none).
+    """
+    rng = stream(seed, "referrals")
+    prom = surveys[surveys["nps"] >= 9]
+    prom_t = prom["t"].to_numpy()
+    prom_c = prom["customer_id"].to_numpy()
+    out = np.full(n, -1, dtype=np.int64)
+    won = leads[leads["converted"] & (leads["channel"] == "referral")]
+    person = won["person"].to_numpy()
+    before = np.searchsorted(prom_t, won["t"].to_numpy())
+    pick = np.floor(rng.random(len(won)) * before).astype(np.int64)
+    has = before > 0
+    out[person[has]] = prom_c[pick[has]]
+    return out

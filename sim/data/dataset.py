@@ -1,6 +1,6 @@
 """Dataset: the simulated brand's tables, saved and loaded as Parquet with a manifest.
 
-A :class:`Dataset` holds one DataFrame per table of :data:`sim.schema.TABLES`,
+A :class:`Dataset` holds one DataFrame per table of :data:`sim.data.schema.TABLES`,
 conformed to the data model, plus the :class:`~sim.scenario.Scenario` and seed
 that produced it. On disk a dataset is a folder::
 
@@ -19,13 +19,12 @@ values, in a canonical little-endian / UTF-8 encoding defined here), not the
 Parquet bytes, so they do not change when pandas or pyarrow change how they
 write files; see :func:`table_checksum`.
 
->>> ds = load_default()                 # doctest: +SKIP
+>>> ds = load("datasets/default")       # doctest: +SKIP
 >>> ds.orders.head()                    # doctest: +SKIP
 """
 
 from __future__ import annotations
 
-import functools
 import hashlib
 import json
 import os
@@ -38,31 +37,21 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from sim import schema
-from sim.scenario import Scenario, ScenarioError, preset
+from sim.data import schema
+from sim.scenario import Scenario, ScenarioError
 
 __all__ = [
-    "BEGIN_SCHEMA",
     "CHECKSUM_ALGORITHM",
-    "END_SCHEMA",
     "FORMAT",
     "MANIFEST",
-    "FRESH_CUSTOMERS",
     "Dataset",
     "DatasetError",
     "DatasetSchemaError",
-    "course_dataset",
-    "default_dataset_path",
     "load",
-    "load_default",
     "package_version",
     "read_manifest",
-    "regenerate",
-    "regenerate_and_compare",
     "schema_fingerprint",
-    "schema_markdown",
     "table_checksum",
-    "update_schema_doc",
 ]
 
 MANIFEST = "manifest.json"
@@ -276,7 +265,7 @@ def _write_parquet(name: str, df: pd.DataFrame, file: Path) -> None:
     arrays = [pa.Array.from_pandas(df[c.name], type=_arrow_type(c.kind)) for c in cols]
     fields = [pa.field(c.name, _arrow_type(c.kind), nullable=c.kind != "int") for c in cols]
     # An explicit schema without pandas metadata: no index or pandas-version
-    # drift in the files, and the dtypes come from sim.schema on load anyway.
+    # drift in the files, and the dtypes come from sim.data.schema on load anyway.
     table = pa.Table.from_arrays(arrays, schema=pa.schema(fields))
     pq.write_table(table, file, **_PARQUET_OPTIONS)
 
@@ -310,7 +299,7 @@ class Dataset:
     Parameters
     ----------
     tables
-        One DataFrame per table of :data:`sim.schema.TABLES` (all of them);
+        One DataFrame per table of :data:`sim.data.schema.TABLES` (all of them);
         each is conformed (column order, canonical dtypes) on construction.
     scenario
         The scenario that produced the tables.
@@ -560,7 +549,7 @@ def load(path: str | os.PathLike) -> Dataset:
         Missing folder, manifest or table file; unreadable Parquet; row count
         or checksum mismatch. The message names the file and how to regenerate.
     DatasetSchemaError
-        A table does not match the data model (also a :class:`~sim.schema.SchemaError`).
+        A table does not match the data model (also a :class:`~sim.data.schema.SchemaError`).
     """
     path = Path(path)
     manifest = read_manifest(path)
@@ -600,170 +589,3 @@ def load(path: str | os.PathLike) -> Dataset:
     meta = dict(manifest.get("meta") or {})
     meta["path"] = str(path)
     return Dataset._trusted(tables, scenario, manifest["seed"], meta)
-
-
-# --------------------------------------------------------------------------- regeneration
-def _simulate(scenario: Scenario, seed: int, progress: bool = False) -> Dataset:
-    # Imported lazily: loading a dataset must not pay for (or need) the engine.
-    from sim.engine import simulate
-
-    return simulate(scenario, seed=seed, progress=progress)
-
-
-def regenerate_and_compare(
-    path: str | os.PathLike, progress: bool = False
-) -> dict[str, tuple[str, str]]:
-    """Load dataset ``path``, re-simulate it from its manifest and compare checksums.
-
-    Returns
-    -------
-    dict
-        ``{table: (recorded checksum, regenerated checksum)}`` for every table
-        that differs; empty when the simulation reproduces the dataset exactly.
-
-    Raises
-    ------
-    DatasetError
-        If the dataset itself does not load (see :func:`load`).
-    """
-    stored = load(path)
-    recorded = stored.checksums()  # equal to the manifest's: load() verified them
-    fresh = _simulate(stored.scenario, stored.seed, progress=progress).checksums()
-    return {
-        t: (recorded.get(t, "-"), fresh.get(t, "-"))
-        for t in sorted(set(recorded) | set(fresh), key=list(schema.TABLES).index)
-        if recorded.get(t) != fresh.get(t)
-    }
-
-
-def regenerate(path: str | os.PathLike, progress: bool = False) -> Dataset:
-    """Re-simulate dataset ``path`` from its manifest (scenario + seed) and save it in place.
-
-    Only the manifest needs to be intact, so this repairs corrupt or missing
-    table files.
-    """
-    path = Path(path)
-    manifest = read_manifest(path)
-    scenario = _manifest_scenario(path, manifest)
-    ds = _simulate(scenario, manifest["seed"], progress=progress)
-    ds.save(path, overwrite=True)
-    return ds
-
-
-# --------------------------------------------------------------------------- course helpers
-def default_dataset_path() -> Path:
-    """The repository's default course dataset folder, ``datasets/default``."""
-    return Path(__file__).resolve().parents[1] / "datasets" / "default"
-
-
-def load_default() -> Dataset:
-    """Load (and verify) the default course dataset."""
-    return load(default_dataset_path())
-
-
-@functools.lru_cache(maxsize=8)
-def _cached_simulation(scenario_json: str, seed: int) -> Dataset:
-    # Keyed on the scenario's JSON: Scenario holds dicts, so it is not hashable.
-    return _simulate(Scenario.from_dict(json.loads(scenario_json)), seed)
-
-
-@functools.lru_cache(maxsize=4)
-def _cached_load(path: str, mtime_ns: int) -> Dataset:
-    # mtime in the key: a regenerated dataset (a new folder) is reloaded.
-    return load(path)
-
-
-FRESH_CUSTOMERS = 5_000  # size of a freshly simulated dataset for another seed
-
-
-def course_dataset(
-    path: str | os.PathLike | None = None,
-    seed: int | None = None,
-    customers: int | None = None,
-) -> Dataset:
-    """The dataset a notebook works on: the stored one, or a fresh one for another seed/size.
-
-    Parameters
-    ----------
-    path
-        Dataset folder; default :func:`default_dataset_path`.
-    seed
-        ``None`` or the stored dataset's seed (with ``customers=None``) loads
-        the stored dataset. Any other seed simulates the stored dataset's
-        scenario (the ``default`` preset if there is none) with that seed,
-        e.g. one dataset per student, with :data:`FRESH_CUSTOMERS` customers
-        unless ``customers`` says otherwise, so it takes a second or two.
-    customers
-        Simulate this many customers instead (smaller = faster).
-
-    Returns
-    -------
-    Dataset
-        A copy: changing its tables does not affect later calls. Fresh
-        simulations are cached in memory per (scenario, seed, customers).
-    """
-    path = Path(path) if path is not None else default_dataset_path()
-    manifest = read_manifest(path) if (path / MANIFEST).is_file() else None
-    if customers is None and (seed is None or (manifest is not None and seed == manifest["seed"])):
-        if manifest is None:
-            load(path)  # raises the clear "no dataset here / create it with ..." error
-        return _cached_load(str(path.resolve()), (path / MANIFEST).stat().st_mtime_ns).copy()
-    scenario = _manifest_scenario(path, manifest) if manifest is not None else preset("default")
-    if customers is None and seed is not None:
-        customers = FRESH_CUSTOMERS
-    if customers is not None:
-        scenario = scenario.with_overrides({"population": {"customers": customers}})
-    if seed is None:
-        seed = manifest["seed"] if manifest is not None else 0
-    scenario_json = json.dumps(scenario.to_dict(), sort_keys=True)
-    return _cached_simulation(scenario_json, int(seed)).copy()
-
-
-# --------------------------------------------------------------------------- documentation
-_KIND_LABELS = {
-    "int": "integer",
-    "Int": "integer, may be missing",
-    "float": "number",
-    "str": "text",
-    "bool": "true/false",
-    "datetime": "datetime",
-}
-
-
-def schema_markdown() -> str:
-    """The data dictionary (every table and column of :data:`sim.schema.TABLES`) as Markdown.
-
-    ``datasets/README.md`` embeds exactly this text between
-    ``<!-- BEGIN SCHEMA -->`` and ``<!-- END SCHEMA -->`` (a test checks it).
-    """
-    lines: list[str] = []
-    for table, cols in schema.TABLES.items():
-        lines += [f"### `{table}`", "", "| column | type | meaning |", "|---|---|---|"]
-        for c in cols:
-            meaning = c.meaning.replace("|", "\\|")
-            lines.append(f"| `{c.name}` | {_KIND_LABELS.get(c.kind, c.kind)} | {meaning} |")
-        lines.append("")
-    return "\n".join(lines).rstrip("\n") + "\n"
-
-
-BEGIN_SCHEMA = "<!-- BEGIN SCHEMA -->"
-END_SCHEMA = "<!-- END SCHEMA -->"
-
-
-def update_schema_doc(file: str | os.PathLike) -> bool:
-    """Replace the text between the schema markers of ``file`` with :func:`schema_markdown`.
-
-    Returns True if the file changed.
-    """
-    file = Path(file)
-    text = file.read_text(encoding="utf-8")
-    try:
-        head, rest = text.split(BEGIN_SCHEMA, 1)
-        _, tail = rest.split(END_SCHEMA, 1)
-    except ValueError:
-        raise DatasetError(f"{file}: missing {BEGIN_SCHEMA} / {END_SCHEMA} markers") from None
-    new = f"{head}{BEGIN_SCHEMA}\n{schema_markdown()}{END_SCHEMA}{tail}"
-    if new == text:
-        return False
-    file.write_text(new, encoding="utf-8")
-    return True

@@ -17,17 +17,14 @@ import numpy as np
 import pandas as pd
 import simpy
 
-from sim.eventlog import EventLog
-from sim.scenario import MESSAGE_CHANNELS, Scenario
+from sim.scenario import Scenario
+from sim.vocab import BOUNCES, INBOUND, JOURNEYS, MESSAGE_CHANNELS
+from sim.world.eventlog import EventLog
 
-__all__ = ["INBOUND", "JOURNEYS", "Messenger"]
+__all__ = ["Messenger"]
 
-JOURNEYS = ("welcome", "thank_you", "birthday", "repair_update", "win_back")
-# Customer-initiated triggers (their own registration, purchase, repair).
-INBOUND = frozenset({"welcome", "thank_you", "repair_update"})
 # Variant B of an A/B-tested newsletter has a better subject line: +15 % opens.
 AB_LIFT = 1.15
-BOUNCES = ("none", "soft", "hard")
 # First allowed channel for each bit pattern of reachable channels.
 _FIRST_CHANNEL = [
     next((ch for b, ch in enumerate(MESSAGE_CHANNELS) if mask >> b & 1), None)

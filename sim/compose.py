@@ -1,0 +1,154 @@
+"""Composes the world and the data: simulate a brand, regenerate a dataset, a course dataset.
+
+This is the one place where the simulated brand (:mod:`sim.world`) meets the
+data layer (:mod:`sim.data`): a run's records become a :class:`Dataset`.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import os
+import time
+from pathlib import Path
+
+from sim.data import schema
+from sim.data.dataset import MANIFEST, Dataset, _manifest_scenario, load, read_manifest
+from sim.data.tables import build_tables
+from sim.scenario import Scenario, preset
+from sim.world import engine
+
+__all__ = [
+    "FRESH_CUSTOMERS",
+    "course_dataset",
+    "default_dataset_path",
+    "load_default",
+    "regenerate",
+    "regenerate_and_compare",
+    "simulate",
+]
+
+
+def simulate(scenario: Scenario, seed: int = 0, progress: bool = False) -> Dataset:
+    """Simulate the brand described by ``scenario`` and return its :class:`Dataset`.
+
+    >>> from sim.scenario import preset
+    >>> ds = simulate(preset("default").with_overrides({"population": {"customers": 200, "years": 1}}), seed=1)
+    >>> sorted(ds.tables)[:3]
+    ['advisor_tasks', 'campaigns', 'customers']
+    """
+    if not isinstance(scenario, Scenario):
+        raise TypeError(f"scenario must be a Scenario, got {type(scenario).__name__}")
+    started = time.perf_counter()
+    records = engine.run(scenario, seed, progress=progress)
+    tables = build_tables(records, scenario)
+    meta = {"wall_seconds": round(time.perf_counter() - started, 3), "events": records.events}
+    return Dataset(tables=tables, scenario=scenario, seed=seed, meta=meta)
+
+
+def regenerate_and_compare(
+    path: str | os.PathLike, progress: bool = False
+) -> dict[str, tuple[str, str]]:
+    """Load dataset ``path``, re-simulate it from its manifest and compare checksums.
+
+    Returns
+    -------
+    dict
+        ``{table: (recorded checksum, regenerated checksum)}`` for every table
+        that differs; empty when the simulation reproduces the dataset exactly.
+
+    Raises
+    ------
+    DatasetError
+        If the dataset itself does not load (see :func:`load`).
+    """
+    stored = load(path)
+    recorded = stored.checksums()  # equal to the manifest's: load() verified them
+    fresh = simulate(stored.scenario, stored.seed, progress=progress).checksums()
+    return {
+        t: (recorded.get(t, "-"), fresh.get(t, "-"))
+        for t in sorted(set(recorded) | set(fresh), key=list(schema.TABLES).index)
+        if recorded.get(t) != fresh.get(t)
+    }
+
+
+def regenerate(path: str | os.PathLike, progress: bool = False) -> Dataset:
+    """Re-simulate dataset ``path`` from its manifest (scenario + seed) and save it in place.
+
+    Only the manifest needs to be intact, so this repairs corrupt or missing
+    table files.
+    """
+    path = Path(path)
+    manifest = read_manifest(path)
+    scenario = _manifest_scenario(path, manifest)
+    ds = simulate(scenario, manifest["seed"], progress=progress)
+    ds.save(path, overwrite=True)
+    return ds
+
+
+def default_dataset_path() -> Path:
+    """The repository's default course dataset folder, ``datasets/default``."""
+    return Path(__file__).resolve().parents[1] / "datasets" / "default"
+
+
+def load_default() -> Dataset:
+    """Load (and verify) the default course dataset."""
+    return load(default_dataset_path())
+
+
+@functools.lru_cache(maxsize=8)
+def _cached_simulation(scenario_json: str, seed: int) -> Dataset:
+    # Keyed on the scenario's JSON: Scenario holds dicts, so it is not hashable.
+    return simulate(Scenario.from_dict(json.loads(scenario_json)), seed)
+
+
+@functools.lru_cache(maxsize=4)
+def _cached_load(path: str, mtime_ns: int) -> Dataset:
+    # mtime in the key: a regenerated dataset (a new folder) is reloaded.
+    return load(path)
+
+
+FRESH_CUSTOMERS = 5_000  # size of a freshly simulated dataset for another seed
+
+
+def course_dataset(
+    path: str | os.PathLike | None = None,
+    seed: int | None = None,
+    customers: int | None = None,
+) -> Dataset:
+    """The dataset a notebook works on: the stored one, or a fresh one for another seed/size.
+
+    Parameters
+    ----------
+    path
+        Dataset folder; default :func:`default_dataset_path`.
+    seed
+        ``None`` or the stored dataset's seed (with ``customers=None``) loads
+        the stored dataset. Any other seed simulates the stored dataset's
+        scenario (the ``default`` preset if there is none) with that seed,
+        e.g. one dataset per student, with :data:`FRESH_CUSTOMERS` customers
+        unless ``customers`` says otherwise, so it takes a second or two.
+    customers
+        Simulate this many customers instead (smaller = faster).
+
+    Returns
+    -------
+    Dataset
+        A copy: changing its tables does not affect later calls. Fresh
+        simulations are cached in memory per (scenario, seed, customers).
+    """
+    path = Path(path) if path is not None else default_dataset_path()
+    manifest = read_manifest(path) if (path / MANIFEST).is_file() else None
+    if customers is None and (seed is None or (manifest is not None and seed == manifest["seed"])):
+        if manifest is None:
+            load(path)  # raises the clear "no dataset here / create it with ..." error
+        return _cached_load(str(path.resolve()), (path / MANIFEST).stat().st_mtime_ns).copy()
+    scenario = _manifest_scenario(path, manifest) if manifest is not None else preset("default")
+    if customers is None and seed is not None:
+        customers = FRESH_CUSTOMERS
+    if customers is not None:
+        scenario = scenario.with_overrides({"population": {"customers": customers}})
+    if seed is None:
+        seed = manifest["seed"] if manifest is not None else 0
+    scenario_json = json.dumps(scenario.to_dict(), sort_keys=True)
+    return _cached_simulation(scenario_json, int(seed)).copy()

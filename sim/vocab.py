@@ -1,0 +1,41 @@
+"""The workbench's shared words: lifecycle stages, channels, journeys, generations.
+
+The world records them, the data model documents them and the analytics
+group by them; they are defined once, here.
+"""
+
+from __future__ import annotations
+
+__all__ = [
+    "ACQUISITION_CHANNELS",
+    "BOUNCES",
+    "GENERATIONS",
+    "IMPRESSIONS",
+    "INBOUND",
+    "JOURNEYS",
+    "MESSAGE_CHANNELS",
+    "NEW_DAYS",
+    "ORDER_CHANNELS",
+    "STAGES",
+]
+
+#: Lifecycle stages in their natural order.
+STAGES: tuple[str, ...] = ("prospect", "new", "active", "at_risk", "lapsed", "won_back")
+#: The "first 100 days" of a relationship: a customer is *new* for this long.
+NEW_DAYS = 100.0
+#: Where leads come from.
+ACQUISITION_CHANNELS = ("paid_search", "social", "tv", "referral", "store_walk_in", "partners")
+#: Where orders are placed.
+ORDER_CHANNELS = ("store", "ecommerce", "social_commerce")
+#: Channels the brand sends messages on.
+MESSAGE_CHANNELS = ("email", "sms", "social")
+#: Triggered journeys, each a campaign per channel.
+JOURNEYS = ("welcome", "thank_you", "birthday", "repair_update", "win_back")
+#: Journeys the customer set off (their own registration, purchase, repair).
+INBOUND = frozenset({"welcome", "thank_you", "repair_update"})
+#: Delivery outcome of a message.
+BOUNCES = ("none", "soft", "hard")
+#: Impression a touchpoint leaves.
+IMPRESSIONS = ("positive", "neutral", "negative")
+#: Generations by birth year (see :mod:`sim.world.population`).
+GENERATIONS = ("Gen Z", "Millennials", "Gen X", "Boomers")
