@@ -7,21 +7,9 @@ appends people. Draws are fixed-width rows of uniforms mapped onto name, city
 and domain pools, so changing a probability in the scenario (say the e-mail
 consent rate) changes only the trait it governs.
 
-Names come from Faker's provider data, read once per locale into weighted
-pools (Faker's per-call API is far too slow for a million people). Names are
-stored in **Latin script**, as a global CRM with passport-style name fields
-would hold them, so that e-mails, misspellings and deduplication work the same
-for everybody:
-
-- ``zh_CN``, ``zh_TW`` and ``ja_JP`` use Faker's romanised name lists;
-- Korean names are romanised from Hangul (Revised Romanisation, with the usual
-  spellings of common family names: Kim, Lee, Park, ...);
-- Russian, Ukrainian and Greek names are transliterated letter by letter;
-- Arabic-speaking countries use a small curated list of romanised Gulf names,
-  because Faker has Arabic-script names only (or none at all for ``ar_AE``).
-
-Other locales keep their diacritics in the names (Müller, José); e-mail local
-parts are folded to ASCII (NFKD, then non-ASCII dropped).
+Names are stored in **Latin script**, as a global CRM with passport-style name
+fields would hold them, sampled from the pools of :mod:`sim.world.names`, so that
+e-mails, misspellings and deduplication work the same for everybody.
 
 >>> from sim.scenario import DataQuality, Population
 >>> ids = build_identities(1, 3, Population(), DataQuality(), "2023-01-01")
@@ -32,9 +20,7 @@ parts are folded to ASCII (NFKD, then non-ASCII dropped).
 from __future__ import annotations
 
 import functools
-import unicodedata
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
@@ -48,6 +34,7 @@ from sim.geography import (
 )
 from sim.scenario import DataQuality, Population
 from sim.vocab import GENERATIONS
+from sim.world.names import ascii_key, name_pools
 from sim.world.seeding import block_draws
 
 __all__ = [
@@ -101,187 +88,6 @@ _N_D = 24
 
 _DUP_SAME_PHONE = 0.6
 _DUP_NEW_EMAIL = 0.7
-
-
-# --------------------------------------------------------------------------- name pools
-@dataclass(frozen=True)
-class _Pool:
-    """Names (display form), their ASCII e-mail keys and cumulative probabilities."""
-
-    names: np.ndarray
-    keys: np.ndarray
-    cum: np.ndarray
-
-    def pick(self, u: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        idx = np.minimum(np.searchsorted(self.cum, u, side="right"), len(self.names) - 1)
-        return self.names[idx], self.keys[idx]
-
-
-@dataclass(frozen=True)
-class _NamePools:
-    first_female: _Pool
-    first_male: _Pool
-    last_female: _Pool
-    last_male: _Pool
-
-
-_FOLD = str.maketrans(
-    {"ı": "i", "ł": "l", "Ł": "L", "ø": "o", "Ø": "O", "đ": "d", "Đ": "D", "ß": "ss"}
-    | {"æ": "ae", "Æ": "Ae", "œ": "oe", "Œ": "Oe", "þ": "th", "ð": "d"}
-)
-
-
-def _ascii_key(name: str) -> str:
-    """Lower-case ASCII letters of a name, as used in e-mail local parts."""
-    folded = unicodedata.normalize("NFKD", name.translate(_FOLD))
-    return "".join(ch for ch in folded.lower() if "a" <= ch <= "z")
-
-
-_CYRILLIC = dict(
-    zip(
-        "абвгґдеєёжзиіїйклмнопрстуфхцчшщъыьэюя",
-        "a b v g g d e ye yo zh z i i yi y k l m n o p r s t u f kh ts ch sh shch - y - e yu ya".split(),
-        strict=True,
-    )
-)
-# Ukrainian: г is h, и is y, and the apostrophe (ʼ) is dropped as in the official scheme.
-_UKRAINIAN = _CYRILLIC | {"г": "h", "и": "y", "е": "e", "ʼ": "-", "'": "-"}
-_GREEK = dict(
-    zip(
-        "αβγδεζηθικλμνξοπρσςτυφχψω",
-        "a v g d e z i th i k l m n x o p r s s t y f ch ps o".split(),
-        strict=True,
-    )
-)
-
-
-def _transliterate(name: str, table: Mapping[str, str]) -> str:
-    # Strip accents first (Greek tonos), map letter by letter, keep separators.
-    base = "".join(ch for ch in unicodedata.normalize("NFD", name) if not unicodedata.combining(ch))
-    if table is _GREEK:
-        base = base.replace("ου", "ou").replace("ΟΥ", "OU").replace("Ου", "Ou")
-    out = []
-    for ch in base:
-        low = ch.lower()
-        if low in table:
-            piece = table[low].replace("-", "")
-            out.append(piece.capitalize() if ch != low else piece)
-        else:
-            out.append(ch)
-    return "".join(out)
-
-
-# Hangul syllable = 0xAC00 + (initial * 21 + medial) * 28 + final.
-_KO_INITIAL = "g kk n d tt r m b pp s ss - j jj ch k t p h".split()
-_KO_MEDIAL = "a ae ya yae eo e yeo ye o wa wae oe yo u wo we wi yu eu ui i".split()
-_KO_FINAL = ("- k k k n n n t l k m l l l p l m p p t t ng t t k t p t").split()
-_KO_SURNAMES = dict(
-    zip(
-        "김 이 박 최 정 강 조 윤 장 임 한 오 서 신 권 황 안 송 류 전 홍 고 문 양 손 배 백 허 유 남 심 노 하 곽 성 차 주 우 구 민 진 나 지 엄".split(),
-        "Kim Lee Park Choi Jung Kang Cho Yoon Jang Lim Han Oh Seo Shin Kwon Hwang Ahn Song Ryu "
-        "Jeon Hong Ko Moon Yang Son Bae Baek Heo Yoo Nam Shim Noh Ha Kwak Sung Cha Joo Woo Koo "
-        "Min Jin Na Ji Um".split(),
-        strict=True,
-    )
-)
-
-
-def _romanize_hangul(text: str) -> str:
-    out = []
-    for ch in text:
-        code = ord(ch) - 0xAC00
-        if not 0 <= code < 11172:
-            out.append(ch)
-            continue
-        ini, rest = divmod(code, 21 * 28)
-        med, fin = divmod(rest, 28)
-        out.append((_KO_INITIAL[ini] + _KO_MEDIAL[med] + _KO_FINAL[fin]).replace("-", ""))
-    return "".join(out).capitalize()
-
-
-# Faker has no Latin-script Arabic names: a short list of common romanised ones.
-_ARABIC_FIRST_MALE = (
-    "Mohammed Ahmed Abdullah Khalid Omar Ali Hamad Saeed Sultan Faisal Rashid Nasser Yousef "
-    "Hassan Majid Salem Fahad Saud Tariq Ibrahim Mansour Hamdan Abdulaziz Mubarak Jassim "
-    "Hamza Karim Mahmoud Mostafa Adel Waleed Ziad Bader Turki Nawaf"
-).split()
-_ARABIC_FIRST_FEMALE = (
-    "Fatima Aisha Maryam Noura Sara Mariam Reem Hessa Latifa Shamma Mona Amna Alya Dana "
-    "Lulwa Haya Noor Layla Salma Hind Asma Jawaher Moza Shaikha Yasmin Rania Dalia Nadia "
-    "Huda Lina Farah Rana Aya Malak"
-).split()
-_ARABIC_LAST = (
-    "Al Mansouri|Al Falasi|Al Mazrouei|Al Suwaidi|Al Hashimi|Al Shamsi|Al Ketbi|Al Dhaheri|"
-    "Al Nuaimi|Al Otaiba|Al Qahtani|Al Harbi|Al Otaibi|Al Ghamdi|Al Zahrani|Al Dosari|"
-    "Al Shehri|Al Mutairi|Al Anazi|Al Kuwari|Al Marri|Al Sulaiti|Al Ajmi|Al Enezi|"
-    "Al Rashidi|Al Hajri|Al Kaabi|Al Amri|Hassan|Ibrahim|Mahmoud|Abdelrahman|El Sayed|"
-    "Mostafa|Farouk|Nasser|Khalil|Saleh|Haddad|Khoury"
-).split("|")
-
-
-def _provider(locale: str) -> object:
-    from faker import Faker  # imported lazily: building pools is the only use
-
-    fake = Faker(locale)
-    for provider in fake.providers:
-        if type(provider).__module__.startswith("faker.providers.person"):
-            return provider
-    raise LookupError(f"Faker locale {locale!r} has no person provider")
-
-
-def _weighted(values: object) -> tuple[list[str], list[float]]:
-    # Faker stores names either as plain sequences or as OrderedDicts name -> weight.
-    if isinstance(values, Mapping):
-        return [str(k) for k in values], [float(w) for w in values.values()]
-    names = [str(v) for v in values]  # type: ignore[attr-defined]
-    return names, [1.0] * len(names)
-
-
-def _pool(values: object, convert=None) -> _Pool:
-    names, weights = _weighted(values)
-    if convert is not None:
-        names = [convert(n) for n in names]
-    keys = [_ascii_key(n) or "client" for n in names]
-    w = np.asarray(weights, dtype=float)
-    cum = np.cumsum(w / w.sum())
-    cum[-1] = 1.0
-    return _Pool(np.array(names, dtype=object), np.array(keys, dtype=object), cum)
-
-
-@functools.cache
-def _name_pools(locale: str) -> _NamePools:
-    """Latin-script name pools of a Faker locale (built once, deterministic per Faker version)."""
-    if locale.startswith("ar_"):
-        last = _pool(_ARABIC_LAST)
-        return _NamePools(_pool(_ARABIC_FIRST_FEMALE), _pool(_ARABIC_FIRST_MALE), last, last)
-    p = _provider(locale)
-    attr = functools.partial(getattr, p)
-    if locale in ("zh_CN", "zh_TW", "ja_JP"):
-        fem = getattr(p, "first_romanized_names_female", None) or attr("first_romanized_names")
-        mal = getattr(p, "first_romanized_names_male", None) or attr("first_romanized_names")
-        last = _pool(attr("last_romanized_names"), str.title)
-        return _NamePools(_pool(fem, str.title), _pool(mal, str.title), last, last)
-    convert = None
-    if locale == "ko_KR":
-        convert = _romanize_hangul
-    elif locale == "ru_RU":
-        convert = functools.partial(_transliterate, table=_CYRILLIC)
-    elif locale == "uk_UA":
-        convert = functools.partial(_transliterate, table=_UKRAINIAN)
-    elif locale == "el_GR":
-        convert = functools.partial(_transliterate, table=_GREEK)
-    first = getattr(p, "first_names", ())
-    fem = getattr(p, "first_names_female", None) or first
-    mal = getattr(p, "first_names_male", None) or first
-    last = attr("last_names")
-    last_f = getattr(p, "last_names_female", None) or last
-    last_m = getattr(p, "last_names_male", None) or last
-    if locale == "ko_KR":
-        surname = _pool(last, lambda s: _KO_SURNAMES.get(s) or _romanize_hangul(s))
-        return _NamePools(_pool(fem, convert), _pool(mal, convert), surname, surname)
-    return _NamePools(
-        _pool(fem, convert), _pool(mal, convert), _pool(last_f, convert), _pool(last_m, convert)
-    )
 
 
 @functools.cache
@@ -535,7 +341,7 @@ def build_identities(
     last_key = np.empty(n, dtype=object)
     for k in np.unique(nat_idx):
         m = nat_idx == k
-        pools = _name_pools(country(codes[k]).locale)
+        pools = name_pools(country(codes[k]).locale)
         for sex_mask, fp, lp in (
             (m & female, pools.first_female, pools.last_female),
             (m & ~female, pools.first_male, pools.last_male),
@@ -678,8 +484,8 @@ def duplicate_identities(
             # Start from the clean address pattern: a typo of the first profile
             # is not repeated on a new mailbox.
             local = _local_part(
-                _ascii_key(src_first[j]) or "client",
-                _ascii_key(src_last[j]) or "client",
+                ascii_key(src_first[j]) or "client",
+                ascii_key(src_last[j]) or "client",
                 d[j, _D_PATTERN],
                 d[j, _D_DIGVAL],
                 int(birth_yy[j]),
@@ -687,8 +493,8 @@ def duplicate_identities(
         else:
             # Same provider, another local part (new pattern and/or digits).
             local = _local_part(
-                _ascii_key(src_first[j]) or "client",
-                _ascii_key(src_last[j]) or "client",
+                ascii_key(src_first[j]) or "client",
+                ascii_key(src_last[j]) or "client",
                 d[j, _D_PATTERN],
                 0.2 + 0.2 * d[j, _D_DIGVAL],  # always some digits: a second mailbox
                 int(birth_yy[j]),
