@@ -3,7 +3,6 @@ PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
-KERNEL := crm-workbench
 DATASET := datasets/default
 PORT ?= 8888
 
@@ -13,17 +12,19 @@ $(PY):
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
 
-# Reinstall only when the dependency list changes.
+# Reinstall only when the dependency list changes. sim.lab --setup-only registers the
+# crm-workbench kernel in the venv and writes JupyterLab's settings (no news pop-up).
 $(STAMP): pyproject.toml | $(PY)
 	$(PY) -m pip install --quiet -e ".[dev]"
-	$(PY) -m ipykernel install --sys-prefix --name $(KERNEL) --display-name "CRM Workbench (Python 3)" >/dev/null
+	$(PY) -m sim.lab --setup-only
 	touch $(STAMP)
 
 $(DATASET)/manifest.json: | $(STAMP)
 	$(PY) -m sim simulate --scenario default --out $(DATASET)
 
+# JupyterLab on notebooks/, opening 00_welcome.ipynb on the course kernel (see sim/lab.py).
 lab: $(STAMP) $(DATASET)/manifest.json
-	cd notebooks && ../$(PY) -m jupyter lab --port=$(PORT) $(if $(filter 0,$(shell id -u)),--allow-root,)
+	$(PY) -m sim.lab --port=$(PORT)
 
 test: $(STAMP)
 	$(PY) -m pytest -q -p no:cacheprovider

@@ -3,9 +3,9 @@
 One row per country in :data:`COUNTRIES`. The weights describe the brand's
 global clientele by nationality (a luxury/fashion house: Chinese, American and
 European clients first, then Japan, Korea, the Gulf and many smaller
-nationalities). Exchange rates are **fixed illustrative rates** (roughly early
-2024 levels, EUR value of one unit of the currency): the simulation converts
-every amount to EUR with them and never models currency movements.
+nationalities). A country's currency is what its orders are paid in; amounts
+are simulated in EUR, the brand's reporting currency, so no exchange rates are
+needed.
 
 Cities are short curated lists of real cities where such clients live, listed
 most populous first; Faker's own city generators mostly invent names ("Port
@@ -24,7 +24,6 @@ __all__ = [
     "COUNTRIES",
     "COUNTRY_CODES",
     "EMAIL_DOMAIN_TYPOS",
-    "EUR_RATES",
     "GLOBAL_EMAIL_DOMAINS",
     "TRAVEL_DESTINATIONS",
     "Country",
@@ -32,7 +31,6 @@ __all__ = [
     "currency_of",
     "default_nationality_mix",
     "email_domains",
-    "eur_rate",
 ]
 
 
@@ -146,20 +144,6 @@ COUNTRIES: tuple[Country, ...] = (
 COUNTRY_CODES: tuple[str, ...] = tuple(c.code for c in COUNTRIES)
 _BY_CODE: dict[str, Country] = {c.code: c for c in COUNTRIES}
 
-# EUR value of one unit of each currency: fixed illustrative rates (about early
-# 2024); the simulation does not model exchange-rate movements.
-EUR_RATES: MappingProxyType[str, float] = MappingProxyType(
-    {
-        "EUR": 1.0, "USD": 0.92, "GBP": 1.17, "CHF": 1.05, "JPY": 0.0062, "CNY": 0.128,
-        "KRW": 0.00069, "HKD": 0.118, "TWD": 0.029, "SGD": 0.69, "AED": 0.25, "SAR": 0.245,
-        "QAR": 0.253, "KWD": 3.0, "RUB": 0.010, "BRL": 0.185, "MXN": 0.054, "INR": 0.011,
-        "AUD": 0.61, "CAD": 0.68, "NZD": 0.56, "SEK": 0.088, "NOK": 0.087, "DKK": 0.134,
-        "PLN": 0.23, "CZK": 0.040, "HUF": 0.0025, "RON": 0.20, "UAH": 0.024, "TRY": 0.029,
-        "THB": 0.026, "IDR": 0.000058, "MYR": 0.195, "PHP": 0.0165, "VND": 0.000037,
-        "EGP": 0.019, "NGN": 0.0006, "ZAR": 0.049, "ARS": 0.0011, "CLP": 0.00098, "COP": 0.00023,
-    }
-)  # fmt: skip
-
 # Where cross-border (travel) purchases happen: the flagship-store destinations.
 # Shares of travel purchases by country of purchase; they sum to 1.
 TRAVEL_DESTINATIONS: MappingProxyType[str, float] = MappingProxyType(
@@ -211,14 +195,6 @@ def default_nationality_mix() -> dict[str, float]:
 def currency_of(code: str) -> str:
     """ISO 4217 currency of a country, e.g. ``currency_of("GB") == "GBP"``."""
     return country(code).currency
-
-
-def eur_rate(currency: str) -> float:
-    """EUR value of one unit of ``currency`` (fixed illustrative rate)."""
-    try:
-        return EUR_RATES[currency]
-    except KeyError:
-        raise KeyError(f"no EUR rate for currency {currency!r}") from None
 
 
 def email_domains(code: str) -> tuple[tuple[str, ...], tuple[float, ...]]:

@@ -1,4 +1,4 @@
-"""Shared fixtures: the repository root and the (gitignored) output folder tests/_output/."""
+"""Shared fixtures: the repository root, the output folder tests/_output/, the course kernel."""
 
 from __future__ import annotations
 
@@ -8,7 +8,6 @@ import pytest
 
 REPO = Path(__file__).resolve().parents[1]
 OUTPUT = REPO / "tests" / "_output"
-KERNEL_NAME = "crm-workbench"
 
 
 @pytest.fixture(scope="session")
@@ -22,3 +21,19 @@ def output_dir() -> Path:
     """tests/_output/: executed notebooks, screenshots (gitignored, kept for inspection)."""
     OUTPUT.mkdir(parents=True, exist_ok=True)
     return OUTPUT
+
+
+@pytest.fixture(scope="session")
+def course_kernel() -> str:
+    """The course kernel's name, registered into this environment first if Jupyter lacks it.
+
+    So ``python -m pytest`` works without ``make`` having registered it; when
+    registering fails, the notebook tests fail with one line saying what to run.
+    """
+    from sim.lab import KERNEL_NAME, LabSetupError, ensure_kernel
+
+    try:
+        ensure_kernel(KERNEL_NAME)
+    except LabSetupError as err:
+        pytest.fail(str(err), pytrace=False)
+    return KERNEL_NAME

@@ -2,8 +2,9 @@
 
 Notebooks are found when the tests are collected, so new ones are picked up
 without touching this file. Execution is in-process (papermill's Python API),
-on the project's kernel, in the notebook's own folder, with a per-cell
-timeout; executed copies land in tests/_output/notebooks/.
+on the project's kernel (the ``course_kernel`` fixture registers it first if
+Jupyter lacks it), in the notebook's own folder, with a per-cell timeout;
+executed copies land in tests/_output/notebooks/.
 """
 
 from __future__ import annotations
@@ -18,9 +19,9 @@ import papermill as pm
 import pytest
 
 from sim.course.grader import collect_results, execute_sheet, prepare_submission
+from sim.lab import KERNEL_DISPLAY_NAME, KERNEL_NAME
 
 REPO = Path(__file__).resolve().parents[1]
-KERNEL_NAME = "crm-workbench"
 CELL_TIMEOUT = 120  # seconds per cell; notebooks aim at <= 30 s in total
 
 NOTEBOOKS = sorted((REPO / "notebooks").glob("*.ipynb"))
@@ -41,8 +42,8 @@ def is_sheet(path: Path) -> bool:
     return path.parent.name in ("solutions", "exercises")
 
 
-def execute(path: Path, parameters: dict[str, Any], tag: str, output_dir: Path):
-    """Run one notebook; return (executed notebook, self-check results)."""
+def execute(path: Path, parameters: dict[str, Any], tag: str, output_dir: Path, kernel: str):
+    """Run one notebook on ``kernel``; return (executed notebook, self-check results)."""
     out = output_dir / "notebooks" / f"{path.parent.name}__{path.stem}__{tag}.ipynb"
     if is_sheet(path):
         # keep_going=False: the first error fails the run; the appended report
@@ -53,7 +54,7 @@ def execute(path: Path, parameters: dict[str, Any], tag: str, output_dir: Path):
             parameters=parameters,
             cwd=path.parent,
             timeout=CELL_TIMEOUT,
-            kernel_name=KERNEL_NAME,
+            kernel_name=kernel,
             keep_going=False,
         )
         assert not error, f"{rel(path)} failed ({tag}): {error}; see {out}"
@@ -63,7 +64,7 @@ def execute(path: Path, parameters: dict[str, Any], tag: str, output_dir: Path):
         str(path),
         str(out),
         parameters=parameters,
-        kernel_name=KERNEL_NAME,
+        kernel_name=kernel,
         cwd=str(path.parent),
         execution_timeout=CELL_TIMEOUT,
         start_timeout=60,
@@ -81,8 +82,8 @@ def assert_all_right(path: Path, results: list[dict[str, Any]]) -> None:
 @pytest.mark.notebooks
 @pytest.mark.timeout(300)
 @pytest.mark.parametrize("path", RUNNABLE, ids=rel)
-def test_runs_with_defaults(path, output_dir):
-    nb, results = execute(path, {}, "defaults", output_dir)
+def test_runs_with_defaults(path, output_dir, course_kernel):
+    nb, results = execute(path, {}, "defaults", output_dir, course_kernel)
     if path.parent.name == "solutions":
         assert_all_right(path, results)
 
@@ -90,9 +91,9 @@ def test_runs_with_defaults(path, output_dir):
 @pytest.mark.notebooks
 @pytest.mark.timeout(300)
 @pytest.mark.parametrize("path", RUNNABLE, ids=rel)
-def test_runs_with_other_parameters(path, output_dir):
+def test_runs_with_other_parameters(path, output_dir, course_kernel):
     parameters = STUDENT_PARAMETERS if is_sheet(path) else OTHER_PARAMETERS
-    nb, results = execute(path, parameters, "other", output_dir)
+    nb, results = execute(path, parameters, "other", output_dir, course_kernel)
     assert nb.metadata.papermill.parameters == parameters
     if path.parent.name == "solutions":
         assert_all_right(path, results)
@@ -109,8 +110,8 @@ def test_runs_with_other_parameters(path, output_dir):
 @pytest.mark.notebooks
 @pytest.mark.timeout(300)
 @pytest.mark.parametrize("path", EXERCISES, ids=rel)
-def test_exercises_run_and_report_not_answered(path, output_dir):
-    _, results = execute(path, {"INTERACTIVE": False}, "exercise", output_dir)
+def test_exercises_run_and_report_not_answered(path, output_dir, course_kernel):
+    _, results = execute(path, {"INTERACTIVE": False}, "exercise", output_dir, course_kernel)
     assert results, f"{rel(path)}: no self-checks found"
     answered = [f"{r['question']}: {r['message']}" for r in results if r["status"] != "unanswered"]
     assert not answered, f"{rel(path)}: expected only 'not answered yet', got {answered}"
@@ -142,6 +143,14 @@ def test_stored_without_outputs_or_run_metadata(path):
         if "attachments" in cell and cell.attachments:
             problems.append(f"{where}: attachments")
     assert not problems, f"{rel(path)} is stored with run state (strip it): {problems}"
+
+
+@pytest.mark.parametrize("path", COMMITTED, ids=rel)
+def test_opens_on_the_course_kernel(path):
+    """JupyterLab starts the kernel a notebook's metadata names: it must be the course's."""
+    spec = nbformat.read(path, as_version=4).metadata.get("kernelspec", {})
+    assert spec.get("name") == KERNEL_NAME, f"{rel(path)}: kernelspec {spec.get('name')!r}"
+    assert spec.get("display_name") == KERNEL_DISPLAY_NAME, f"{rel(path)}: {spec}"
 
 
 def parameter_names(path: Path) -> set[str]:

@@ -16,6 +16,14 @@ The API is deliberately small and stable (other analytics modules import it):
 - :func:`check_table` — all of the above in one call, returning the table.
 
 Each check returns ``None`` and raises ``ValueError`` on the first problem.
+
+Types are judged by the data dictionary's one rule, :func:`sim.data.schema.kind_problem`,
+the same one that conforms datasets: :func:`check_table` checks each named
+column of a documented table (``"orders"``, ``"surveys"`` …) against its
+documented kind, and the ``require_*`` checks use the matching kind (numbers
+are ``float``, dates ``datetime``, flags ``bool``) for any table, documented or
+not. Only the named columns are looked at, so partial tables work. The errors
+are :class:`~sim.data.schema.SchemaError`, a ``ValueError``.
 """
 
 from __future__ import annotations
@@ -23,6 +31,8 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 import pandas as pd
+
+from sim.data import schema
 
 __all__ = [
     "check_table",
@@ -68,12 +78,10 @@ def require_numeric(df: pd.DataFrame, cols: str | Iterable[str], name: str) -> N
     arrives as text (e.g. ``"12,50"`` from a spreadsheet) must be fixed upstream.
     """
     for c in _as_list(cols):
-        s = df[c]
-        if pd.api.types.is_bool_dtype(s) or not pd.api.types.is_numeric_dtype(s):
-            raise ValueError(f"{name}.{c}: expected numeric values, found dtype {s.dtype}")
-        n_missing = int(s.isna().sum())
+        schema.check_kind(df[c], "float", f"{name}.{c}")
+        n_missing = int(df[c].isna().sum())
         if n_missing:
-            raise ValueError(f"{name}.{c}: {n_missing} missing value(s)")
+            raise schema.SchemaError(f"{name}.{c}: {n_missing} missing value(s)")
 
 
 def require_non_negative(df: pd.DataFrame, cols: str | Iterable[str], name: str) -> None:
@@ -83,7 +91,7 @@ def require_non_negative(df: pd.DataFrame, cols: str | Iterable[str], name: str)
         s = df[c]
         n_neg = int((s < 0).sum())
         if n_neg:
-            raise ValueError(f"{name}.{c}: {n_neg} negative value(s) (min {s.min()})")
+            raise schema.SchemaError(f"{name}.{c}: {n_neg} negative value(s) (min {s.min()})")
 
 
 def require_datetime(
@@ -95,30 +103,16 @@ def require_datetime(
     legitimately empty for some rows.
     """
     for c in _as_list(cols):
-        s = df[c]
-        if not pd.api.types.is_datetime64_any_dtype(s):
-            raise ValueError(
-                f"{name}.{c}: expected datetime values, found dtype {s.dtype} "
-                "(convert with pd.to_datetime)"
-            )
-        n_missing = int(s.isna().sum())
+        schema.check_kind(df[c], "datetime", f"{name}.{c}")
+        n_missing = int(df[c].isna().sum())
         if n_missing and not allow_missing:
-            raise ValueError(f"{name}.{c}: {n_missing} missing date(s)")
+            raise schema.SchemaError(f"{name}.{c}: {n_missing} missing date(s)")
 
 
 def require_flags(df: pd.DataFrame, cols: str | Iterable[str], name: str) -> None:
     """Raise ``ValueError`` unless each column holds booleans (or numbers 0/1), no missing."""
     for c in _as_list(cols):
-        s = df[c]
-        n_missing = int(s.isna().sum())
-        if n_missing:
-            raise ValueError(f"{name}.{c}: {n_missing} missing value(s)")
-        if pd.api.types.is_bool_dtype(s):
-            continue
-        if not pd.api.types.is_numeric_dtype(s):
-            raise ValueError(f"{name}.{c}: expected True/False values, found dtype {s.dtype}")
-        if not s.isin([0, 1]).all():
-            raise ValueError(f"{name}.{c}: expected True/False (or 0/1), found other numbers")
+        schema.check_kind(df[c], "bool", f"{name}.{c}")
 
 
 def check_table(
@@ -139,7 +133,11 @@ def check_table(
     df
         The table to check.
     name
-        Table name used in error messages (e.g. ``"orders"``).
+        Table name used in error messages (e.g. ``"orders"``). When it names a
+        table of the data dictionary (:data:`sim.data.schema.TABLES`), every
+        listed column the dictionary documents must also have its documented
+        kind (``orders.order_date`` a datetime, ``orders.customer_id`` an
+        integer …); other columns and other tables get only the checks asked for.
     columns
         Columns that must exist. Columns listed under ``numeric``,
         ``non_negative``, ``datetime`` or ``flags`` are required too.
@@ -160,8 +158,13 @@ def check_table(
     assert isinstance(df, pd.DataFrame)
     if not allow_empty:
         require_nonempty(df, name)
+    # The checks asked for first, so their messages say what the caller expects;
+    # then the data dictionary's kinds for the other documented columns named.
     require_numeric(df, numeric, name)
     require_non_negative(df, non_negative, name)
     require_datetime(df, datetime, name)
     require_flags(df, flags, name)
+    documented = schema.kinds(name)
+    if documented:
+        schema.check_columns(df, name, [c for c in needed if c in documented])
     return df

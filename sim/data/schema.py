@@ -1,7 +1,9 @@
 """The 360° data model: every table's columns, types and meaning, defined once.
 
 Every dataset is conformed to this schema when it is built, saved and loaded, so
-notebooks, analytics and the grader can rely on column names and dtypes.
+notebooks, analytics and the grader can rely on column names and dtypes; the
+analytics check their inputs' documented columns with the same rule
+(:func:`check_columns`), so a table passes or fails the same way everywhere.
 Money is in euros (the brand's reporting currency) unless a column says
 otherwise; timestamps are real datetimes counted from the scenario's start date.
 """
@@ -13,7 +15,19 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-__all__ = ["TABLES", "Column", "SchemaError", "conform", "describe", "empty_table", "table_names"]
+__all__ = [
+    "KINDS",
+    "TABLES",
+    "Column",
+    "SchemaError",
+    "check_columns",
+    "check_kind",
+    "conform",
+    "describe",
+    "empty_table",
+    "kind_problem",
+    "kinds",
+]
 
 
 class SchemaError(ValueError):
@@ -259,11 +273,6 @@ TABLES: dict[str, tuple[Column, ...]] = {
 }
 
 
-def table_names() -> list[str]:
-    """Names of the dataset's tables, in the documented order."""
-    return list(TABLES)
-
-
 _DTYPES = {
     "int": "int64",
     "Int": "Int64",
@@ -272,41 +281,120 @@ _DTYPES = {
     "datetime": "datetime64[ns]",
 }
 
+KINDS = ("int", "Int", "float", "str", "bool", "datetime")
 
-def _coerce(series: pd.Series, col: Column, table: str) -> pd.Series:
+
+def _integral(series: pd.Series) -> bool:
+    """Whether a float column's present values are whole numbers (so Int64 holds them exactly)."""
+    values = series.dropna().to_numpy(dtype=float)
+    return bool(np.all(np.isfinite(values)) and np.all(values == np.round(values)))
+
+
+def kind_problem(series: pd.Series, kind: str) -> str | None:
+    """What stops ``series`` holding values of a column ``kind``, or ``None`` if nothing does.
+
+    The one rule for every table in the workbench: datasets are conformed with
+    it and the analytics check their inputs with it. A kind accepts what
+    converts to its canonical dtype without loss (whole floats for integers,
+    0/1 numbers for booleans); ``int``, ``str`` and ``bool`` columns allow no
+    missing values, the other kinds do.
+    """
+    if kind not in KINDS:
+        return f"unknown column kind {kind!r}"
+    if kind in ("int", "str", "bool"):
+        n_missing = int(series.isna().sum())
+        if n_missing:
+            return f"{n_missing} missing value(s)"
+    dtype = series.dtype
+    found = f"found dtype {dtype}"
+    if kind in ("int", "Int"):
+        if pd.api.types.is_bool_dtype(dtype) or not pd.api.types.is_numeric_dtype(dtype):
+            return f"expected integer values, {found}"
+        if pd.api.types.is_float_dtype(dtype) and not _integral(series):
+            return "expected integer values, found fractional numbers"
+    elif kind == "float":
+        if pd.api.types.is_bool_dtype(dtype) or not pd.api.types.is_numeric_dtype(dtype):
+            return f"expected numeric values, {found}"
+    elif kind == "str":
+        text = pd.api.types.is_string_dtype(dtype) or pd.api.types.is_object_dtype(dtype)
+        if not (text or isinstance(dtype, pd.CategoricalDtype)):
+            return f"expected text values, {found}"
+    elif kind == "bool":
+        if not pd.api.types.is_bool_dtype(dtype):
+            if not pd.api.types.is_numeric_dtype(dtype):
+                return f"expected True/False values, {found}"
+            if not series.dropna().isin([0, 1]).all():
+                return "expected True/False (or 0/1), found other numbers"
+    elif not pd.api.types.is_datetime64_any_dtype(dtype):  # datetime
+        return f"expected datetime values, {found} (convert with pd.to_datetime)"
+    return None
+
+
+def check_kind(series: pd.Series, kind: str, where: str) -> None:
+    """Raise :class:`SchemaError` ``"<where>: <problem>"`` unless ``series`` fits ``kind``."""
+    problem = kind_problem(series, kind)
+    if problem:
+        raise SchemaError(f"{where}: {problem}")
+
+
+def kinds(table: str) -> dict[str, str]:
+    """Column name → kind for one documented table (empty for a table the schema lacks)."""
+    return {c.name: c.kind for c in TABLES.get(table, ())}
+
+
+def check_columns(
+    df: pd.DataFrame,
+    table: str,
+    columns: list[str] | tuple[str, ...] | None = None,
+    *,
+    context: str | None = None,
+) -> None:
+    """Raise :class:`SchemaError` unless ``df``'s named columns have their documented kinds.
+
+    Parameters
+    ----------
+    df
+        The table, whole or partial: only ``columns`` are looked at.
+    table
+        A table of :data:`TABLES`; its data dictionary gives each column's kind.
+    columns
+        Documented columns to check (all of the table's by default). Each must
+        be present.
+    context
+        Name used in messages (default ``table``), e.g. ``"orders.parquet: orders"``.
+
+    Raises
+    ------
+    SchemaError
+        ``"<context>.<column>: expected datetime values, found dtype object ..."``
+        for the first column that does not fit, or if the table or a column is
+        not documented, or a column is missing.
+    """
+    context = context or table
+    documented = kinds(table)
+    if not documented:
+        raise SchemaError(f"unknown table {table!r}; known tables: {', '.join(TABLES)}")
+    names = list(documented) if columns is None else list(columns)
+    unknown = [c for c in names if c not in documented]
+    if unknown:
+        raise SchemaError(f"{context}: column(s) {', '.join(unknown)} not in the {table} table")
+    missing = [c for c in names if c not in df.columns]
+    if missing:
+        raise SchemaError(f"{context}: missing column(s) {', '.join(missing)}")
+    for name in names:
+        check_kind(df[name], documented[name], f"{context}.{name}")
+
+
+def _cast(series: pd.Series, kind: str, where: str) -> pd.Series:
+    """``series`` in its kind's canonical dtype (after :func:`check_kind` passed)."""
     try:
-        if col.kind == "str":
-            if not (pd.api.types.is_string_dtype(series) or pd.api.types.is_object_dtype(series)):
-                raise TypeError(f"dtype {series.dtype}")
-            if series.isna().any():
-                raise SchemaError(f"{table}.{col.name}: text column has missing values")
+        if kind == "str":
             return series.astype(str)
-        if col.kind == "datetime":
-            if not pd.api.types.is_datetime64_any_dtype(series):
-                raise TypeError(f"dtype {series.dtype}")
-            return series.astype("datetime64[ns]")
-        if col.kind == "bool":
-            if not pd.api.types.is_bool_dtype(series) or series.isna().any():
-                raise TypeError(f"dtype {series.dtype}")
-            return series.astype("bool")
-        if col.kind == "int":
-            if not pd.api.types.is_integer_dtype(series) or series.isna().any():
-                raise TypeError(f"dtype {series.dtype}")
-            return series.astype("int64")
-        if col.kind == "Int":
-            if not (
-                pd.api.types.is_integer_dtype(series)
-                or (pd.api.types.is_float_dtype(series) and series.isna().all())
-            ):
-                raise TypeError(f"dtype {series.dtype}")
-            return series.astype("Int64")
-        if col.kind == "float":
-            if not pd.api.types.is_numeric_dtype(series) or pd.api.types.is_bool_dtype(series):
-                raise TypeError(f"dtype {series.dtype}")
-            return series.astype("float64")
-    except TypeError as err:
-        raise SchemaError(f"{table}.{col.name}: expected {col.kind} values, found {err}") from None
-    raise SchemaError(f"{table}.{col.name}: unknown column kind {col.kind!r}")
+        return series.astype(_DTYPES[kind])
+    except (TypeError, ValueError) as err:  # e.g. a time-zone-aware datetime
+        raise SchemaError(
+            f"{where}: cannot convert dtype {series.dtype} to {kind}: {err}"
+        ) from None
 
 
 def conform(table: str, df: pd.DataFrame) -> pd.DataFrame:
@@ -329,8 +417,10 @@ def conform(table: str, df: pd.DataFrame) -> pd.DataFrame:
     extra = [c for c in df.columns if c not in {c.name for c in cols}]
     if extra:
         raise SchemaError(f"{table}: unexpected column(s) {', '.join(map(str, extra))}")
+    check_columns(df, table)
     out = pd.DataFrame(
-        {c.name: _coerce(df[c.name], c, table) for c in cols}, index=pd.RangeIndex(len(df))
+        {c.name: _cast(df[c.name], c.kind, f"{table}.{c.name}") for c in cols},
+        index=pd.RangeIndex(len(df)),
     )
     key = cols[0].name
     if cols[0].kind == "int" and key.endswith("_id") and table != "truth":
@@ -341,14 +431,10 @@ def conform(table: str, df: pd.DataFrame) -> pd.DataFrame:
 
 def empty_table(table: str) -> pd.DataFrame:
     """An empty table with the documented columns and dtypes."""
-    cols = TABLES[table]
-    data = {}
-    for c in cols:
-        dtype = _DTYPES.get(c.kind, "object")
-        data[c.name] = pd.Series(np.array([], dtype=object) if c.kind == "str" else [], dtype=dtype)
-        if c.kind == "str":
-            data[c.name] = pd.Series([], dtype=str)
-    return conform(table, pd.DataFrame(data))
+    return conform(
+        table,
+        pd.DataFrame({c.name: pd.Series(dtype=_DTYPES.get(c.kind, object)) for c in TABLES[table]}),
+    )
 
 
 def describe(table: str | None = None) -> pd.DataFrame:
