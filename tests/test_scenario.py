@@ -106,8 +106,10 @@ def test_load_yaml_and_json_files(tmp_path):
 
 
 def test_bad_files_give_clear_errors(tmp_path):
-    with pytest.raises(ScenarioError, match="neither a preset"):
+    with pytest.raises(ScenarioError, match="missing.yaml' does not exist"):
         load_scenario(tmp_path / "missing.yaml")
+    with pytest.raises(ScenarioError, match="not a preset: expected one of default"):
+        load_scenario("no_such_preset")
     broken = tmp_path / "broken.yaml"
     broken.write_text("service: [unclosed\n")
     with pytest.raises(ScenarioError, match="cannot parse"):

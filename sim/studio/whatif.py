@@ -24,7 +24,6 @@ profit: fixed costs that no lever moves (stores, head office) are left out.
 from __future__ import annotations
 
 import functools
-import json
 import math
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -413,10 +412,11 @@ def lever_scenario(base: Scenario, **levers: Any) -> Scenario:
 
 
 @functools.lru_cache(maxsize=32)
-def _simulate(scenario_json: str, seed: int):
+def _simulate(scenario: Scenario, seed: int):
+    # Keyed on the scenario itself: it is immutable and hashable.
     from sim.compose import simulate
 
-    return simulate(Scenario.from_dict(json.loads(scenario_json)), seed=seed)
+    return simulate(scenario, seed=seed)
 
 
 def simulate_scenarios(
@@ -440,10 +440,7 @@ def simulate_scenarios(
         from tqdm.auto import tqdm
 
         items = tqdm(items, unit="scenario", desc="Simulating")
-    return {
-        name: _simulate(json.dumps(sc.to_dict(), sort_keys=True), int(seed)).copy()
-        for name, sc in items
-    }
+    return {name: _simulate(sc, int(seed)).copy() for name, sc in items}
 
 
 def kpi_table(datasets: Mapping[str, Any], **costs: float) -> pd.DataFrame:
