@@ -10,16 +10,24 @@ Usage (``python -m sim ...`` or the ``crm-sim`` console script)::
     python -m sim schema --update datasets/README.md
 
 Bad input (unknown preset, unreadable scenario file, out-of-range value, a
-broken dataset) exits with status 2 and a one-line message on stderr, without
-a traceback; ``verify`` exits with status 1 when a dataset does not reproduce.
+broken dataset, an output folder that cannot or may not be written) exits with
+status 2 and a one-line message on stderr, without a traceback; ``verify``
+exits with status 1 when a dataset does not reproduce. Problems with the output
+folder are found before the simulation starts, and the folder stays locked
+against other runs until the dataset is in place. Ctrl-C and SIGTERM stop a run
+with status 130 / 143 and a message that says whether the dataset was written.
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
+import signal
 import sys
+import threading
 import time
-from collections.abc import Sequence
+import warnings
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 
 from sim.data.schema import SchemaError
@@ -83,7 +91,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--csv", action="store_true", help="also export every table to DIR/csv/<table>.csv"
     )
-    p.add_argument("--force", action="store_true", help="replace an existing dataset folder")
+    p.add_argument(
+        "--force",
+        action="store_true",
+        help="replace an existing dataset folder (only the files its manifest lists)",
+    )
     p.add_argument("--quiet", action="store_true", help="no progress bar and no summary")
 
     p = sub.add_parser("scenario", help="inspect scenarios")
@@ -113,19 +125,24 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 # --------------------------------------------------------------------------- commands
-def _summary(ds, path: Path, seconds: float) -> None:
+def _summary(ds, path: Path, seconds: float, source: str) -> None:
     rows = ds.summary()["rows"]
     width = max(map(len, rows.index))
     for table, n in rows.items():
         print(f"  {table:<{width}}  {n:>12,}")
-    print(f"wrote {path}: {len(rows)} tables, {int(rows.sum()):,} rows in {seconds:.1f} s")
+    print(
+        f"wrote {path}: {len(rows)} tables, {int(rows.sum()):,} rows in {seconds:.1f} s "
+        f"(scenario: {source}, seed {ds.seed})"
+    )
 
 
 def _cmd_simulate(args: argparse.Namespace) -> int:
     from sim.compose import simulate
-    from sim.scenario import load_scenario
+    from sim.data.dataset import InterruptedAfterSave, writing
+    from sim.scenario import resolve_scenario
 
-    scenario = load_scenario(args.scenario)
+    # Which one was used goes in the summary: a preset and a file can share a name.
+    scenario, source = resolve_scenario(args.scenario)
     population = {}
     if args.customers is not None:
         population["customers"] = args.customers
@@ -134,14 +151,20 @@ def _cmd_simulate(args: argparse.Namespace) -> int:
     if population:
         scenario = scenario.with_overrides({"population": population})
     out = Path(args.out)
-    if out.exists() and not args.force:
-        # Fail before a long simulation, not after it.
-        raise _BadInput(f"{out} already exists; add --force to replace it")
     start = time.perf_counter()
-    ds = simulate(scenario, args.seed, progress=not args.quiet)
-    ds.save(out, overwrite=args.force, csv=args.csv)
-    if not args.quiet:
-        _summary(ds, out, time.perf_counter() - start)
+    target = None
+    try:
+        # Every problem with --out is reported before a long simulation, and
+        # the lock keeps a second run off this folder until the swap.
+        with writing(out, overwrite=args.force) as target:
+            ds = simulate(scenario, args.seed, progress=not args.quiet)
+            ds.save(out, overwrite=args.force, csv=args.csv)
+        if not args.quiet:
+            _summary(ds, out, time.perf_counter() - start, source)
+    except KeyboardInterrupt as err:
+        if target is not None and target.written and not isinstance(err, InterruptedAfterSave):
+            raise InterruptedAfterSave(out) from err
+        raise
     return EXIT_OK
 
 
@@ -182,11 +205,15 @@ def _cmd_verify(args: argparse.Namespace) -> int:
 
 def _cmd_regenerate(args: argparse.Namespace) -> int:
     from sim.compose import regenerate
+    from sim.data.dataset import InterruptedAfterSave
 
     start = time.perf_counter()
     ds = regenerate(args.path, progress=not args.quiet)
-    if not args.quiet:
-        _summary(ds, Path(args.path), time.perf_counter() - start)
+    try:
+        if not args.quiet:
+            _summary(ds, Path(args.path), time.perf_counter() - start, f"manifest of {args.path}")
+    except KeyboardInterrupt as err:  # regenerate() returned: the dataset is in place
+        raise InterruptedAfterSave(args.path) from err
     return EXIT_OK
 
 
@@ -215,26 +242,57 @@ def _one_line(err: BaseException) -> str:
     return " ".join(str(err).split()) or type(err).__name__
 
 
+@contextlib.contextmanager
+def _stop_signals(received: list[int]) -> Iterator[None]:
+    """Turn SIGTERM into KeyboardInterrupt, so a terminated run cleans up like Ctrl-C."""
+    if threading.current_thread() is not threading.main_thread():
+        yield  # signal handlers can only be set from the main thread
+        return
+
+    def stop(signum: int, frame: object) -> None:
+        received.append(signum)
+        raise KeyboardInterrupt
+
+    previous = signal.signal(signal.SIGTERM, stop)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
+def _warn_one_line(message, category, filename, lineno, file=None, line=None) -> None:
+    print(f"warning: {_one_line(Warning(message))}", file=sys.stderr)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; return the exit status (0 ok, 1 verify mismatch, 2 bad input)."""
-    from sim.data.dataset import DatasetError
+    from sim.data.dataset import DatasetError, InterruptedAfterSave
 
-    try:
-        args = build_parser().parse_args(argv)
-        return _COMMANDS[args.command](args)
-    except SystemExit as stop:  # --help / --version
-        return stop.code if isinstance(stop.code, int) else EXIT_OK
-    except (_BadInput, ScenarioError, SchemaError, DatasetError) as err:
-        # Expected, user-fixable problems: one line, no traceback.
-        print(f"error: {_one_line(err)}", file=sys.stderr)
-        return EXIT_BAD_INPUT
-    except OSError as err:
-        where = f" ({err.filename})" if getattr(err, "filename", None) else ""
-        print(f"error: {err.strerror or _one_line(err)}{where}", file=sys.stderr)
-        return EXIT_BAD_INPUT
-    except KeyboardInterrupt:
-        print("interrupted: nothing was written", file=sys.stderr)
-        return 130
+    received: list[int] = []
+    with warnings.catch_warnings(), _stop_signals(received):
+        warnings.showwarning = _warn_one_line
+        try:
+            args = build_parser().parse_args(argv)
+            return _COMMANDS[args.command](args)
+        except SystemExit as stop:  # --help / --version
+            return stop.code if isinstance(stop.code, int) else EXIT_OK
+        except (_BadInput, ScenarioError, SchemaError, DatasetError) as err:
+            # Expected, user-fixable problems: one line, no traceback.
+            print(f"error: {_one_line(err)}", file=sys.stderr)
+            return EXIT_BAD_INPUT
+        except OSError as err:
+            where = f" ({err.filename})" if getattr(err, "filename", None) else ""
+            print(f"error: {err.strerror or _one_line(err)}{where}", file=sys.stderr)
+            return EXIT_BAD_INPUT
+        except KeyboardInterrupt as err:
+            # Say what is on disk: the swap is atomic, so it is one or the other.
+            if isinstance(err, InterruptedAfterSave):
+                print(
+                    f"interrupted: {err.path} had already been written completely", file=sys.stderr
+                )
+            else:
+                print("interrupted: nothing was written", file=sys.stderr)
+            return 128 + (received[0] if received else signal.SIGINT)
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -7,7 +7,6 @@ data layer (:mod:`sim.data`): a run's records become a :class:`Dataset`.
 from __future__ import annotations
 
 import functools
-import json
 import os
 import time
 from pathlib import Path
@@ -15,7 +14,7 @@ from pathlib import Path
 from sim.data import schema
 from sim.data.dataset import MANIFEST, Dataset, _manifest_scenario, load, read_manifest
 from sim.data.tables import build_tables
-from sim.scenario import Scenario, preset
+from sim.scenario import Scenario, check_fits, preset
 from sim.world import engine
 
 __all__ = [
@@ -39,6 +38,9 @@ def simulate(scenario: Scenario, seed: int = 0, progress: bool = False) -> Datas
     """
     if not isinstance(scenario, Scenario):
         raise TypeError(f"scenario must be a Scenario, got {type(scenario).__name__}")
+    # Refuse a run that cannot fit in memory now, with a message saying what
+    # to change, rather than with a MemoryError minutes into it.
+    check_fits(scenario)
     started = time.perf_counter()
     records = engine.run(scenario, seed, progress=progress)
     tables = build_tables(records, scenario)
@@ -76,13 +78,31 @@ def regenerate(path: str | os.PathLike, progress: bool = False) -> Dataset:
     """Re-simulate dataset ``path`` from its manifest (scenario + seed) and save it in place.
 
     Only the manifest needs to be intact, so this repairs corrupt or missing
-    table files.
+    table files and rewrites a dataset of an older format or schema version;
+    a ``csv/`` export in the folder is rewritten too. Exactly the files the
+    manifest lists are replaced: a folder that also holds other files (notes,
+    figures) is refused, naming them, before anything is simulated, and the
+    folder stays locked against other runs until the new dataset is in place.
+
+    Raises
+    ------
+    DatasetError
+        The manifest is missing or invalid, the folder holds files the
+        workbench did not write, another run is writing it, or it cannot be
+        written (see :func:`sim.data.dataset.writing`).
     """
+    from sim.data.dataset import writing
+
     path = Path(path)
-    manifest = read_manifest(path)
-    scenario = _manifest_scenario(path, manifest)
-    ds = simulate(scenario, manifest["seed"], progress=progress)
-    ds.save(path, overwrite=True)
+    read_manifest(path)  # the clearest message for a missing or broken manifest
+    with writing(path, overwrite=True):
+        # Read again under the lock: another run may have replaced the folder.
+        manifest = read_manifest(path)
+        scenario = _manifest_scenario(path, manifest)
+        files = manifest.get("files") or []
+        csv = (path / "csv").is_dir() or any(str(f).startswith("csv/") for f in files)
+        ds = simulate(scenario, manifest["seed"], progress=progress)
+        ds.save(path, overwrite=True, csv=csv)
     return ds
 
 
@@ -97,9 +117,9 @@ def load_default() -> Dataset:
 
 
 @functools.lru_cache(maxsize=8)
-def _cached_simulation(scenario_json: str, seed: int) -> Dataset:
-    # Keyed on the scenario's JSON: Scenario holds dicts, so it is not hashable.
-    return simulate(Scenario.from_dict(json.loads(scenario_json)), seed)
+def _cached_simulation(scenario: Scenario, seed: int) -> Dataset:
+    # Keyed on the scenario itself: it is immutable and hashable.
+    return simulate(scenario, seed)
 
 
 @functools.lru_cache(maxsize=4)
@@ -150,5 +170,4 @@ def course_dataset(
         scenario = scenario.with_overrides({"population": {"customers": customers}})
     if seed is None:
         seed = manifest["seed"] if manifest is not None else 0
-    scenario_json = json.dumps(scenario.to_dict(), sort_keys=True)
-    return _cached_simulation(scenario_json, int(seed)).copy()
+    return _cached_simulation(scenario, int(seed)).copy()

@@ -151,6 +151,7 @@ def test_simulate_writes_dataset_with_overrides(capsys, tmp_path: Path, fake_eng
     assert (scenario.population.customers, scenario.population.years, seed) == (300, 1.5, 3)
     assert progress is True
     assert "wrote" in out and "rows" in out
+    assert "(scenario: preset default, seed 3)" in out  # which scenario source was used
     assert load(out_dir).seed == 3
     assert sorted(p.name for p in (out_dir / "csv").iterdir()) == sorted(
         f"{t}.csv" for t in schema.TABLES
@@ -161,6 +162,16 @@ def test_simulate_writes_dataset_with_overrides(capsys, tmp_path: Path, fake_eng
     assert_one_line_error(err, "already exists", "--force")
     code, out, _ = run(capsys, *argv, "--force", "--quiet")
     assert code == 0 and out == "" and fake_engine[1][2] is False
+
+
+def test_simulate_summary_names_a_scenario_file(capsys, tmp_path: Path, fake_engine) -> None:
+    scenario_file = tmp_path / "mine.yaml"
+    scenario_file.write_text(yaml.safe_dump({"service": {"agents": 3}}))
+    code, out, err = run(capsys, "simulate", "--scenario", str(scenario_file),
+                         "--out", str(tmp_path / "d"))  # fmt: skip
+    assert code == 0, err
+    assert f"(scenario: file {scenario_file.resolve()}, seed 0)" in out
+    assert fake_engine[0][0].service.agents == 3
 
 
 def test_verify_reports_match_and_mismatch(

@@ -151,7 +151,10 @@ def test_saving_twice_gives_identical_files(ds: Dataset, tmp_path: Path) -> None
 
 def test_csv_export_has_every_table_with_schema_headers(ds: Dataset, tmp_path: Path) -> None:
     out = ds.to_csv(tmp_path / "csv")
-    assert _leftovers(out) == sorted(f"{t}.csv" for t in schema.TABLES)
+    # Since format 2 an export carries a manifest listing its files, so that a
+    # later overwrite can tell the workbench's files from the user's.
+    assert _leftovers(out) == sorted([f"{t}.csv" for t in schema.TABLES] + ["manifest.json"])
+    assert json.loads((out / "manifest.json").read_text())["format"] == dsmod.CSV_FORMAT
     for name, cols in schema.TABLES.items():
         df = pd.read_csv(out / f"{name}.csv", encoding="utf-8-sig")
         assert list(df.columns) == [c.name for c in cols]
@@ -264,7 +267,9 @@ def test_broken_manifest(saved: Path) -> None:
     (saved / "manifest.json").write_text("{not json")
     with pytest.raises(DatasetError, match=r"manifest\.json"):
         load(saved)
-    (saved / "manifest.json").write_text(json.dumps({"seed": 1}))
+    # The format marker is checked first (a foreign manifest.json is no dataset),
+    # so a manifest that is ours but lacks an entry needs the marker to get there.
+    (saved / "manifest.json").write_text(json.dumps({"format": dsmod.FORMAT, "seed": 1}))
     with pytest.raises(DatasetError, match="scenario"):
         load(saved)
 

@@ -5,14 +5,31 @@ conformed to the data model, plus the :class:`~sim.scenario.Scenario` and seed
 that produced it. On disk a dataset is a folder::
 
     datasets/default/
-        manifest.json        scenario, seed, package version, row counts, checksums
+        manifest.json        format, scenario, seed, versions, rows, checksums, files
         customers.parquet    one file per table
         orders.parquet
         ...
+        csv/customers.csv    only with save(csv=True)
 
-Saving writes into a temporary sibling folder and renames it into place, so a
-failed or interrupted run never leaves a half-written dataset. Loading checks
-every table against the schema and the manifest's row counts and checksums.
+A folder counts as a dataset only if its ``manifest.json`` carries the
+workbench's format marker and lists the files the workbench wrote there.
+Overwriting replaces exactly those files: a folder that holds anything else
+(notes, figures) or that the workbench did not write is refused, naming what is
+in the way, and nothing is deleted.
+
+Saving holds a lock on the output path (``PARENT/.NAME.lock``) from the
+pre-flight check (:func:`writing`, taken by the CLI before it simulates)
+through the final swap, and writes into a temporary sibling folder that is
+swapped in at the end in one atomic step (Linux ``renameat2``; elsewhere two
+renames with a journal that the next run rolls back), so a failed, interrupted
+or killed run never leaves a half-written dataset, and of two runs writing the
+same folder one fails at once with a clear message. A killed run's temporary
+folder is removed by the next run on the same path, never while its writer lives. Loading checks the format, the schema version, and every
+table against the schema and the manifest's row counts and checksums.
+
+The manifest's bytes depend only on the scenario, the seed and the package
+version: run information such as wall time (:data:`RUN_META_KEYS`) stays in
+:attr:`Dataset.meta` in memory and is not written.
 
 Checksums hash the *content* of a table (column names, logical types and
 values, in a canonical little-endian / UTF-8 encoding defined here), not the
@@ -25,12 +42,19 @@ write files; see :func:`table_checksum`.
 
 from __future__ import annotations
 
+import contextlib
+import errno
+import functools
 import hashlib
 import json
 import os
-import shutil
+import re
+import stat
+import threading
 import uuid
-from collections.abc import Callable, Iterator, Mapping
+import warnings
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -40,22 +64,39 @@ import pandas as pd
 from sim.data import schema
 from sim.scenario import Scenario, ScenarioError
 
+try:  # POSIX only; without it saving works but two runs can collide
+    import fcntl
+except ImportError:  # pragma: no cover - Windows
+    fcntl = None  # type: ignore[assignment]
+
 __all__ = [
     "CHECKSUM_ALGORITHM",
+    "CSV_FORMAT",
     "FORMAT",
     "MANIFEST",
+    "RUN_META_KEYS",
     "Dataset",
     "DatasetError",
     "DatasetSchemaError",
+    "InterruptedAfterSave",
+    "check_target",
     "load",
     "package_version",
     "read_manifest",
     "schema_fingerprint",
     "table_checksum",
+    "writing",
 ]
 
 MANIFEST = "manifest.json"
-FORMAT = "crm-workbench-dataset/1"
+# Format markers: version 2 added the list of files written (and dropped run
+# timings), so that a folder is recognised only by a manifest the workbench wrote.
+FORMAT = "crm-workbench-dataset/2"
+CSV_FORMAT = "crm-workbench-csv/2"  # the manifest of a Dataset.to_csv folder
+_LEGACY_FORMATS = ("crm-workbench-dataset/1",)  # replaced and regenerated, never loaded
+# Dataset.meta keys that describe one run rather than the data: kept in memory,
+# left out of the manifest so its bytes are the same for the same scenario and seed.
+RUN_META_KEYS = frozenset({"wall_seconds", "path"})
 # Bump the suffix whenever the canonical encoding in _column_chunks changes:
 # old manifests then get a clear "regenerate" error instead of a false mismatch.
 CHECKSUM_ALGORITHM = "sha256-content-v1"
@@ -105,7 +146,19 @@ def _regenerate_hint(path: Path) -> str:
 
 
 def _fresh_hint(path: Path) -> str:
-    return f"create it with `python -m sim simulate --scenario default --out {path} --force`"
+    return f"create it with `python -m sim simulate --scenario default --out {path}`"
+
+
+def _replace_hint(path: Path) -> str:
+    return f"replace it with `python -m sim simulate --scenario default --out {path} --force`"
+
+
+def _not_ours_hint(path: Path) -> str:
+    # --force would refuse such a folder: say so rather than suggest it.
+    return (
+        "the workbench only replaces folders whose manifest it wrote: "
+        f"move {path} away or write to another folder"
+    )
 
 
 # --------------------------------------------------------------------------- checksums
@@ -166,81 +219,548 @@ def table_checksum(name: str, df: pd.DataFrame) -> str:
     return h.hexdigest()
 
 
-# --------------------------------------------------------------------------- atomic folders
-def _replaceable(path: Path) -> bool:
-    """True if ``path`` is a folder we may delete on overwrite (ours, or empty).
+# --------------------------------------------------------------------------- safe folders
+# Every write of folder PARENT/NAME (save, to_csv) holds an exclusive flock on
+# PARENT/.NAME.lock from the pre-flight check (the CLI takes it before it
+# simulates) through the final swap. Only the lock holder creates
+# PARENT/.NAME.tmp-<pid>-<hex> (the new folder being filled) and
+# PARENT/.NAME.old-<pid>-<hex> (the replaced folder, while a swap without
+# renameat2 is under way), so whoever gets the lock knows that every such
+# folder is a dead writer's leftover: a live writer's folders are never seen by
+# anyone who could remove them. The lock file doubles as the journal of that
+# two-step swap, so the next run puts back a dataset that a killed run had
+# moved aside. Nothing is deleted unless a workbench manifest lists it.
 
-    Guards against ``--out ~ --force`` wiping an unrelated folder.
+# What a version-1 folder held (its manifest listed no files).
+_LEGACY_FILES = frozenset(
+    [MANIFEST] + [f"{t}.parquet" for t in schema.TABLES] + [f"csv/{t}.csv" for t in schema.TABLES]
+)
+# Every name the workbench writes into a folder; a dead writer's temporary
+# folder (its manifest not yet written) holds only these.
+_KNOWN_FILES = _LEGACY_FILES | {f"{t}.csv" for t in schema.TABLES}
+_SHOWN_NAMES = 5  # unlisted files named in a refusal
+
+
+class InterruptedAfterSave(KeyboardInterrupt):
+    """Ctrl-C (or SIGTERM in the CLI) arrived once the folder was completely written.
+
+    Still a :class:`KeyboardInterrupt`, so it stops a script or a notebook cell
+    as usual; ``path`` names the folder, which holds the new data.
     """
-    if not path.is_dir() or path.is_symlink():
+
+    def __init__(self, path: str | os.PathLike) -> None:
+        super().__init__(f"interrupted after {path} was completely written")
+        self.path = Path(path)
+
+
+def _reason(err: OSError) -> str:
+    return err.strerror or str(err)
+
+
+def _valid_entry(rel: object) -> bool:
+    """True for a relative POSIX path inside the folder (no ``..``, no absolute path)."""
+    if not isinstance(rel, str) or not rel or "\\" in rel or "\0" in rel:
         return False
-    ours = {f"{t}.parquet" for t in schema.TABLES} | {f"{t}.csv" for t in schema.TABLES}
-    entries = [p.name for p in path.iterdir()]
-    return MANIFEST in entries or all(e in ours for e in entries)
+    return all(part not in ("", ".", "..") for part in rel.split("/"))
 
 
-def _remove_empty(folders: list[Path]) -> None:
-    """Remove folders (innermost first) if they are empty; ignore the rest."""
-    for folder in folders:
+def _listed_files(folder: Path) -> tuple[frozenset[str] | None, str]:
+    """The files the workbench wrote in ``folder`` per its manifest, or ``None`` and why not."""
+    file = folder / MANIFEST
+    if file.is_symlink() or not file.is_file():
+        return None, f"no {MANIFEST}"
+    try:
+        manifest = json.loads(file.read_text(encoding="utf-8"))
+    except (OSError, ValueError):  # ValueError: bad JSON or bad UTF-8
+        return None, f"its {MANIFEST} is unreadable"
+    fmt = manifest.get("format") if isinstance(manifest, dict) else None
+    if fmt in _LEGACY_FORMATS:
+        return _LEGACY_FILES, ""
+    if fmt not in (FORMAT, CSV_FORMAT):
+        return None, f"its {MANIFEST} was not written by CRM Workbench"
+    files = manifest.get("files")
+    if not isinstance(files, list) or not all(_valid_entry(f) for f in files):
+        return None, f"its {MANIFEST} has no valid list of the files it wrote"
+    return frozenset(files) | {MANIFEST}, ""
+
+
+def _walk_error(err: OSError) -> None:
+    raise err  # an unreadable sub-folder must not pass for an empty one
+
+
+def _relative(root: str, folder: Path) -> str:
+    rel = Path(root).relative_to(folder).as_posix()
+    return "" if rel == "." else rel + "/"
+
+
+def _unlisted(folder: Path, listed: frozenset[str]) -> list[str]:
+    """Entries of ``folder`` the workbench did not write (sub-folders end in ``/``)."""
+    dirs = {"/".join(f.split("/")[:i]) for f in listed for i in range(1, f.count("/") + 1)}
+    extra: list[str] = []
+    for root, dirnames, filenames in os.walk(folder, onerror=_walk_error):
+        prefix = _relative(root, folder)
+        keep = []
+        for d in sorted(dirnames):
+            if prefix + d in dirs and not os.path.islink(os.path.join(root, d)):
+                keep.append(d)
+            else:
+                extra.append(f"{prefix}{d}/")
+        dirnames[:] = keep
+        for f in filenames:
+            mode = os.lstat(os.path.join(root, f)).st_mode
+            if prefix + f not in listed or not stat.S_ISREG(mode):
+                extra.append(prefix + f)
+    return sorted(extra)
+
+
+def _some(names: Sequence[str]) -> str:
+    shown = ", ".join(names[:_SHOWN_NAMES])
+    more = len(names) - _SHOWN_NAMES
+    return f"{shown} and {more} more" if more > 0 else shown
+
+
+@dataclass(frozen=True)
+class _State:
+    """What is at an output path: ``absent``, ``empty``, ``ours`` (a workbench folder) or ``other``."""
+
+    kind: str
+    unlisted: tuple[str, ...] = ()
+    why: str = ""
+
+
+def _inspect(path: Path) -> _State:
+    if path.is_symlink():
+        return _State("other", why="it is a symbolic link")
+    if not path.exists():
+        return _State("absent")
+    if not path.is_dir():
+        return _State("other", why="it is a file, not a folder")
+    if not os.listdir(path):
+        return _State("empty")
+    listed, why = _listed_files(path)
+    if listed is None:
+        return _State("other", why=why)
+    return _State("ours", tuple(_unlisted(path, listed)))
+
+
+def _refusal(shown: Path, state: _State, overwrite: bool) -> str | None:
+    """Why ``state`` may not be written over (``None`` if it may), in the user's terms."""
+    if state.kind in ("absent", "empty"):
+        return None
+    if state.kind == "other":
+        if overwrite:
+            return (
+                f"refusing to replace {shown}: it is not a dataset folder written by "
+                f"CRM Workbench ({state.why}); nothing was changed — choose another folder"
+            )
+        return (
+            f"{shown} already exists and is not a dataset folder written by CRM Workbench "
+            f"({state.why}); choose another folder"
+        )
+    if state.unlisted:
+        return (
+            f"refusing to {'replace' if overwrite else 'write'} {shown}: it holds files "
+            f"CRM Workbench did not write ({_some(state.unlisted)}); nothing was changed — "
+            f"move them out of the folder or choose another one"
+        )
+    if not overwrite:
+        return f"{shown} already exists; pass overwrite=True (CLI: --force) to replace it"
+    return None
+
+
+def _discard(folder: Path, kept_as: Path) -> None:
+    """Delete the workbench's files in ``folder``, then the folder.
+
+    Anything else found there (only possible if someone put it there during a
+    swap) is never deleted: the folder is renamed to the visible ``kept_as``.
+    """
+    listed, _ = _listed_files(folder)
+    ours = _KNOWN_FILES | (listed or frozenset())
+    for root, dirnames, filenames in os.walk(folder, topdown=False):
+        prefix = _relative(root, folder)
+        for f in filenames:
+            file = os.path.join(root, f)
+            if prefix + f in ours and stat.S_ISREG(os.lstat(file).st_mode):
+                os.unlink(file)
+        for d in dirnames:
+            with contextlib.suppress(OSError):  # not empty, or a symlink: keep it
+                os.rmdir(os.path.join(root, d))
+    try:
+        os.rmdir(folder)
+    except OSError:
+        os.rename(folder, kept_as)
+        warnings.warn(
+            f"{folder} held files CRM Workbench did not write; they were kept in {kept_as}",
+            stacklevel=2,
+        )
+
+
+def _same_folder(path: Path, st: os.stat_result) -> bool:
+    try:
+        return os.path.samestat(os.stat(path), st)
+    except OSError:
+        return False
+
+
+@functools.cache
+def _renameat2() -> Any:
+    try:
+        import ctypes
+
+        fn = ctypes.CDLL(None, use_errno=True).renameat2
+    except (OSError, AttributeError):  # not Linux, or a C library without it
+        return None
+    fn.argtypes = [ctypes.c_int, ctypes.c_char_p, ctypes.c_int, ctypes.c_char_p, ctypes.c_uint]
+    fn.restype = ctypes.c_int
+    return fn
+
+
+def _exchange(a: Path, b: Path) -> bool:
+    """Swap folders ``a`` and ``b`` in one atomic step; ``False`` where unsupported.
+
+    Linux's ``renameat2(RENAME_EXCHANGE)``: there is no moment at which ``b``
+    does not hold a complete folder, whatever kills the process.
+    """
+    fn = _renameat2()
+    if fn is None:
+        return False
+    import ctypes
+
+    at_fdcwd, rename_exchange = -100, 2
+    if fn(at_fdcwd, os.fsencode(a), at_fdcwd, os.fsencode(b), rename_exchange) == 0:
+        return True
+    code = ctypes.get_errno()
+    if code in (errno.EINVAL, errno.ENOSYS, errno.EOPNOTSUPP):  # kernel or file system
+        return False
+    raise OSError(code, os.strerror(code), str(b))
+
+
+class _Target:
+    """Output folder ``path``, locked for writing by this thread (see :func:`writing`)."""
+
+    def __init__(self, path: str | os.PathLike) -> None:
+        self.shown = Path(path)
+        self.path = Path(os.path.abspath(path))
+        if self.path.parent == self.path:
+            raise DatasetError(f"cannot write {self.shown}: it is the root of the file system")
+        self.parent, self.name = self.path.parent, self.path.name
+        self.lockfile = self.parent / f".{self.name}.lock"
+        self._leftover = re.compile(rf"\.{re.escape(self.name)}\.(?:tmp|old)-\d+-[0-9a-f]{{12}}")
+        self.written = False
+        self._fd: int | None = None
+        self._journal: dict[str, Any] = {}
+        # The parent folders this run creates, innermost first: removed again
+        # (if still empty) when nothing gets written.
+        self._created = [p for p in (self.parent, *self.parent.parents) if not p.exists()]
+
+    # -- the lock ---------------------------------------------------------------
+    def open(self) -> None:
+        """Create the parent folders, take the lock, recover and clean a dead writer's leftovers."""
         try:
-            folder.rmdir()
-        except OSError:
+            try:
+                self.parent.mkdir(parents=True, exist_ok=True)
+            except OSError as err:
+                raise DatasetError(
+                    f"cannot write {self.shown}: {self._parent_problem(err)}"
+                ) from None
+            try:
+                journal = self._lock()
+            except OSError as err:
+                raise DatasetError(
+                    f"cannot write {self.shown}: cannot create files in {self._shown_parent()} "
+                    f"({_reason(err)})"
+                ) from None
+            try:
+                self._recover(journal)
+                self._clean()
+            except OSError as err:
+                raise DatasetError(
+                    f"cannot write {self.shown}: cannot tidy up after an earlier run "
+                    f"({_reason(err)}: {err.filename})"
+                ) from None
+        except BaseException:
+            self.close()
+            raise
+
+    def _parent_problem(self, err: OSError) -> str:
+        # "File exists" from mkdir means a file sits where a folder is needed: name it.
+        for folder in (self.shown.parent, *self.shown.parent.parents):
+            if os.path.lexists(folder):
+                if not folder.is_dir():
+                    return f"{folder} is a file, not a folder"
+                break
+        return f"cannot create folder {self._shown_parent()} ({_reason(err)})"
+
+    def _shown_parent(self) -> Path:
+        return self.parent if str(self.shown.parent) == "." else self.shown.parent
+
+    def _lock(self) -> dict[str, Any]:
+        """Take the lock; return the journal a dead holder left in the lock file."""
+        while True:
+            fd = os.open(self.lockfile, os.O_RDWR | os.O_CREAT | getattr(os, "O_CLOEXEC", 0), 0o644)
+            if fcntl is None:  # no flock (Windows): no protection against a second writer
+                break
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                pid = _read_json(fd).get("pid")
+                os.close(fd)
+                who = f"another run (process {pid})" if isinstance(pid, int) else "another run"
+                raise DatasetError(
+                    f"{who} is writing {self.shown} right now; nothing was changed — "
+                    f"wait for it to finish or choose another folder"
+                ) from None
+            except BaseException:
+                os.close(fd)
+                raise
+            # The previous holder deletes the file when done: if it did so after
+            # our open(), we locked a file nobody else will look at. Start over.
+            try:
+                same = os.path.samestat(os.fstat(fd), os.stat(self.lockfile))
+            except FileNotFoundError:
+                same = False
+            if same:
+                break
+            os.close(fd)
+        self._fd = fd
+        journal = _read_json(fd)
+        self._set_journal({})
+        return journal
+
+    def _set_journal(self, journal: dict[str, Any]) -> None:
+        assert self._fd is not None
+        # lseek + write rather than pwrite: the same code runs where pwrite is missing.
+        os.ftruncate(self._fd, 0)
+        os.lseek(self._fd, 0, os.SEEK_SET)
+        os.write(self._fd, json.dumps({"pid": os.getpid(), **journal}).encode())
+        self._journal = journal
+
+    def _recover(self, journal: Mapping[str, Any], announce: bool = True) -> None:
+        """Put back a dataset that an interrupted two-step swap had moved aside."""
+        aside = journal.get("aside")
+        if isinstance(aside, str) and self._leftover.fullmatch(aside):
+            old = self.parent / aside
+            if not os.path.lexists(self.path) and old.is_dir() and not old.is_symlink():
+                os.rename(old, self.path)
+                if announce:  # another run's doing: tell the user why the folder is back
+                    warnings.warn(
+                        f"{self.shown}: put back the dataset that an interrupted run had "
+                        "moved aside",
+                        stacklevel=3,
+                    )
+        if self._fd is not None:
+            self._set_journal({})
+
+    def _clean(self) -> None:
+        """Remove dead writers' temporary folders (we hold the lock, so no writer is alive)."""
+        if fcntl is None:  # without flock a live writer's folder cannot be told from a dead one's
             return
+        for entry in sorted(os.listdir(self.parent)):
+            folder = self.parent / entry
+            if self._leftover.fullmatch(entry) and folder.is_dir() and not folder.is_symlink():
+                _discard(folder, self._kept_as())
+
+    def _kept_as(self) -> Path:
+        return self.parent / f"{self.name}.kept-{uuid.uuid4().hex[:8]}"
+
+    def close(self) -> None:
+        """Release the lock; remove the parent folders this run created if nothing was written."""
+        if self._fd is not None:
+            try:
+                if not self._journal:  # a pending journal must survive for the next run
+                    with contextlib.suppress(FileNotFoundError):
+                        os.unlink(self.lockfile)
+            finally:
+                os.close(self._fd)
+                self._fd = None
+        if not self.written:
+            for folder in self._created:
+                try:
+                    folder.rmdir()
+                except OSError:
+                    break
+
+    # -- checks and the write ---------------------------------------------------
+    def check(self, overwrite: bool) -> _State:
+        """Raise :class:`DatasetError` if the folder may not be written now."""
+        try:
+            state = _inspect(self.path)
+        except OSError as err:
+            raise DatasetError(f"cannot inspect {self.shown}: {_reason(err)}") from None
+        problem = _refusal(self.shown, state, overwrite)
+        if problem:
+            raise DatasetError(problem)
+        if state.kind == "ours" and not os.access(self.path, os.W_OK | os.X_OK):
+            raise DatasetError(f"cannot replace {self.shown}: the folder is read-only")
+        return state
+
+    def write(self, fill: Callable[[Path], None], overwrite: bool) -> None:
+        """Fill a temporary folder with ``fill(tmp)`` and swap it in for the output folder."""
+        self.check(overwrite)
+        tmp = self.parent / f".{self.name}.tmp-{os.getpid()}-{uuid.uuid4().hex[:12]}"
+        new: os.stat_result | None = None
+        try:
+            # Not tempfile.mkdtemp: its 0700 mode would stick to the dataset.
+            os.mkdir(tmp)
+            fill(tmp)
+            new = os.stat(tmp)
+            # Again: the folder may have changed while this run was simulating.
+            state = self.check(overwrite)
+            if state.kind == "ours":
+                old = self._replace(tmp)
+            else:
+                # Fails (ENOTEMPTY) if anything was put in the folder meanwhile.
+                os.rename(tmp, self.path)
+                old = None
+        except BaseException as err:
+            if new is not None and _same_folder(self.path, new):
+                # Interrupted just after the swap: the new folder is in place.
+                self.written = True
+                if isinstance(err, KeyboardInterrupt):
+                    raise InterruptedAfterSave(self.shown) from err
+                raise
+            self._recover(self._journal, announce=False)  # undo our own half-done swap
+            with contextlib.suppress(OSError):  # else the next run on this path removes it
+                if tmp.is_dir():
+                    _discard(tmp, self._kept_as())
+            if isinstance(err, OSError):
+                if err.errno in (errno.ENOTEMPTY, errno.EEXIST):
+                    raise DatasetError(
+                        f"{self.shown} was filled by another program while this run was "
+                        f"writing; this run's data was discarded and {self.shown} was left as it was"
+                    ) from None
+                raise DatasetError(
+                    f"cannot write {self.shown}: {_reason(err)}; {self.shown} was left as it was"
+                ) from None
+            raise
+        self.written = True
+        if old is not None:
+            try:
+                _discard(old, self._kept_as())
+            except KeyboardInterrupt as err:
+                raise InterruptedAfterSave(self.shown) from err
+            except OSError as err:
+                warnings.warn(
+                    f"{self.shown} was written, but the files it replaced could not all be "
+                    f"removed from {old} ({_reason(err)}); the next run on {self.shown} removes them",
+                    stacklevel=3,
+                )
+
+    def _replace(self, tmp: Path) -> Path:
+        """Swap the filled ``tmp`` in for the dataset; return the folder now holding the old one."""
+        if _exchange(tmp, self.path):
+            return tmp
+        # Two renames, with a journal: if the process dies between them, the
+        # next run on this path finds the journal in the lock file and renames
+        # the old dataset back.
+        aside = self.parent / f".{self.name}.old-{os.getpid()}-{uuid.uuid4().hex[:12]}"
+        self._set_journal({"aside": aside.name})
+        os.rename(self.path, aside)
+        os.rename(tmp, self.path)
+        self._set_journal({})
+        return aside
+
+
+def _read_json(fd: int) -> dict[str, Any]:
+    try:
+        os.lseek(fd, 0, os.SEEK_SET)
+        data = json.loads(os.read(fd, 65536) or b"{}")
+    except (OSError, ValueError):
+        return {}
+    return data if isinstance(data, dict) else {}
+
+
+_HELD: dict[tuple[str, str, int], _Target] = {}
+
+
+@contextlib.contextmanager
+def writing(path: str | os.PathLike, overwrite: bool = False) -> Iterator[_Target]:
+    """Check that folder ``path`` may be written, and hold its lock until the block ends.
+
+    The pre-flight of :meth:`Dataset.save` and :meth:`Dataset.to_csv`, for a
+    caller with a long job to do first (the CLI simulates inside the block):
+    every problem with ``path`` is reported before the job starts, and no other
+    run can write ``path`` until the block ends. Saves to ``path`` inside the
+    block (same thread) reuse the lock.
+
+    Parameters
+    ----------
+    path
+        Output folder. Its parent folders are created (and removed again if
+        nothing is written).
+    overwrite
+        Whether an existing dataset folder may be replaced.
+
+    Yields
+    ------
+    object
+        The locked folder; its ``written`` attribute tells whether a save
+        inside the block has replaced it.
+
+    Raises
+    ------
+    DatasetError
+        The parent cannot be created or written; ``path`` is a file, a symbolic
+        link, a folder the workbench did not write, a dataset holding files the
+        workbench did not write, or (without ``overwrite``) an existing
+        dataset; or another run is writing ``path``.
+    InterruptedAfterSave
+        Ctrl-C arrived after a save inside the block had completed.
+
+    Examples
+    --------
+    >>> with writing("data/mine", overwrite=True):      # doctest: +SKIP
+    ...     ds = simulate(scenario, seed=1)
+    ...     ds.save("data/mine", overwrite=True)
+    """
+    abspath = Path(os.path.abspath(path))
+    key = (os.path.realpath(abspath.parent), abspath.name, threading.get_ident())
+    held = _HELD.get(key)
+    if held is not None:
+        held.check(overwrite)
+        yield held
+        return
+    target = _Target(path)
+    target.open()
+    _HELD[key] = target
+    try:
+        target.check(overwrite)
+        yield target
+    except KeyboardInterrupt as err:
+        if target.written and not isinstance(err, InterruptedAfterSave):
+            raise InterruptedAfterSave(target.shown) from err
+        raise
+    finally:
+        del _HELD[key]
+        target.close()
+
+
+def check_target(path: str | os.PathLike, overwrite: bool = False) -> None:
+    """Raise :class:`DatasetError` if folder ``path`` cannot be written now (see :func:`writing`)."""
+    with writing(path, overwrite):
+        pass
 
 
 def _write_atomically(
     path: str | os.PathLike, overwrite: bool, fill: Callable[[Path], None]
 ) -> Path:
-    """Create folder ``path`` by calling ``fill(tmp)`` on a temporary sibling, then rename.
+    """Create folder ``path`` by calling ``fill(tmp)`` on a temporary sibling, then swap it in.
 
-    On any failure (including KeyboardInterrupt) the temporary folder is
-    removed and an existing ``path`` is left untouched.
+    On any failure (including KeyboardInterrupt before the swap) the temporary
+    folder is removed and an existing ``path`` is left untouched.
     """
-    path = Path(path)
-    if path.exists() or path.is_symlink():
-        if not overwrite:
-            raise DatasetError(
-                f"{path} already exists; pass overwrite=True (CLI: --force) to replace it"
-            )
-        if not _replaceable(path):
-            raise DatasetError(
-                f"refusing to replace {path}: it is not a dataset folder "
-                f"(no {MANIFEST}, and it holds other files)"
-            )
-    parent = path.parent
-    # Remember which parent folders we create, to remove them again on failure.
-    created = [p for p in (parent, *parent.parents) if not p.exists()]
-    try:
-        parent.mkdir(parents=True, exist_ok=True)
-        # Not tempfile.mkdtemp: its 0700 mode would stick to the renamed dataset.
-        # os.mkdir applies the umask and fails if the name is taken.
-        tmp = parent / f".{path.name}.tmp-{uuid.uuid4().hex[:12]}"
-        os.mkdir(tmp)
-    except OSError as err:
-        _remove_empty(created)
-        raise DatasetError(f"cannot write {path}: {err}") from err
-    try:
-        fill(tmp)
-        if path.exists():
-            # Rename the old folder aside first so that there is never a moment
-            # without a complete dataset at `path` that we cannot roll back.
-            old = parent / f".{path.name}.old-{uuid.uuid4().hex[:8]}"
-            os.rename(path, old)
-            try:
-                os.rename(tmp, path)
-            except BaseException:
-                os.rename(old, path)
-                raise
-            shutil.rmtree(old, ignore_errors=True)
-        else:
-            os.rename(tmp, path)
-    except BaseException as err:
-        shutil.rmtree(tmp, ignore_errors=True)
-        _remove_empty(created)
-        if isinstance(err, OSError):
-            raise DatasetError(f"cannot write {path}: {err}") from err
-        raise
-    return path
+    with writing(path, overwrite) as target:
+        target.write(fill, overwrite)
+    return Path(path)
+
+
+def _files_in(folder: Path) -> list[str]:
+    """Every file under ``folder``, as sorted relative POSIX paths."""
+    out = []
+    for root, _, filenames in os.walk(folder, onerror=_walk_error):
+        prefix = _relative(root, folder)
+        out.extend(prefix + f for f in filenames)
+    return sorted(out)
 
 
 # --------------------------------------------------------------------------- parquet io
@@ -418,10 +938,30 @@ class Dataset:
         """Per-table SHA-256 of the content (see :func:`table_checksum`)."""
         return {t: table_checksum(t, df) for t, df in self.tables.items()}
 
-    def manifest(self) -> dict[str, Any]:
-        """The manifest written beside the tables (JSON-ready)."""
+    def manifest(
+        self, files: Sequence[str] | None = None, *, format: str = FORMAT
+    ) -> dict[str, Any]:
+        """The manifest written beside the tables (JSON-ready, deterministic).
+
+        Parameters
+        ----------
+        files
+            The files written into the folder, relative; default: the tables'
+            Parquet files and the manifest (a :meth:`save` without ``csv``).
+        format
+            The format marker: :data:`FORMAT`, or :data:`CSV_FORMAT` for
+            :meth:`to_csv`.
+
+        Notes
+        -----
+        ``meta`` leaves out :data:`RUN_META_KEYS` (wall time, load path), so
+        the same scenario and seed give the same bytes.
+        """
+        if files is None:
+            files = [MANIFEST, *(f"{t}.parquet" for t in self.tables)]
+        meta = {k: v for k, v in self.meta.items() if k not in RUN_META_KEYS}
         return {
-            "format": FORMAT,
+            "format": format,
             "package_version": package_version(),
             "schema_version": schema_fingerprint(),
             "checksum_algorithm": CHECKSUM_ALGORITHM,
@@ -429,8 +969,16 @@ class Dataset:
             "scenario": self.scenario.to_dict(),
             "rows": {t: len(df) for t, df in self.tables.items()},
             "checksums": self.checksums(),
-            "meta": _jsonable(self.meta),
+            "files": sorted(set(files) | {MANIFEST}),
+            "meta": _jsonable(meta),
         }
+
+    def _write_manifest(self, folder: Path, format: str) -> None:
+        # Written last, listing every file written before it: a folder with a
+        # manifest is complete, and the workbench knows exactly what is its own.
+        manifest = self.manifest(_files_in(folder), format=format)
+        text = json.dumps(manifest, indent=2, ensure_ascii=False) + "\n"
+        (folder / MANIFEST).write_text(text, encoding="utf-8")
 
     # -- saving ---------------------------------------------------------------
     def save(self, path: str | os.PathLike, overwrite: bool = False, csv: bool = False) -> Path:
@@ -442,8 +990,9 @@ class Dataset:
             Dataset folder to create (its parent folders are created if needed).
         overwrite
             Replace an existing dataset folder. The new one is complete before
-            the old one is removed; a folder that does not look like a dataset
-            is never replaced.
+            it is swapped in, in one atomic step. Only a folder whose manifest
+            the workbench wrote, holding nothing but the files it lists, is
+            ever replaced.
         csv
             Also export every table to ``path/csv/<table>.csv`` (same atomic write).
 
@@ -455,7 +1004,11 @@ class Dataset:
         Raises
         ------
         DatasetError
-            If ``path`` exists (without ``overwrite``) or cannot be written.
+            If ``path`` exists (without ``overwrite``), is not a workbench
+            folder, holds files the workbench did not write, is being written
+            by another run, or cannot be written (see :func:`writing`).
+        InterruptedAfterSave
+            Ctrl-C arrived after the new dataset was in place.
         """
 
         def fill(tmp: Path) -> None:
@@ -465,9 +1018,7 @@ class Dataset:
                 (tmp / "csv").mkdir()
                 for name, df in self.tables.items():
                     _write_csv(name, df, tmp / "csv" / f"{name}.csv")
-            # The manifest goes last: a folder with a manifest is a complete one.
-            text = json.dumps(self.manifest(), indent=2, ensure_ascii=False) + "\n"
-            (tmp / MANIFEST).write_text(text, encoding="utf-8")
+            self._write_manifest(tmp, FORMAT)
 
         return _write_atomically(path, overwrite, fill)
 
@@ -476,12 +1027,14 @@ class Dataset:
 
         UTF-8 with a byte-order mark (so Excel reads accents), no index column,
         ISO timestamps, empty cells for missing values. Written atomically like
-        :meth:`save`.
+        :meth:`save`, with a ``manifest.json`` of format :data:`CSV_FORMAT` so
+        that the folder can be replaced later (:func:`load` does not read it).
         """
 
         def fill(tmp: Path) -> None:
             for name, df in self.tables.items():
                 _write_csv(name, df, tmp / f"{name}.csv")
+            self._write_manifest(tmp, CSV_FORMAT)
 
         return _write_atomically(path, overwrite, fill)
 
@@ -503,30 +1056,57 @@ def _jsonable(value: Any) -> Any:
 def read_manifest(path: str | os.PathLike) -> dict[str, Any]:
     """The parsed ``manifest.json`` of dataset folder ``path``, checked for required keys.
 
+    Accepts the current :data:`FORMAT` and older dataset formats (so that
+    :func:`sim.compose.regenerate` can rewrite them); :func:`load` accepts
+    only the current one.
+
     Raises
     ------
     DatasetError
-        If the folder or manifest is missing, unreadable, or lacks a required key.
+        If the folder or manifest is missing or unreadable, was not written by
+        the workbench (format marker), is a CSV export, or has a missing or
+        invalid entry (e.g. a negative seed).
     """
     path = Path(path)
     if not path.is_dir():
         raise DatasetError(f"{path}: no dataset folder here; {_fresh_hint(path)}")
     file = path / MANIFEST
     if not file.is_file():
+        if not any(path.iterdir()):
+            raise DatasetError(f"{path}: empty folder, no dataset here; {_fresh_hint(path)}")
         raise DatasetError(
-            f"{path}: {MANIFEST} is missing (incomplete dataset); {_fresh_hint(path)}"
+            f"{path}: {MANIFEST} is missing, so this is not a complete dataset; "
+            f"{_not_ours_hint(path)}"
         )
     try:
         manifest = json.loads(file.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as err:
+    except (OSError, ValueError) as err:  # ValueError: bad JSON or bad UTF-8
         raise DatasetError(
-            f"{file}: cannot read the manifest ({err}); {_fresh_hint(path)}"
-        ) from err
-    if not isinstance(manifest, dict):
-        raise DatasetError(f"{file}: the manifest must be a JSON object; {_fresh_hint(path)}")
+            f"{file}: cannot read the manifest ({err}); {_not_ours_hint(path)}"
+        ) from None
+    fmt = manifest.get("format") if isinstance(manifest, dict) else None
+    if fmt == CSV_FORMAT:
+        raise DatasetError(
+            f"{path}: a CSV export (Dataset.to_csv), not a dataset folder; "
+            "load the dataset it was exported from"
+        )
+    if fmt != FORMAT and fmt not in _LEGACY_FORMATS:
+        raise DatasetError(
+            f"{file}: not a CRM Workbench dataset manifest (format {fmt!r}, expected "
+            f"{FORMAT!r}); {_not_ours_hint(path)}"
+        )
     for key, kind in (("seed", int), ("scenario", dict), ("rows", dict), ("checksums", dict)):
         if not isinstance(manifest.get(key), kind) or isinstance(manifest.get(key), bool):
-            raise DatasetError(f"{file}: missing or invalid {key!r} entry; {_fresh_hint(path)}")
+            raise DatasetError(f"{file}: missing or invalid {key!r} entry; {_replace_hint(path)}")
+    if manifest["seed"] < 0:
+        raise DatasetError(
+            f"{file}: invalid seed {manifest['seed']} (a seed is a whole number >= 0); "
+            f"{_replace_hint(path)}"
+        )
+    if fmt == FORMAT:
+        files = manifest.get("files")
+        if not isinstance(files, list) or not all(_valid_entry(f) for f in files):
+            raise DatasetError(f"{file}: missing or invalid 'files' entry; {_not_ours_hint(path)}")
     return manifest
 
 
@@ -540,19 +1120,32 @@ def _manifest_scenario(path: Path, manifest: Mapping[str, Any]) -> Scenario:
 def load(path: str | os.PathLike) -> Dataset:
     """Load a dataset folder written by :meth:`Dataset.save`, verifying it.
 
-    Every table is read, conformed to the data model, and checked against the
+    The manifest's format and schema version must be this version's; every
+    table is read, conformed to the data model, and checked against the
     manifest's row count and content checksum.
 
     Raises
     ------
     DatasetError
-        Missing folder, manifest or table file; unreadable Parquet; row count
-        or checksum mismatch. The message names the file and how to regenerate.
+        Missing folder, manifest or table file; a manifest of another format or
+        schema version; unreadable Parquet; row count or checksum mismatch.
+        The message names the file and how to regenerate.
     DatasetSchemaError
         A table does not match the data model (also a :class:`~sim.data.schema.SchemaError`).
     """
     path = Path(path)
     manifest = read_manifest(path)
+    if manifest["format"] != FORMAT:
+        raise DatasetError(
+            f"{path}: written in an older dataset format ({manifest['format']!r}, this "
+            f"version reads {FORMAT!r}); {_regenerate_hint(path)}"
+        )
+    stored_schema = manifest.get("schema_version")
+    if stored_schema != schema_fingerprint():
+        raise DatasetError(
+            f"{path}: written for another data model (schema version {stored_schema!r}, "
+            f"this version's is {schema_fingerprint()!r}); {_regenerate_hint(path)}"
+        )
     algorithm = manifest.get("checksum_algorithm", CHECKSUM_ALGORITHM)
     if algorithm != CHECKSUM_ALGORITHM:
         raise DatasetError(
