@@ -1,4 +1,8 @@
-"""sim.course: verdicts in words, stable student seeds, the exercise builder, the grader."""
+"""sim.course: verdicts in words, stable student seeds, the exercise builder, the grader.
+
+The answer key, the checker process and the grader's resistance to cheating
+are tested in tests/test_grading.py.
+"""
 
 from __future__ import annotations
 
@@ -13,12 +17,13 @@ import numpy as np
 import pandas as pd
 import pytest
 
+import sim.course.answers as answers_module
 import sim.course.checks as checks_module
 import sim.course.students as students_module
 import sim.widgets as widgets_module
-from sim.course import Checker, run_hidden, seed_for, student_seed
+from sim.course import Checker, expect, run_hidden, seed_for, student_seed
 from sim.course.__main__ import main as cli_main
-from sim.course.checks import CHECK_MIME, hide_source
+from sim.course.checks import CHECK_MIME
 from sim.course.exercises import (
     EXERCISES_DIR,
     SOLUTIONS_DIR,
@@ -189,17 +194,17 @@ def test_registration_validates():
         Checker().expect("", 1)
 
 
-def test_hidden_source_round_trip():
-    source = "x = 41\ny = x + 1  # ünïcode"
-    hidden = hide_source(source)
-    assert "41" not in hidden
-    blob = "".join(part.strip().strip('"') for part in hidden.split("(")[1].split(",")[0].split())
+def test_expect_outside_a_key_computation_registers_nothing():
+    # In a student's kernel (or a solutions sheet run as a notebook) expect() only validates.
+    assert expect("q1", lambda: 1 / 0) is None
+    with pytest.raises(ValueError, match="tolerances"):
+        expect("q1", 1, rtol=-1)
+
+
+def test_run_hidden_of_old_sheets_runs_nothing(capsys):
     namespace: dict = {}
-    run_hidden(blob, namespace)
-    assert namespace["y"] == 42
-    namespace = {}
-    exec(hidden, namespace)
-    assert namespace["y"] == 42
+    run_hidden("eCA9IDQx", namespace)  # base64 of "x = 41"
+    assert "x" not in namespace and "older version" in capsys.readouterr().out
 
 
 # ---------------------------------------------------------------- seeds
@@ -228,7 +233,7 @@ def test_student_seed_is_the_same_in_another_process():
     assert out.stdout.strip() == "36696968"
 
 
-@pytest.mark.parametrize("module", [checks_module, students_module, widgets_module])
+@pytest.mark.parametrize("module", [checks_module, students_module, answers_module, widgets_module])
 def test_docstring_examples_run(module):
     assert doctest.testmod(module).failed == 0
 
@@ -276,7 +281,9 @@ def synthetic_solution(path):
         nbformat.v4.new_markdown_cell("# 99 · Demo sheet"),
         nbformat.v4.new_code_cell('student_id = ""\nseed = 42\nINTERACTIVE = True'),
         nbformat.v4.new_code_cell(
-            "from sim.course import check, expect, seed_for\n\nseed = seed_for(student_id, seed)\nvalues = [seed % 7, 3]"
+            "from sim.course import check, connect, expect, seed_for\n\n"
+            "seed = seed_for(student_id, seed)\nvalues = [seed % 7, 3]\n"
+            'connect("99_demo", student_id=student_id, seed=seed)'
         ),
         nbformat.v4.new_code_cell(
             'expect("q1", lambda: sum(values))\nexpect("q2", "yes", choices=["yes", "no"])'
@@ -321,26 +328,28 @@ def test_builder_on_a_synthetic_sheet(tmp_path):
         "kernelspec": {"name": "crm-workbench", "display_name": "CRM", "language": "python"},
         "language_info": {"name": "python"},
     }
-    assert [c["id"] for c in nb["cells"]] == [f"cell-{i}" for i in range(8)]
+    # the checks cell (the key) is left out: exercise sheets carry no key code
+    assert [c["id"] for c in nb["cells"]] == [f"cell-{i}" for i in range(8) if i != 3]
     assert [c["metadata"] for c in nb["cells"]] == [
         {},
         {"tags": ["parameters"]},
         {},
-        {"tags": ["checks"]},
         {},
         {},
         {},
         {},
     ]
     sources = ["".join(c["source"]) for c in nb["cells"]]
-    assert sources[5] == 'answer_1 = ...  # your code here\ncheck("q1", answer_1)'
-    assert sources[6] == "**Q2.** Recommend?\n_Your answer here._"
-    assert sources[7] == 'answer_2 = ...  # your code here\ncheck("q2", answer_2)'
-    assert "sum(values)" not in sources[3] and "run_hidden(" in sources[3]
+    assert sources[4] == 'answer_1 = ...  # your code here\ncheck("q1", answer_1)'
+    assert sources[5] == "**Q2.** Recommend?\n_Your answer here._"
+    assert sources[6] == 'answer_2 = ...  # your code here\ncheck("q2", answer_2)'
+    assert "expect(" not in text and "sum(values)" not in text
     assert sources[:3] == [
         "# 99 · Demo sheet",
         'student_id = ""\nseed = 42\nINTERACTIVE = True',
-        "from sim.course import check, expect, seed_for\n\nseed = seed_for(student_id, seed)\nvalues = [seed % 7, 3]",
+        "from sim.course import check, connect, expect, seed_for\n\n"
+        "seed = seed_for(student_id, seed)\nvalues = [seed % 7, 3]\n"
+        'connect("99_demo", student_id=student_id, seed=seed)',
     ]
     code = [c for c in nb["cells"] if c["cell_type"] == "code"]
     assert all(c["outputs"] == [] and c["execution_count"] is None for c in code)
@@ -424,8 +433,8 @@ def test_grader_on_two_synthetic_submissions(tmp_path, capsys):
         {
             "answer_1 = ...  # your code here": "answer_1 = 100 * sum(values)",
             "answer_2 = ...  # your code here": "answer_2 = undefined_name",
-            # a tampered check definition is replaced by the instructor's one
-            "run_hidden(": "expect('q1', 100 * sum(values)) or run_hidden(",
+            # a check definition added by the student counts for nothing
+            "connect(": "expect('q1', 100 * sum(values))\nconnect(",
         },
     )
     out = tmp_path / "gradebook.csv"
@@ -437,9 +446,11 @@ def test_grader_on_two_synthetic_submissions(tmp_path, capsys):
     assert rows == [
         ("ada", "q1", "right", "1"),
         ("ada", "q2", "right", "1"),
+        ("ada", "q2-written", "manual", "0"),
         ("ada", "TOTAL", "executed", "2"),
         ("bob", "q1", "factor", "0"),
         ("bob", "q2", "unanswered", "0"),
+        ("bob", "q2-written", "manual", "0"),
         ("bob", "TOTAL", "error", "0"),
     ]
     with out.open(encoding="utf-8") as f:
@@ -448,4 +459,22 @@ def test_grader_on_two_synthetic_submissions(tmp_path, capsys):
     executed = nbformat.read(
         tmp_path / "gradebook_executed" / "ada" / "99_demo.ipynb", as_version=4
     )
+    # only the parameters the sheet declares (it declares INTERACTIVE)
     assert executed.metadata.papermill.parameters == {"student_id": "ada", "INTERACTIVE": False}
+    with (tmp_path / "gradebook_wide.csv").open(encoding="utf-8") as f:
+        wide = list(csv.reader(f))
+    assert wide[0] == [
+        "Student",
+        "SIS User ID",
+        "99_demo",
+        "99_demo:q1",
+        "99_demo:q2",
+        "99_demo:q2-written",
+    ]
+    assert wide[1:] == [
+        ["Points Possible", "", "2", "1", "1", ""],
+        ["ada", "ada", "2", "1", "1", ""],
+        ["bob", "bob", "0", "0", "0", ""],
+    ]
+    page = (tmp_path / "feedback" / "ada.html").read_text(encoding="utf-8")
+    assert "Yes, because." in page  # the rubric of the written answer

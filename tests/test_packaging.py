@@ -41,7 +41,14 @@ def _norm(spec: str) -> tuple[str, str]:
 
 def test_environment_yml_matches_pyproject():
     project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
-    wanted = dict(map(_norm, project["dependencies"] + project["optional-dependencies"]["dev"]))
+    wanted = dict(
+        map(
+            _norm,
+            project["dependencies"]
+            + project["optional-dependencies"]["dev"]
+            + project["optional-dependencies"]["grading"],
+        )
+    )
     env = yaml.safe_load((ROOT / "environment.yml").read_text())
     listed: dict[str, str] = {}
     for dep in env["dependencies"]:

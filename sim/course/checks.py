@@ -1,17 +1,23 @@
-"""Self-checks for exercise sheets: say what is wrong in words, never the answer.
+"""Verdicts in words, never the answer: how an answer is compared with the key.
 
 A solutions sheet registers, for each question, the expected value computed
 from the student's own dataset (a zero-argument callable, evaluated when the
-check runs), in one code cell tagged ``checks``::
+key is computed), in one code cell tagged ``checks``::
 
     expect("q1", lambda: customers_above(orders, 100), rtol=1e-3)
     expect("q2", lambda: segment_shares(orders), points=2)
     expect("q3", "champions", choices=["champions", "at risk", "lost"])
 
-and the student runs ``check("q1", answer)``. The verdict is displayed as text
-plus a machine-readable copy (MIME type :data:`CHECK_MIME`), which the grader
-and the notebook tests read from the executed notebook; :func:`report` shows
-all registered questions at once (MIME type :data:`REPORT_MIME`).
+Those registrations only take effect while :mod:`sim.course.answer_key`
+computes a key — in the checker process or in the grader, never in the
+student's kernel, where :func:`expect` only validates its arguments. The
+student's ``check("q1", answer)`` (:mod:`sim.course.checker`) sends the answer
+to that process and gets back a :class:`CheckResult`: status, message and
+points, displayed as text plus a machine-readable copy (MIME type
+:data:`CHECK_MIME`); ``report()`` shows every question (:data:`REPORT_MIME`).
+
+This module holds the comparison itself (:func:`compare`, :class:`Checker`),
+shared by the checker process and the grader:
 
 >>> c = Checker()
 >>> c.expect("q1", lambda: 0.25)
@@ -25,34 +31,40 @@ all registered questions at once (MIME type :data:`REPORT_MIME`).
 
 from __future__ import annotations
 
-import base64
+import contextlib
+import contextvars
 import math
 import numbers
-from collections.abc import Callable, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
+from .answers import Unsupported
+
 __all__ = [
     "CHECK_MIME",
     "REPORT_MIME",
     "STATUSES",
+    "SUBMISSION_MIME",
     "CheckResult",
     "Checker",
-    "check",
+    "Question",
+    "compare",
     "expect",
-    "hide_source",
-    "report",
-    "reset",
+    "registering",
     "run_hidden",
 ]
 
 CHECK_MIME = "application/vnd.crm-workbench.check+json"
 REPORT_MIME = "application/vnd.crm-workbench.report+json"
+#: Provenance of a sheet's run (sheet, student, package version, dataset fingerprint).
+SUBMISSION_MIME = "application/vnd.crm-workbench.submission+json"
 
-#: Every status a check can report, best first.
+#: Every status a check can report, best first ("manual": a written answer graded by
+#: hand; "recorded": the answer was stored for the grader, no verdict given).
 STATUSES = (
     "right",
     "close",
@@ -63,6 +75,8 @@ STATUSES = (
     "wrong_columns",
     "wrong_type",
     "unanswered",
+    "manual",
+    "recorded",
     "no_check",
     "error",
 )
@@ -142,11 +156,22 @@ class Question:
     points: float = 1.0
     choices: Sequence[str] | None = None
     check_index: bool = True
+    error: str = ""  # why the expected value could not be computed (a bug in the key)
 
     def expected_value(self) -> Any:
+        """The expected value (a callable is evaluated once, when first needed)."""
         if callable(self.expected):
-            self.expected = self.expected()  # evaluated once, when first checked
+            self.expected = self.expected()
         return self.expected
+
+    def resolve(self) -> Question:
+        """Evaluate the expected value now, keeping any failure in :attr:`error`."""
+        if not self.error:
+            try:
+                self.expected_value()
+            except Exception as exc:  # a bug in the sheet's key, not the student's fault
+                self.error = f"{type(exc).__name__}: {exc}"
+        return self
 
 
 def _is_number(x: Any) -> bool:
@@ -265,6 +290,11 @@ def compare(answer: Any, q: Question) -> tuple[str, str]:
     """(status, message) for ``answer`` against question ``q``; the message never shows the expected value."""
     if answer is None or answer is Ellipsis:
         return "unanswered", "not answered yet"
+    if isinstance(answer, Unsupported):
+        return "wrong_type", (
+            f"an answer of type {answer.type_name} cannot be checked "
+            "(answer with a number, text, True/False, a list, a Series or a DataFrame)"
+        )
     expected = q.expected_value()
     if q.choices is not None or isinstance(expected, str):
         if not isinstance(answer, str):
@@ -305,8 +335,8 @@ def compare(answer: Any, q: Question) -> tuple[str, str]:
 class Checker:
     """A registry of questions (:meth:`expect`) and the verdicts on answers (:meth:`check`)."""
 
-    def __init__(self) -> None:
-        self.questions: dict[str, Question] = {}
+    def __init__(self, questions: Mapping[str, Question] | None = None) -> None:
+        self.questions: dict[str, Question] = dict(questions or {})
         self.results: dict[str, CheckResult] = {}
 
     def expect(
@@ -327,13 +357,7 @@ class Checker:
         text question (compared case-insensitively); ``check_index=False``
         compares Series/DataFrames by position instead of by index label.
         """
-        if not isinstance(question, str) or not question:
-            raise ValueError(f"question must be a non-empty string, got {question!r}")
-        if rtol < 0 or atol < 0:
-            raise ValueError(f"tolerances must be >= 0, got rtol={rtol}, atol={atol}")
-        if points < 0:
-            raise ValueError(f"points must be >= 0, got {points}")
-        self.questions[question] = Question(
+        self.questions[question] = _question(
             question, expected, rtol, atol, points, choices, check_index
         )
         self.results.pop(question, None)
@@ -350,6 +374,8 @@ class Checker:
             )
         else:
             try:
+                if q.error:
+                    raise RuntimeError(q.error)
                 status, message = compare(answer, q)
             except Exception as exc:  # a bug in the sheet, not the student's fault
                 status, message = "error", f"the check itself failed ({type(exc).__name__}: {exc})"
@@ -390,31 +416,80 @@ class Checker:
         self.results.clear()
 
 
-def hide_source(source: str) -> str:
-    """Code that runs ``source`` without showing it (base64; out of sight, not secret)."""
-    blob = base64.b64encode(source.encode("utf-8")).decode("ascii")
-    lines = [blob[i : i + 76] for i in range(0, len(blob), 76)] or [""]
-    body = "\n".join(f'    "{line}"' for line in lines)
-    return (
-        "# Self-check definitions, generated from the solutions sheet: run this cell.\n"
-        "from sim.course import run_hidden\n\n"
-        f"run_hidden(\n{body},\n    globals(),\n)"
+def _question(
+    question: str,
+    expected: Any,
+    rtol: float,
+    atol: float,
+    points: float,
+    choices: Sequence[str] | None,
+    check_index: bool,
+) -> Question:
+    if not isinstance(question, str) or not question:
+        raise ValueError(f"question must be a non-empty string, got {question!r}")
+    if rtol < 0 or atol < 0:
+        raise ValueError(f"tolerances must be >= 0, got rtol={rtol}, atol={atol}")
+    if points < 0:
+        raise ValueError(f"points must be >= 0, got {points}")
+    return Question(question, expected, rtol, atol, points, choices, check_index)
+
+
+# The checker that expect() registers on while a key is being computed; None
+# elsewhere (in a student's kernel expect() registers nothing anyone can read).
+_registry: contextvars.ContextVar[Checker | None] = contextvars.ContextVar(
+    "crm_workbench_key_registry", default=None
+)
+
+
+@contextlib.contextmanager
+def registering(checker: Checker) -> Iterator[Checker]:
+    """Make :func:`expect` register on ``checker`` inside the ``with`` block (key computation)."""
+    token = _registry.set(checker)
+    try:
+        yield checker
+    finally:
+        _registry.reset(token)
+
+
+def expect(
+    question: str,
+    expected: Any,
+    *,
+    rtol: float = 1e-3,
+    atol: float = 0.0,
+    points: float = 1.0,
+    choices: Sequence[str] | None = None,
+    check_index: bool = True,
+) -> None:
+    """Register ``question`` on the key being computed (see :meth:`Checker.expect`).
+
+    Outside a key computation (e.g. a solutions sheet run in a notebook) it
+    only validates its arguments: the expected values are computed by the
+    checker process and the grader, from the solutions sheet, never in the
+    kernel that runs the student's code.
+    """
+    registry = _registry.get()
+    if registry is None:
+        _question(question, None, rtol, atol, points, choices, check_index)
+        return
+    registry.expect(
+        question,
+        expected,
+        rtol=rtol,
+        atol=atol,
+        points=points,
+        choices=choices,
+        check_index=check_index,
     )
 
 
 def run_hidden(blob: str, namespace: dict[str, Any]) -> None:
-    """Execute code hidden by :func:`hide_source` in ``namespace`` (the notebook's globals)."""
-    source = base64.b64decode(blob.encode("ascii")).decode("utf-8")
-    exec(compile(source, "<self-checks>", "exec"), namespace)
+    """Stand-in for the hidden check cell of older sheets: explains, runs nothing.
 
-
-_default = Checker()
-
-#: Register a question on the sheet's checker (see :meth:`Checker.expect`).
-expect: Callable[..., None] = _default.expect
-#: Check an answer on the sheet's checker (see :meth:`Checker.check`).
-check: Callable[..., CheckResult] = _default.check
-#: Verdicts on all registered questions (see :meth:`Checker.report`).
-report: Callable[..., list[CheckResult]] = _default.report
-#: Forget every registered question.
-reset: Callable[[], None] = _default.reset
+    Older exercise sheets carried the key as a base64 cell executed in the
+    student's kernel; keys are now computed outside it (:mod:`sim.course.answer_key`).
+    """
+    print(
+        "This cell comes from an older version of the sheet: self-checks now run in a "
+        "separate checker. Get the current sheet (make exercises) to use them."
+    )

@@ -9,8 +9,10 @@ Rules (the markers are the ones nbgrader and otter-grader both accept):
   cells and checks still run), and by ``...`` inside an indented block.
 - In markdown cells, each ``<!-- BEGIN SOLUTION -->`` … ``<!-- END SOLUTION -->``
   region becomes ``_Your answer here._``.
-- Code cells tagged ``checks`` (the ``expect(...)`` registrations) are kept
-  but their source is hidden (:func:`sim.course.checks.hide_source`).
+- Code cells tagged ``checks`` (the ``expect(...)`` registrations, i.e. the
+  answer key) are left out: the key is computed from the solutions sheet by
+  a checker outside the student's kernel (:mod:`sim.course.answer_key`), so
+  an exercise sheet carries no key code at all, hidden or not.
 - Outputs, execution counts, and all metadata but cell tags, the kernelspec
   and language_info are dropped; cell ids are kept, so rebuilding gives
   identical bytes.
@@ -26,8 +28,6 @@ import tempfile
 from pathlib import Path
 
 import nbformat
-
-from .checks import hide_source
 
 __all__ = [
     "EXERCISES_DIR",
@@ -140,10 +140,9 @@ def exercise_source(solution: Path) -> str:
         tags = list(cell.get("metadata", {}).get("tags", []))
         source = cell.source
         if cell.cell_type == "code":
-            source = strip_code(source, where)
             if "checks" in tags:
-                source = hide_source(source)
-            new = nbformat.v4.new_code_cell(source)
+                continue
+            new = nbformat.v4.new_code_cell(strip_code(source, where))
         elif cell.cell_type == "markdown":
             new = nbformat.v4.new_markdown_cell(strip_markdown(source, where))
         else:
