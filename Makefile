@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed
 DATASET := datasets/default
 PORT ?= 8888
 
-.PHONY: lab test test-fast bench lint format datasets exercises clean-venv
+.PHONY: lab test test-fast bench lint format datasets exercises site clean-venv
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -45,6 +45,11 @@ format: $(STAMP)
 
 datasets: $(STAMP)
 	$(PY) -m sim simulate --scenario default --out $(DATASET) --force
+
+# The course site in _build/html: notebooks executed (cached in _build/), exercise sheets
+# unexecuted, no solutions.
+site: $(STAMP) $(DATASET)/manifest.json
+	$(PY) -m sim.course site --out _build
 
 exercises: $(STAMP)
 	$(PY) -m sim.course build-exercises

@@ -115,6 +115,14 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("path", metavar="DIR")
     p.add_argument("--quiet", action="store_true", help="no progress bar and no summary")
 
+    p = sub.add_parser(
+        "lab", help="start JupyterLab on the course (creates the default dataset if missing)"
+    )
+    p.add_argument(
+        "--port", type=_non_negative_int, default=None, help="port (JupyterLab's default)"
+    )
+    p.add_argument("--no-browser", action="store_true", help="do not open a browser tab")
+
     p = sub.add_parser("schema", help="print the data dictionary as Markdown")
     p.add_argument(
         "--update",
@@ -228,6 +236,12 @@ def _cmd_schema(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _cmd_lab(args: argparse.Namespace) -> int:
+    from sim.course.classroom import lab
+
+    return lab(port=args.port, browser=not args.no_browser)
+
+
 _COMMANDS = {
     "simulate": _cmd_simulate,
     "scenario": _cmd_scenario,
@@ -235,6 +249,7 @@ _COMMANDS = {
     "verify": _cmd_verify,
     "regenerate": _cmd_regenerate,
     "schema": _cmd_schema,
+    "lab": _cmd_lab,
 }
 
 

@@ -15,6 +15,11 @@ def main(argv: list[str] | None = None) -> int:
     from .exports import register as register_export
 
     register_export(sub)
+    from .classroom import register as register_classroom
+    from .site import register as register_site
+
+    register_classroom(sub)
+    register_site(sub)
 
     build = sub.add_parser("build-exercises", help="generate exercises/ from solutions/")
     build.add_argument("--check", action="store_true", help="only report out-of-sync sheets")
@@ -53,7 +58,7 @@ def main(argv: list[str] | None = None) -> int:
     seed.add_argument("--course", default="", help="optional course label mixed into the seed")
 
     args = parser.parse_args(argv)
-    if args.command == "export":
+    if hasattr(args, "func"):
         return args.func(args)
     if args.command == "build-exercises":
         from .exercises import build_all
