@@ -390,8 +390,9 @@ def test_release_refuses_a_notebook_holding_a_solution_marker(tmp_path):
 
 @pytest.fixture
 def fake_course(tmp_path, monkeypatch):
-    """A course folder with the welcome notebook and no dataset; sim.cli and sim.lab recorded."""
-    import sim.cli
+    """A course folder with the welcome notebook and no dataset; the simulate run and sim.lab recorded."""
+    import subprocess
+
     import sim.compose
     import sim.lab
 
@@ -400,14 +401,15 @@ def fake_course(tmp_path, monkeypatch):
     dataset = tmp_path / "datasets" / "default"
     calls: dict[str, list] = {"simulate": [], "lab": []}
 
-    def simulate(argv):
+    def simulate(command):
+        argv = list(command)[3:]  # [python, -m, sim, simulate, ...]
         calls["simulate"].append(argv)
         dataset.mkdir(parents=True)
         (dataset / "manifest.json").write_text("{}")
         return 0
 
     monkeypatch.setattr(sim.compose, "default_dataset_path", lambda: dataset)
-    monkeypatch.setattr(sim.cli, "main", simulate)
+    monkeypatch.setattr(subprocess, "call", simulate)
     monkeypatch.setattr(sim.lab, "main", lambda argv: calls["lab"].append(argv) or 0)
     return dataset, calls
 

@@ -532,8 +532,8 @@ NOTEBOOKS = sorted(
         *EXERCISES_DIR.glob("*.ipynb"),
     ]
 )
-# Known to break `papermill --help-notebook` (a comment containing "="); notebooks/ is
-# not the course tools' to edit — see the report to the lead for the line to change.
+
+
 def _declared(path: Path) -> dict[str, object]:
     nb = nbformat.read(path, as_version=4)
     (cell,) = [c for c in nb.cells if "parameters" in c.metadata.get("tags", [])]

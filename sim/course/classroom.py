@@ -686,8 +686,9 @@ def lab(port: int | None = None, browser: bool = True, extra: Sequence[str] = ()
     int
         The exit status (JupyterLab's, or 2 with a message on stderr).
     """
+    import subprocess
+
     from sim import lab as course_lab
-    from sim.cli import main as sim_main
     from sim.compose import default_dataset_path
 
     dataset = default_dataset_path()
@@ -701,7 +702,9 @@ def lab(port: int | None = None, browser: bool = True, extra: Sequence[str] = ()
         return 2
     if not (dataset / MANIFEST).is_file():
         print(f"sim lab: creating the default course dataset in {dataset} (a minute or two)")
-        status = sim_main(["simulate", "--scenario", "default", "--out", str(dataset)])
+        # A child process, as make does: the command line imports this module.
+        command = [sys.executable, "-m", "sim", "simulate", "--scenario", "default"]
+        status = subprocess.call([*command, "--out", str(dataset)])
         if status != 0:
             return status
     argv = [*([f"--port={port}"] if port else []), *([] if browser else ["--no-browser"])]

@@ -5,6 +5,11 @@ clients, calls after a rejected repair, event invitations to top clients) wait
 on one list. Every morning each advisor takes at most ``tasks_per_day`` of
 them, most urgent first, so daily capacity is a hard limit: when the list is
 longer than the team can handle, tasks wait and the oldest eventually lapse.
+
+Whether a call reaches the client is drawn per task, keyed by the client, the
+task type and the task's own key (the purchase, the day, the month), never by
+the order in which advisors get to it: a busier desk changes when a task is
+done, not how it turns out.
 """
 
 from __future__ import annotations
@@ -12,10 +17,10 @@ from __future__ import annotations
 import heapq
 from collections.abc import Callable
 
-import numpy as np
 import simpy
 
 from sim.scenario import Advisors
+from sim.world.seeding import uniform
 
 __all__ = ["PRIORITY", "AdvisorDesk"]
 
@@ -31,30 +36,39 @@ class AdvisorDesk:
         self,
         env: simpy.Environment,
         cfg: Advisors,
-        rng: np.random.Generator,
+        seed: int,
         on_reached: Callable[[int, int, str], None],
     ) -> None:
         self.env = env
         self.cfg = cfg
-        self.rng = rng
+        self.seed = seed
         self.on_reached = on_reached  # (person, profile, task_type) -> effect
-        self._queue: list[tuple[int, float, int, int, int, str]] = []
+        self._queue: list[tuple[int, float, int, int, int, str, int]] = []
         self._seq = 0
-        self.records: list[tuple[int, int, float, float, str, str]] = []
+        # advisor, profile, created, done, task type, outcome, person, task key
+        self.records: list[tuple[int, int, float, float, str, str, int, int]] = []
 
     @property
     def active(self) -> bool:
         """True if the brand has advisors with time for tasks."""
         return self.cfg.advisors > 0 and self.cfg.tasks_per_day > 0
 
-    def add(self, person: int, profile: int, task_type: str) -> None:
-        """Put a task on the list (ignored when there are no advisors)."""
+    def add(self, person: int, profile: int, task_type: str, key: int) -> None:
+        """Put a task on the list (ignored when there are no advisors).
+
+        ``key`` tells this task apart from the person's other tasks of the
+        same type (the purchase behind a thank-you call, the day of a
+        win-back call…); its outcome is drawn from ``(person, task_type, key)``.
+        """
         if not self.active:
             return
         self._seq += 1
-        heapq.heappush(
-            self._queue, (PRIORITY[task_type], self.env.now, self._seq, person, profile, task_type)
-        )
+        item = (PRIORITY[task_type], self.env.now, self._seq, person, profile, task_type, key)
+        heapq.heappush(self._queue, item)
+
+    def reach_draw(self, person: int, task_type: str, key: int) -> float:
+        """The uniform deciding whether task ``(person, task_type, key)`` reaches the client."""
+        return uniform(self.seed, f"advisor:{task_type}", person, key)
 
     def workday(self):
         """SimPy process: each morning, every advisor works through up to their daily quota."""
@@ -72,8 +86,8 @@ class AdvisorDesk:
                 for _ in range(cfg.tasks_per_day):
                     if not self._queue:
                         break
-                    _, created, _, person, profile, task_type = heapq.heappop(self._queue)
-                    u = self.rng.random()
+                    _, created, _, person, profile, task_type, key = heapq.heappop(self._queue)
+                    u = self.reach_draw(person, task_type, key)
                     if u < cfg.reach_prob:
                         outcome = "reached"
                         self.on_reached(person, profile, task_type)
@@ -83,5 +97,7 @@ class AdvisorDesk:
                             if u < cfg.reach_prob + (1 - cfg.reach_prob) * 0.7
                             else "declined"
                         )
-                    self.records.append((advisor, profile, created, today, task_type, outcome))
+                    self.records.append(
+                        (advisor, profile, created, today, task_type, outcome, person, key)
+                    )
             yield self.env.timeout(1.0)

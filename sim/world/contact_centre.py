@@ -7,10 +7,16 @@ an exponential handling time. The same :class:`CallCentre` serves the brand
 simulation and :func:`simulate_queue`, a stand-alone M/M/c(+M) run used to
 check the model against Erlang C and to let students compare staffing
 analytically and by simulation.
+
+The centre draws nothing itself: each call arrives with its patience and
+handling time already drawn, keyed by the call (see
+:func:`sim.world.seeding.uniform`), so adding an agent changes waits but never
+what a caller brings.
 """
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 import numpy as np
@@ -39,8 +45,9 @@ class CallOutcome:
 class CallCentre:
     """A pool of agents answering calls, with impatient callers.
 
-    Times inside SimPy are in ``time_unit`` minutes per simulation unit (1440
-    for a simulation clocked in days, 1 for one clocked in minutes).
+    Times inside SimPy are in ``minutes_per_unit`` minutes per simulation unit
+    (1440 for a simulation clocked in days, 1 for one clocked in minutes).
+    ``patience_minutes`` of ``None`` (or 0) means nobody hangs up.
     """
 
     def __init__(
@@ -49,49 +56,60 @@ class CallCentre:
         agents: int,
         handle_minutes: float,
         patience_minutes: float | None,
-        rng: np.random.Generator,
         minutes_per_unit: float = MINUTES_PER_DAY,
     ) -> None:
         self.env = env
         self.agents = simpy.Resource(env, capacity=agents)
         self.handle = handle_minutes
         self.patience = patience_minutes if patience_minutes else None
-        self.rng = rng
         self.scale = minutes_per_unit
 
-    def background_call(self, _event=None) -> None:
+    def draw(self, u_patience: float, u_handle: float) -> tuple[float | None, float]:
+        """A caller's patience and handling time (minutes) from two uniforms, by inversion.
+
+        Both exponential; patience is ``None`` when nobody hangs up.
+        """
+        patience = None if self.patience is None else -self.patience * math.log1p(-u_patience)
+        return patience, -self.handle * math.log1p(-u_handle)
+
+    def background_call(self, event: simpy.Event) -> None:
         """A call from another brand: it occupies an agent and, like any caller, may hang up.
 
-        Written with callbacks rather than as a process: these calls are the
-        bulk of the centre's traffic and need no outcome, so they skip the
-        generator machinery.
+        ``event.value`` holds the call's drawn ``(patience, handle)`` in
+        minutes. Written with callbacks rather than as a process: these calls
+        are the bulk of the centre's traffic and need no outcome, so they skip
+        the generator machinery.
         """
         env = self.env
+        patience, handle = event.value
         req = self.agents.request()
 
         def answered(_):
-            done = env.timeout(self.rng.exponential(self.handle) / self.scale)
+            done = env.timeout(handle / self.scale)
             done.callbacks.append(lambda _: self.agents.release(req))
 
         req.callbacks.append(answered)
-        if self.patience is not None:
-            give_up = env.timeout(self.rng.exponential(self.patience) / self.scale)
+        if patience is not None:
+            give_up = env.timeout(patience / self.scale)
             give_up.callbacks.append(lambda _: None if req.triggered else req.cancel())
 
-    def call(self):
-        """SimPy process of one call; its value is a :class:`CallOutcome`."""
+    def call(self, patience: float | None, handle: float):
+        """SimPy process of one call; its value is a :class:`CallOutcome`.
+
+        ``patience`` and ``handle`` are the caller's drawn patience and
+        handling time in minutes (see :meth:`draw`); ``patience`` is ignored
+        when the centre's callers never hang up.
+        """
         env, scale = self.env, self.scale
         arrived = env.now
-        patience = None if self.patience is None else self.rng.exponential(self.patience) / scale
         with self.agents.request() as req:
-            if patience is None:
+            if self.patience is None or patience is None:
                 yield req
             else:
-                result = yield req | env.timeout(patience)
+                result = yield req | env.timeout(patience / scale)
                 if req not in result:
                     return CallOutcome((env.now - arrived) * scale, True, 0.0)
             wait = (env.now - arrived) * scale
-            handle = self.rng.exponential(self.handle)
             yield env.timeout(handle / scale)
         return CallOutcome(wait, False, handle)
 
@@ -127,7 +145,9 @@ def simulate_queue(
     agents : number of agents.
     patience : mean patience, minutes (exponential); ``None`` for no reneging (M/M/c).
     horizon, warmup : run length and the initial period left out of the statistics.
-    seed : seed of the run's own random stream.
+    seed : seed of the run's own random stream. Each call's gap, patience and
+        handling time are drawn together when it arrives, so runs with the same
+        seed and arrival rate see the same callers whatever the staffing.
     sample_every : interval of the queue-length monitor (default: handle_time / 10).
 
     Returns
@@ -142,20 +162,21 @@ def simulate_queue(
         raise ValueError("arrival_rate and handle_time must be > 0 and agents >= 1")
     rng = stream(seed, "queue")
     env = simpy.Environment()
-    centre = CallCentre(env, agents, handle_time, patience, rng, minutes_per_unit=1.0)
+    centre = CallCentre(env, agents, handle_time, patience, minutes_per_unit=1.0)
     rows: list[tuple[float, float, bool, float]] = []
     samples: list[int] = []
     dt = sample_every or handle_time / 10.0
 
-    def one(arrived: float):
-        out = yield env.process(centre.call())
+    def one(arrived: float, u_patience: float, u_handle: float):
+        out = yield env.process(centre.call(*centre.draw(u_patience, u_handle)))
         if arrived >= warmup:
             rows.append((arrived, out.wait, out.abandoned, out.handle))
 
     def source():
         while True:
-            yield env.timeout(rng.exponential(1.0 / arrival_rate))
-            env.process(one(env.now))
+            u_gap, u_patience, u_handle = rng.random(3).tolist()
+            yield env.timeout(-math.log1p(-u_gap) / arrival_rate)
+            env.process(one(env.now, u_patience, u_handle))
 
     def monitor():
         yield env.timeout(warmup)

@@ -14,15 +14,18 @@ from __future__ import annotations
 
 import math
 from statistics import NormalDist
-from typing import TYPE_CHECKING
+from typing import Any
 
 import numpy as np
 import simpy
 
 from sim.vocab import NEW_DAYS
+from sim.world.seeding import uniform_row
 
-if TYPE_CHECKING:
-    from sim.world.engine import World
+# The processes run inside a :class:`sim.world.engine.World`. It is not imported,
+# not even for type checking: the engine imports this module, and the layers'
+# rules forbid import cycles.
+World = Any
 
 __all__ = ["lifecycle", "repair_journey", "service_contact"]
 
@@ -112,15 +115,20 @@ def service_contact(env: simpy.Environment, w: World, i: int, profile: int, orde
     reason = CONTACT_REASONS[int(np.searchsorted(np.cumsum(CONTACT_REASON_P), u[2]))]
     if u[3] < cfg.phone_share:
         channel = "phone"
-        out = yield env.process(w.centre.call())
+        # The caller's patience and handling time belong to this call (keyed by
+        # the purchase), not to its place in the queue: more agents, same callers.
+        patience, drawn = w.centre.draw(*uniform_row(w.seed, "call", j, 2))
+        out = yield env.process(w.centre.call(patience, drawn))
         wait, abandoned, handle = out.wait, out.abandoned, out.handle
     else:
         channel = OTHER_CHANNELS[min(int(u[4] * len(OTHER_CHANNELS)), len(OTHER_CHANNELS) - 1)]
         wait, abandoned, handle = 0.0, False, -cfg.handle_minutes * math.log1p(-u[5])
+        patience, drawn = None, handle
     contacts = 1 + _extra_contacts(u[6], cfg.first_contact_resolution) + int(abandoned)
     ces = _effort(contacts, wait, abandoned, _normal(u[7]))
     fields = (i, profile, order, when, channel, reason, wait, abandoned, handle, contacts, ces)
-    w.record_ticket(*fields, "-", math.nan)
+    draws = (j, math.nan if patience is None else patience, drawn, math.nan)
+    w.record_ticket(*fields, "-", math.nan, *draws)
     w.experience(i, abandoned or ces >= cfg.high_effort, u[8])
 
 
@@ -144,25 +152,31 @@ def repair_journey(env: simpy.Environment, w: World, i: int, profile: int, order
     if env.now >= w.horizon:
         return
     received = env.now
-    w.messenger.send(profile, "repair_update")
+    # Each update of this repair is its own message: keyed by the purchase and
+    # the update (received, rejected, apology, shipped).
+    send = w.messenger.send
+    send(profile, "repair_update", 4 * j)
+    work = math.nan
     if u[1] < cfg.repair_reject_prob:
         outcome, lead = "rejected", 0.0
-        w.messenger.send(profile, "repair_update")
-        w.desk.add(i, profile, "repair_call")
+        send(profile, "repair_update", 4 * j + 1)
+        w.desk.add(i, profile, "repair_call", j)
     else:
-        job = env.process(w.workshop.repair())
+        # The work content belongs to the repair; only the queue before it is shared.
+        work = w.workshop.work_days(*uniform_row(w.seed, "repair-work", j, 2))
+        job = env.process(w.workshop.repair(work))
         result = yield job | env.timeout(cfg.repair_promise_days)
         delayed = job not in result
         if delayed:
-            w.messenger.send(profile, "repair_update")  # apology: it will take longer
+            send(profile, "repair_update", 4 * j + 2)  # apology: it will take longer
             yield job
         lead = env.now - received
         outcome = "delayed" if delayed else "completed"
-        w.messenger.send(profile, "repair_update")  # shipped / ready for pick-up
+        send(profile, "repair_update", 4 * j + 3)  # shipped / ready for pick-up
     bad = outcome != "completed"
     contacts = 1 + int(bad)
     ces = _effort(contacts, 0.0, False, _normal(u[2]))
     handle = -cfg.handle_minutes * math.log1p(-u[3])
     fields = (i, profile, order, received, "store", "repair", 0.0, False, handle, contacts, ces)
-    w.record_ticket(*fields, outcome, lead)
+    w.record_ticket(*fields, outcome, lead, j, math.nan, handle, work)
     w.experience(i, bad, u[4])

@@ -7,8 +7,12 @@ scenario's horizon, and hands over what happened as plain records
 (:class:`~sim.world.eventlog.RunRecords`); the data layer makes the tables.
 
 The simulation is the only place in the workbench with time and state. All
-randomness comes from streams derived from the seed by label, so the same
-scenario and seed give identical tables.
+randomness comes from the seed (see :mod:`sim.world.seeding`), so the same
+scenario and seed give identical tables. No draw is taken from a stream in the
+order events happen: each belongs to what it is about — a person, a candidate
+purchase, a call, a repair, a message, an advisor's task — so one more
+customer or one more agent changes outcomes only through the mechanism, never
+by shifting everybody's random numbers (common random numbers).
 """
 
 from __future__ import annotations
@@ -81,11 +85,9 @@ class World:
         self.dup_profile[self.dup_people] = n + np.arange(n_dup)
         self.dup_time = np.where(is_dup, dup_t, np.inf)
         self.profile_person = np.concatenate([np.arange(n), self.dup_people])
-
-        # Random streams by purpose.
-        self.rng_service = stream(seed, "service")
-        rng_messages = stream(seed, "messages")
-        self.rng_newsletters = stream(seed, "newsletters")
+        # A profile's key for keyed draws: its person, and which of their
+        # profiles it is (profile indices of second registrations depend on n).
+        self.profile_key = 2 * self.profile_person + (np.arange(n + n_dup) >= n)
 
         profiles = pd.concat([self.ident, self.dup_ident], ignore_index=True)
         social = np.concatenate(
@@ -98,7 +100,7 @@ class World:
         self.messenger = Messenger(
             env,
             sc,
-            rng_messages,
+            seed,
             consent={
                 "email": profiles["consent_email"].to_numpy(dtype=bool).copy(),
                 "sms": profiles["consent_sms"].to_numpy(dtype=bool).copy(),
@@ -107,15 +109,14 @@ class World:
             opt_out=profiles["opt_out"].to_numpy(dtype=bool).copy(),
             email_typo=profiles["email_typo"].to_numpy(dtype=bool).copy(),
             birth_doy=(birth.dt.day_of_year - 1).to_numpy(),
+            profile_key=self.profile_key,
         )
         self.profiles = profiles
         svc = sc.service
-        self.centre = CallCentre(
-            env, svc.agents, svc.handle_minutes, svc.patience_minutes, self.rng_service
-        )
+        self.centre = CallCentre(env, svc.agents, svc.handle_minutes, svc.patience_minutes)
         benches = max(1, round(svc.workshop_benches_per_10k * n / 10_000))
-        self.workshop = Workshop(env, benches, svc.repair_days, self.rng_service)
-        self.desk = AdvisorDesk(env, sc.advisors, stream(seed, "advisors"), self._advisor_reached)
+        self.workshop = Workshop(env, benches, svc.repair_days)
+        self.desk = AdvisorDesk(env, sc.advisors, seed, self._advisor_reached)
 
         # Person state.
         self.alive = np.zeros(n, dtype=bool)
@@ -144,11 +145,29 @@ class World:
         self.member_l = [False] * n
         self.pulled = [math.inf] * n  # next purchase brought forward by an advisor
         self.reach_l = [-math.inf] * n
+        # The most frequent messages' keyed draws, taken ahead vectorised (the
+        # same numbers send() would hash one by one): each profile's welcome,
+        # and the thank-you of every candidate purchase on the person's first profile.
+        self.thank_u = self._thank_you_draws()
+        self.welcome_u = self.messenger.draws(np.arange(len(profiles)), "welcome", 0)
 
         # Event records.
         self.orders = EventLog(person="q", profile="q", candidate="q", t="d")
         self.stages = EventLog(person="q", t="d", stage="b")  # stage: index in STAGES
         self.tickets: list[tuple] = []
+
+    def _thank_you_draws(self, step: int = 1 << 16) -> np.ndarray:
+        """The four draws of each candidate purchase's thank-you to its person's first profile.
+
+        Drawn ``step`` candidates at a time, so that no temporary is as large as the result.
+        """
+        tl = self.tl
+        owner = np.repeat(np.arange(self.n), tl.end - tl.start)
+        out = np.empty((len(owner), 4))
+        for a in range(0, len(owner), step):
+            b = min(a + step, len(owner))
+            out[a:b] = self.messenger.draws(owner[a:b], "thank_you", np.arange(a, b))
+        return out
 
     # ------------------------------------------------------------------ life events
     def dropout_prob(self, i: int) -> float:
@@ -213,23 +232,24 @@ class World:
         self.cum_spend[i] += gross
         self.last_purchase[i] = t
         self.messenger.last_purchase[k] = t
-        self.messenger.send(k, "thank_you")
+        self.messenger.send(k, "thank_you", j, self.thank_u[j] if k == i else None)
         svc = self.sc.service
         if self.u_contact[j] < svc.contact_prob:
             env.process(service_contact(env, self, i, k, order, j))
         if self.u_repair[j] < svc.repair_prob:
             env.process(repair_journey(env, self, i, k, order, j))
         if gross >= self.sc.advisors.thank_you_threshold:
-            self.desk.add(i, k, "thank_you_call")
+            self.desk.add(i, k, "thank_you_call", j)
 
     def at_risk(self, i: int) -> None:
         """At-risk journey: valuable clients get a call from their advisor."""
         if self.cum_spend[i] >= self.sc.advisors.thank_you_threshold:
-            self.desk.add(i, i, "win_back_call")
+            # A person turns at risk at most once a day: the day keys the call.
+            self.desk.add(i, i, "win_back_call", int(self.env.now))
 
     def lapsed(self, i: int) -> None:
         """Lapsed journey: a win-back message, which may bring a lost customer back."""
-        out = self.messenger.send(i, "win_back")
+        out = self.messenger.send(i, "win_back", int(self.env.now))
         if out is not None and out["bounce"] == "none" and not self.alive[i]:
             if self.tl.u_winback[i, 0] < self.sc.experience.win_back_rate:
                 self.revive(i)
@@ -264,7 +284,7 @@ class World:
             if sc.loyalty.enabled and tl.u_enrol[i] < sc.loyalty.enrolment_prob:
                 self.member[i] = True
                 self.member_l[i] = True
-            self.messenger.send(i, "welcome")
+            self.messenger.send(i, "welcome", 0, self.welcome_u[i])
             self.purchase(i, int(tl.start[i]))
             self.procs[i] = env.process(lifecycle(env, self, i, int(tl.start[i]) + 1, "new"))
 
@@ -274,44 +294,59 @@ class World:
             yield env.timeout(self.dup_time[i] - env.now)
             k = int(self.dup_profile[i])
             self.messenger.registered[k] = True
-            self.messenger.send(k, "welcome")
+            self.messenger.send(k, "welcome", 0, self.welcome_u[k])
 
     def _shared_calls(self):
-        """The group's other brands' calls: ``shared_traffic`` Erlangs while open."""
+        """The group's other brands' calls: ``shared_traffic`` Erlangs while open.
+
+        Every call of the horizon (day, time, patience, handling time) is drawn
+        up front from the calls' own stream, so they are the same whatever our
+        customers do or however many agents answer.
+        """
         svc, env = self.sc.service, self.env
         if svc.shared_traffic <= 0:
             return
-        rng = stream(self.seed, "shared-calls")
         per_day = svc.shared_traffic * svc.open_hours * 60.0 / svc.handle_minutes
         open_days = svc.open_hours / 24.0
-        day = 0.0
-        while day < self.horizon:
-            # Poisson arrivals within today's opening hours.
-            n = int(rng.poisson(per_day))
-            for t in np.sort(rng.random(n)).tolist():
-                # Today's calls are scheduled at once, each starting by callback.
-                ring = env.timeout(day + 9.0 / 24 + t * open_days - env.now)
+        days = math.ceil(self.horizon)
+        rng = stream(self.seed, "shared-calls")
+        # Poisson arrivals within each day's opening hours.
+        count = rng.poisson(per_day, days)
+        bounds = np.concatenate([[0], np.cumsum(count)]).tolist()
+        ring_at = np.repeat(np.arange(days), count) + 9.0 / 24 + rng.random(bounds[-1]) * open_days
+        drawn = rng.standard_exponential((bounds[-1], 2)) * [
+            svc.patience_minutes,
+            svc.handle_minutes,
+        ]
+        for day in range(days):
+            a, b = bounds[day], bounds[day + 1]
+            patience = drawn[a:b, 0].tolist() if svc.patience_minutes else [None] * (b - a)
+            calls = zip(ring_at[a:b].tolist(), patience, drawn[a:b, 1].tolist(), strict=True)
+            # Today's calls are scheduled at once, each starting by callback.
+            for t, wait_max, handle in calls:
+                ring = env.timeout(t - env.now, (wait_max, handle))
                 ring.callbacks.append(self.centre.background_call)
-            day += 1.0
-            yield env.timeout(day - env.now)
+            yield env.timeout(day + 1 - env.now)
 
     def _event_invitations(self):
         env, cfg = self.env, self.sc.advisors
         if not self.desk.active or cfg.event_invites_per_month == 0:
             return
+        month = 0
         while True:
             yield env.timeout(30.4375)
+            month += 1
             recent = np.flatnonzero(np.asarray(self.last_purchase) >= env.now - 365.0)
             top = recent[np.argsort(-self.cum_spend[recent], kind="stable")]
             for i in top[: cfg.event_invites_per_month]:
-                self.desk.add(int(i), int(i), "event_invitation")
+                self.desk.add(int(i), int(i), "event_invitation", month)
 
     def run(self, progress: bool = False) -> None:
         """Run the world to the end of the horizon (optionally with a progress bar)."""
         env = self.env
         env.process(self._arrivals())
         env.process(self._registrations())
-        env.process(self.messenger.newsletters(self.rng_newsletters))
+        env.process(self.messenger.newsletters())
         env.process(self.messenger.birthdays())
         env.process(self.desk.workday())
         env.process(self._event_invitations())
@@ -342,10 +377,20 @@ class World:
         leads.insert(0, "lead_id", np.arange(1, len(leads) + 1))
         adv = pd.DataFrame(
             self.desk.records,
-            columns=["advisor_id", "profile", "t_created", "t_done", "task_type", "outcome"],
-        )
+            columns=[
+                "advisor_id", "profile", "t_created", "t_done", "task_type", "outcome",
+                "person", "task_key",
+            ],
+        )  # fmt: skip
         adv = adv.astype(
-            {"advisor_id": "int64", "profile": "int64", "t_created": float, "t_done": float}
+            {
+                "advisor_id": "int64",
+                "profile": "int64",
+                "t_created": float,
+                "t_done": float,
+                "person": "int64",
+                "task_key": "int64",
+            }
         )
         adv["customer_id"] = adv.pop("profile") + 1
         adv.insert(0, "task_id", np.arange(1, len(adv) + 1))
@@ -376,7 +421,7 @@ class World:
             tickets=tickets,
             surveys=surveys,
             leads=leads,
-            referrer=referrers(leads, surveys, n, self.seed),
+            referrer=referrers(leads, surveys, self.profile_person, n, self.seed),
             advisor_tasks=adv,
             messages=messages,
             campaigns=campaigns,

@@ -17,7 +17,7 @@ import numpy as np
 import pandas as pd
 
 from sim.scenario import Loyalty
-from sim.world.seeding import stream
+from sim.world.seeding import uniforms
 
 __all__ = ["ledger_records", "replay_ledger", "tier_for"]
 
@@ -36,7 +36,7 @@ def replay_ledger(
     members: pd.Series,
     cfg: Loyalty,
     horizon: float,
-    rng: np.random.Generator,
+    u_redeem: np.ndarray,
 ) -> tuple[pd.DataFrame, np.ndarray]:
     """Replay members' orders into ledger entries and the discount each reward gave.
 
@@ -47,7 +47,9 @@ def replay_ledger(
     members : enrolment day by ``customer_id`` for members.
     cfg : the programme's parameters.
     horizon : last day of the simulation (expiries after it are not booked).
-    rng : stream for the redeem-or-not decisions.
+    u_redeem : one uniform per row of ``orders`` for its redeem-or-not
+        decision, drawn for the order itself (not in replay order), so a
+        member's choices do not depend on the other members.
 
     Returns
     -------
@@ -65,7 +67,7 @@ def replay_ledger(
     # Walk member by member, each in time order.
     idx = idx[np.lexsort((orders["t"].to_numpy()[idx], orders["customer_id"].to_numpy()[idx]))]
     # Plain Python values: this loop is scalar work, where numpy scalars are slow.
-    u = rng.random(len(idx)).tolist()
+    u = np.asarray(u_redeem, dtype=float)[idx].tolist()
     cust = orders["customer_id"].to_numpy()[idx].tolist()
     t_arr = orders["t"].to_numpy()[idx].tolist()
     gross = orders["gross_amount"].to_numpy()[idx].tolist()
@@ -150,13 +152,16 @@ def ledger_records(
 ) -> pd.DataFrame:
     """The run's points ledger (times in days); books each reward as a discount on ``orders``.
 
-    ``orders`` (from :func:`sim.world.purchases.order_records`) gains the
+    ``orders`` (from :func:`sim.world.purchases.order_records`, with its
+    ``candidate`` column) gains the
     columns ``reward`` and ``net_amount``, and its ``discount_amount``
     includes the rewards. ``member`` and ``enrol_day`` are indexed by person.
     """
     members = np.flatnonzero(member)
     enrol = pd.Series(enrol_day[members], index=members + 1)
-    ledger, reward = replay_ledger(orders, enrol, cfg, horizon, stream(seed, "loyalty"))
+    # Redeem-or-not is keyed by the order's candidate purchase.
+    u_redeem = uniforms(seed, "loyalty-redeem", orders["candidate"].to_numpy())
+    ledger, reward = replay_ledger(orders, enrol, cfg, horizon, u_redeem)
     orders["reward"] = reward  # kept for the programme's cost in marketing_spend
     orders["discount_amount"] = np.round(orders["discount_amount"].to_numpy() + reward, 2)
     orders["net_amount"] = np.round(orders["gross_amount"] - orders["discount_amount"], 2)

@@ -7,6 +7,13 @@ at once (vectorised). Every send first checks the profile's consent for the
 channel, the opt-out list and hard-bounce suppression; a recipient who
 unsubscribes loses that channel's consent at once, so no later message reaches
 them there.
+
+Every message's four draws (bounce, open, click, unsubscribe) are keyed by the
+message itself — its journey, its recipient profile and its occasion (the
+purchase thanked, the repair update, the day, the newsletter's number) — and
+so are a newsletter's channel, whether it is A/B-tested and each recipient's
+variant. A message therefore turns out the same whatever else the brand sends
+or however many customers it has (common random numbers).
 """
 
 from __future__ import annotations
@@ -20,6 +27,7 @@ import simpy
 from sim.scenario import Scenario
 from sim.vocab import BOUNCES, INBOUND, JOURNEYS, MESSAGE_CHANNELS
 from sim.world.eventlog import EventLog
+from sim.world.seeding import uniform_row, uniforms
 
 __all__ = ["Messenger"]
 
@@ -39,15 +47,20 @@ class Messenger:
         self,
         env: simpy.Environment,
         scenario: Scenario,
-        rng: np.random.Generator,
+        seed: int,
         consent: dict[str, np.ndarray],
         opt_out: np.ndarray,
         email_typo: np.ndarray,
         birth_doy: np.ndarray,
+        profile_key: np.ndarray,
     ) -> None:
         self.env = env
         self.cfg = scenario.campaigns
-        self.rng = rng
+        self.seed = seed
+        # A profile's stable identity for keyed draws (its index is not: the
+        # second registrations are numbered after the whole population).
+        self.profile_key = np.asarray(profile_key, dtype=np.int64)
+        self._key = self.profile_key.tolist()
         self.consent = consent  # channel -> bool array per profile (mutated on unsubscribe)
         self.opt_out = opt_out
         self.email_typo = email_typo
@@ -61,8 +74,6 @@ class Messenger:
         reach[opt_out] = 0
         self._reach = reach.tolist()
         self._typo = email_typo.tolist()
-        self._u = np.empty(0)
-        self._ui = 0
         self._rate_cache: dict[tuple[str, str], tuple[float, float, float]] = {}
         self.registered = np.zeros_like(opt_out)
         self.last_purchase = np.full(len(opt_out), -np.inf)
@@ -102,14 +113,16 @@ class Messenger:
         """E-mail, else SMS, else social: the first channel the profile allows."""
         return _FIRST_CHANNEL[self._reach[profile]]
 
-    def _uniforms(self, k: int) -> np.ndarray:
-        # Uniforms come from one buffer refilled from the stream: far cheaper
-        # than asking the Generator for a few numbers per message.
-        if self._ui + k > len(self._u):
-            self._u = self.rng.random(1 << 16)
-            self._ui = 0
-        self._ui += k
-        return self._u[self._ui - k : self._ui]
+    def draws(self, profiles, message_type: str, occasion) -> np.ndarray:
+        """The ``(…, 4)`` uniforms (bounce, open, click, unsubscribe) of messages.
+
+        A message is keyed by its journey, its profile and its ``occasion``
+        (an integer unique among that profile's messages of the journey), so
+        the same message gets the same draws in any run with the same seed.
+        """
+        keys = self.profile_key[np.asarray(profiles)]
+        slots = 4 * np.asarray(occasion)[..., None] + np.arange(4)
+        return uniforms(self.seed, f"message:{message_type}", keys[..., None], slots)
 
     # ------------------------------------------------------------------ sends
     def _rates(self, channel: str, message_type: str) -> tuple[float, float, float]:
@@ -127,11 +140,21 @@ class Messenger:
         unsub = cfg.unsubscribe_rate * (fatigue if message_type == "newsletter" else 0.5)
         return open_p, click_p, min(unsub, 1.0)
 
-    def send(self, profile: int, message_type: str, when: float | None = None) -> dict | None:
+    def send(
+        self,
+        profile: int,
+        message_type: str,
+        occasion: int,
+        drawn: np.ndarray | None = None,
+        when: float | None = None,
+    ) -> dict | None:
         """Send one triggered message on the profile's preferred channel, if any.
 
-        Returns the outcome (``bounce``, ``opened``, ``clicked``, ``unsubscribed``)
-        or ``None`` when no channel is allowed (nothing is sent).
+        ``occasion`` keys the message among the profile's messages of this
+        journey (see :meth:`draws`); ``drawn`` may hold its four draws when
+        they were taken ahead, vectorised, with :meth:`draws`. Returns the
+        outcome (``bounce``, ``opened``, ``clicked``, ``unsubscribed``) or
+        ``None`` when no channel is allowed (nothing is sent).
         """
         if message_type not in self.cfg.triggered:
             return None
@@ -139,7 +162,13 @@ class Messenger:
         if channel is None:
             return None
         when = self.env.now if when is None else when
-        u = self._uniforms(4).tolist()
+        if drawn is not None:
+            u = drawn.tolist()
+        else:
+            # Pure-Python keyed draws: the same numbers as draws(), without
+            # numpy's per-call overhead on this hot path.
+            purpose = f"message:{message_type}"
+            u = uniform_row(self.seed, purpose, self._key[profile], 4, 4 * occasion)
         bounce = self._bounce(channel, self._typo[profile], u[0])
         open_p, click_p, unsub_p = self._rates(channel, message_type)
         delivered = bounce == "none"
@@ -179,13 +208,20 @@ class Messenger:
         message_type: str,
         campaign_id: int,
         when: np.ndarray,
+        occasion: int,
         open_lift: float = 1.0,
+        drawn: np.ndarray | None = None,
     ) -> None:
-        """Send one message to each of ``profiles`` (already filtered for consent)."""
+        """Send one message to each of ``profiles`` (already filtered for consent).
+
+        ``occasion`` keys this send among each profile's messages of the
+        journey (the newsletter's number, the day of a greeting); ``drawn``
+        may hold the messages' :meth:`draws` when they were taken already.
+        """
         n = len(profiles)
         if n == 0:
             return
-        u = self.rng.random((n, 4))
+        u = self.draws(profiles, message_type, occasion) if drawn is None else drawn
         typo = self.email_typo[profiles] & (channel == "email")
         hard = typo | (u[:, 0] < self.cfg.hard_bounce)
         soft = ~hard & (u[:, 0] < self.cfg.hard_bounce + self.cfg.soft_bounce)
@@ -216,14 +252,20 @@ class Messenger:
         return np.flatnonzero(ok)
 
     # ------------------------------------------------------------------ processes
-    def newsletters(self, rng: np.random.Generator):
-        """SimPy process: newsletters at a steady rhythm to the engaged, consenting base."""
+    def newsletters(self):
+        """SimPy process: newsletters at a steady rhythm to the engaged, consenting base.
+
+        Newsletter ``number``'s channel and A/B decision are keyed by the
+        number, each recipient's variant by (profile, number): a bigger base
+        gets the same newsletters and splits its old members the same way.
+        """
         cfg = self.cfg
         if cfg.newsletters_per_month <= 0:
             return
         gap = 30.4375 / cfg.newsletters_per_month
         channels = list(cfg.newsletter_channel_mix)
         weights = np.array([cfg.newsletter_channel_mix[c] for c in channels])
+        cum = np.cumsum(weights / weights.sum()).tolist()
         number = 0
         send = 0.0
         while True:
@@ -233,19 +275,26 @@ class Messenger:
             if self.env.now >= self.horizon:
                 return
             number += 1
-            channel = channels[rng.choice(len(channels), p=weights / weights.sum())]
+            u_channel, u_ab = uniform_row(self.seed, "newsletter", number, 2)
+            pick = min(sum(c <= u_channel for c in cum), len(channels) - 1)
+            channel = channels[pick]
             people = self.audience(channel, engaged_days=self.cfg.lapsed_days)
             month = (self.start + pd.Timedelta(days=self.env.now)).strftime("%Y-%m")
             name = f"Newsletter {month} #{number} ({channel})"
             when = np.full(len(people), self.env.now)
-            if rng.random() < cfg.ab_test_share and len(people) >= 2:
-                is_b = rng.random(len(people)) < 0.5
+            if u_ab < cfg.ab_test_share and len(people) >= 2:
+                u_variant = uniforms(
+                    self.seed, "newsletter-variant", self.profile_key[people], number
+                )
+                is_b = u_variant < 0.5
                 for variant, members, lift in (("A", ~is_b, 1.0), ("B", is_b, AB_LIFT)):
                     cid = self._new_campaign(f"{name} {variant}", "newsletter", channel, variant)
-                    self.broadcast(people[members], channel, "newsletter", cid, when[members], lift)
+                    self.broadcast(
+                        people[members], channel, "newsletter", cid, when[members], number, lift
+                    )
             else:
                 cid = self._new_campaign(name, "newsletter", channel, "-")
-                self.broadcast(people, channel, "newsletter", cid, when)
+                self.broadcast(people, channel, "newsletter", cid, when, number)
 
     def birthdays(self):
         """SimPy process: each morning, greet the customers whose birthday it is."""
@@ -261,6 +310,8 @@ class Messenger:
             people = order[bounds[doy] : bounds[doy + 1]]
             people = people[self.registered[people]]
             sent = np.zeros(len(people), dtype=bool)
+            # One greeting a day at most: the day keys it, whatever its channel.
+            drawn = self.draws(people, "birthday", day)
             # A profile is greeted once, on its first allowed channel.
             for ch in MESSAGE_CHANNELS:
                 take = ~sent & self._reachable(people, ch)
@@ -270,6 +321,8 @@ class Messenger:
                     "birthday",
                     self.journey_campaign[("birthday", ch)],
                     np.full(int(take.sum()), self.env.now),
+                    day,
+                    drawn=drawn[take],
                 )
                 sent |= take
             yield self.env.timeout(1.0)

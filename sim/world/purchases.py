@@ -15,7 +15,10 @@ simulation fast and gives common random numbers across what-if scenarios: the
 same seed gives the same people and the same candidate purchases.
 
 Draws come in blocks of :data:`sim.world.seeding.BLOCK` people, each from its own
-stream, so person ``i`` is the same whatever the population size.
+stream, so person ``i`` is the same whatever the population size. A candidate
+purchase's row index is prefix-stable too (rows are concatenated block by
+block), so the draws made later about an order — its call's patience, its
+repair's work content, its survey answer — are keyed by that index.
 """
 
 from __future__ import annotations
@@ -296,6 +299,8 @@ def order_records(
             "discount_amount": promo,
             "advisor_id": pd.Series(advisor, dtype="Int64").where(served),
             "u_survey": tl.u_survey[ev],
+            # The candidate purchase: what later draws about this order are keyed by.
+            "candidate": ev,
         }
     )
 
