@@ -115,13 +115,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("path", metavar="DIR")
     p.add_argument("--quiet", action="store_true", help="no progress bar and no summary")
 
-    p = sub.add_parser(
-        "lab", help="start JupyterLab on the course (creates the default dataset if missing)"
-    )
-    p.add_argument(
-        "--port", type=_non_negative_int, default=None, help="port (JupyterLab's default)"
-    )
-    p.add_argument("--no-browser", action="store_true", help="do not open a browser tab")
+    from sim.course.classroom import register_lab
+
+    register_lab(sub)  # `lab`: the course without make (see sim.course.classroom.lab)
 
     p = sub.add_parser("schema", help="print the data dictionary as Markdown")
     p.add_argument(
@@ -237,9 +233,7 @@ def _cmd_schema(args: argparse.Namespace) -> int:
 
 
 def _cmd_lab(args: argparse.Namespace) -> int:
-    from sim.course.classroom import lab
-
-    return lab(port=args.port, browser=not args.no_browser)
+    return args.func(args)
 
 
 _COMMANDS = {

@@ -21,6 +21,7 @@ import pytest
 import yaml
 
 from sim.course import exports
+from sim.course.__main__ import main as course_main
 from sim.course.answer_key import read_sheet
 from sim.course.checker import GRADING_ENV
 from sim.course.exercises import SUFFIX, exercise_source
@@ -217,7 +218,10 @@ def test_cli_export(tmp_path, capsys):
     assert args.func(args) == 0
     assert (tmp_path / SHEET / f"{SHEET}.ipynb").is_file()
     assert (
-        exports.main(["--format", "nbgrader", "--out", str(tmp_path / "c"), "--sheet", "nope"]) == 1
+        course_main(
+            ["export", "--format", "nbgrader", "--out", str(tmp_path / "c"), "--sheet", "nope"]
+        )
+        == 1
     )
     assert "no single solutions sheet 'nope'" in capsys.readouterr().err
 

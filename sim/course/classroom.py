@@ -805,17 +805,3 @@ def register_lab(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--port", type=_positive_int, default=None, help="port (JupyterLab's default)")
     p.add_argument("--no-browser", action="store_true", help="do not open a browser tab")
     p.set_defaults(func=lambda args: lab(port=args.port, browser=not args.no_browser))
-
-
-def main(argv: Sequence[str] | None = None) -> int:
-    """``python -m sim.course.classroom class-datasets|release|lab ...`` (until wired in)."""
-    parser = argparse.ArgumentParser(prog="python -m sim.course.classroom")
-    sub = parser.add_subparsers(dest="command", required=True)
-    register(sub)
-    register_lab(sub)
-    args = parser.parse_args(argv)
-    return args.func(args)
-
-
-if __name__ == "__main__":
-    raise SystemExit(main())

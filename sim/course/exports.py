@@ -100,7 +100,6 @@ __all__ = [
     "export_nbgrader",
     "export_otter",
     "layout",
-    "main",
     "nbgrader_autograding",
     "nbgrader_student_id",
     "otter_autograding",
@@ -560,14 +559,19 @@ def _nb_meta(
     return meta
 
 
-def _nbgrader_setup(source: str) -> str:
+def _before_seed_line(source: str, snippet: str) -> str:
+    """``source`` with ``snippet`` (indented alike) inserted before its ``seed = seed_for(...)`` line."""
     lines = source.split("\n")
     for i, line in enumerate(lines):
         match = _SEED_LINE.match(line)
         if match:
-            lines[i] = _NBGRADER_SETUP.format(indent=match.group(1)) + line
+            lines[i] = snippet.format(indent=match.group(1)) + line
             return "\n".join(lines)
     raise ExportError("setup cell without `seed = seed_for(student_id, seed)`")
+
+
+def _nbgrader_setup(source: str) -> str:
+    return _before_seed_line(source, _NBGRADER_SETUP)
 
 
 def nbgrader_notebook(sheet: SheetLayout) -> Any:
@@ -672,13 +676,7 @@ _OTTER_SETUP = (
 
 
 def _otter_setup(source: str) -> str:
-    lines = source.split("\n")
-    for i, line in enumerate(lines):
-        match = _SEED_LINE.match(line)
-        if match:
-            lines[i] = _OTTER_SETUP.format(indent=match.group(1)) + line
-            return "\n".join(lines)
-    raise ExportError("setup cell without `seed = seed_for(student_id, seed)`")
+    return _before_seed_line(source, _OTTER_SETUP)
 
 
 def otter_notebook(sheet: SheetLayout) -> Any:
@@ -831,16 +829,3 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         help="otter: pip requirement of the workbench for the grading image",
     )
     p.set_defaults(func=_run)
-
-
-def main(argv: Sequence[str] | None = None) -> int:
-    """``python -m sim.course.exports``: the ``export`` subcommand on its own."""
-    parser = argparse.ArgumentParser(prog="python -m sim.course.exports")
-    sub = parser.add_subparsers(dest="command")
-    register(sub)
-    args = parser.parse_args(["export", *(argv if argv is not None else sys.argv[1:])])
-    return args.func(args)
-
-
-if __name__ == "__main__":
-    raise SystemExit(main())

@@ -51,7 +51,6 @@ __all__ = [
     "SiteReport",
     "build_site",
     "landing_page",
-    "main",
     "register",
     "stage",
 ]
@@ -433,16 +432,3 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     )
     p.add_argument("--quiet", "-q", action="store_true", help="print Sphinx's output on error only")
     p.set_defaults(func=_run)
-
-
-def main(argv: Sequence[str] | None = None) -> int:
-    """``python -m sim.course.site``: the ``site`` subcommand on its own."""
-    parser = argparse.ArgumentParser(prog="python -m sim.course.site")
-    sub = parser.add_subparsers(dest="command")
-    register(sub)
-    args = parser.parse_args(["site", *(argv if argv is not None else sys.argv[1:])])
-    return args.func(args)
-
-
-if __name__ == "__main__":
-    raise SystemExit(main())
