@@ -20,6 +20,7 @@ import numpy as np
 import simpy
 
 from sim.vocab import NEW_DAYS
+from sim.world.eventlog import Ticket
 from sim.world.seeding import uniform_row
 
 # The processes run inside a :class:`sim.world.engine.World`. It is not imported,
@@ -126,9 +127,27 @@ def service_contact(env: simpy.Environment, w: World, i: int, profile: int, orde
         patience, drawn = None, handle
     contacts = 1 + _extra_contacts(u[6], cfg.first_contact_resolution) + int(abandoned)
     ces = _effort(contacts, wait, abandoned, _normal(u[7]))
-    fields = (i, profile, order, when, channel, reason, wait, abandoned, handle, contacts, ces)
-    draws = (j, math.nan if patience is None else patience, drawn, math.nan)
-    w.record_ticket(*fields, "-", math.nan, *draws)
+    w.record_ticket(
+        Ticket(
+            person=i,
+            customer_id=profile,
+            order=order,
+            t=when,
+            channel=channel,
+            reason=reason,
+            wait_minutes=wait,
+            abandoned=abandoned,
+            handle_minutes=handle,
+            contacts_to_resolve=contacts,
+            effort_score=ces,
+            repair_outcome="-",
+            repair_days=math.nan,
+            candidate=j,
+            patience_drawn=math.nan if patience is None else patience,
+            handle_drawn=drawn,
+            work_drawn=math.nan,
+        )
+    )
     w.experience(i, abandoned or ces >= cfg.high_effort, u[8])
 
 
@@ -177,6 +196,25 @@ def repair_journey(env: simpy.Environment, w: World, i: int, profile: int, order
     contacts = 1 + int(bad)
     ces = _effort(contacts, 0.0, False, _normal(u[2]))
     handle = -cfg.handle_minutes * math.log1p(-u[3])
-    fields = (i, profile, order, received, "store", "repair", 0.0, False, handle, contacts, ces)
-    w.record_ticket(*fields, outcome, lead, j, math.nan, handle, work)
+    w.record_ticket(
+        Ticket(
+            person=i,
+            customer_id=profile,
+            order=order,
+            t=received,
+            channel="store",
+            reason="repair",
+            wait_minutes=0.0,
+            abandoned=False,
+            handle_minutes=handle,
+            contacts_to_resolve=contacts,
+            effort_score=ces,
+            repair_outcome=outcome,
+            repair_days=lead,
+            candidate=j,
+            patience_drawn=math.nan,
+            handle_drawn=handle,
+            work_drawn=work,
+        )
+    )
     w.experience(i, bad, u[4])

@@ -29,16 +29,15 @@ import simpy
 from sim.scenario import Scenario
 from sim.vocab import STAGES
 from sim.world.advisors import AdvisorDesk
-from sim.world.contact_centre import CallCentre
+from sim.world.contact_centre import CallCentre, survey_records
 from sim.world.customers import lifecycle, repair_journey, service_contact
-from sim.world.eventlog import EventLog, RunRecords
+from sim.world.eventlog import EventLog, RunRecords, Ticket, ticket_records
 from sim.world.loyalty_programme import ledger_records
 from sim.world.messaging import Messenger
 from sim.world.population import build_identities, duplicate_identities
 from sim.world.prospects import build_leads, referrers
 from sim.world.purchases import draw_timelines, order_records
 from sim.world.seeding import stream
-from sim.world.surveys import survey_records, ticket_records
 from sim.world.workshop import Workshop
 
 __all__ = ["World", "run"]
@@ -154,7 +153,7 @@ class World:
         # Event records.
         self.orders = EventLog(person="q", profile="q", candidate="q", t="d")
         self.stages = EventLog(person="q", t="d", stage="b")  # stage: index in STAGES
-        self.tickets: list[tuple] = []
+        self.tickets: list[Ticket] = []
 
     def _thank_you_draws(self, step: int = 1 << 16) -> np.ndarray:
         """The four draws of each candidate purchase's thank-you to its person's first profile.
@@ -267,9 +266,9 @@ class World:
             if self.tl.u_winback[person, 1] < min(1.0, 3.0 * self.sc.experience.win_back_rate):
                 self.revive(person)
 
-    def record_ticket(self, *fields) -> None:
-        """Store one service contact: the values of :data:`sim.world.surveys.TICKET_FIELDS`."""
-        self.tickets.append(fields)
+    def record_ticket(self, ticket: Ticket) -> None:
+        """Store one service contact."""
+        self.tickets.append(ticket)
 
     # ------------------------------------------------------------------ processes
     def _arrivals(self):

@@ -3,17 +3,19 @@
 The world appends millions of small records (orders, stage changes, messages).
 Python tuples cost ~100 bytes each; typed ``array.array`` columns cost a few
 bytes per field and turn into numpy arrays without copying element by element.
+Service contacts are fewer and richer: each is a named :class:`Ticket`.
 """
 
 from __future__ import annotations
 
 from array import array
 from dataclasses import dataclass
+from typing import NamedTuple
 
 import numpy as np
 import pandas as pd
 
-__all__ = ["EventLog", "RunRecords"]
+__all__ = ["EventLog", "RunRecords", "Ticket", "ticket_records"]
 
 
 class EventLog:
@@ -48,6 +50,69 @@ class EventLog:
             name: np.array(col, dtype=col.typecode)
             for name, col in zip(self.names, self._cols, strict=True)
         }
+
+
+class Ticket(NamedTuple):
+    """One service contact as the world records it (times in days, durations in minutes).
+
+    The first eleven fields describe the contact; ``repair_outcome`` and
+    ``repair_days`` are ``"-"`` and NaN for a question that is not a repair.
+    The last four are the world's own: the candidate purchase the contact is
+    about (its key for keyed draws) and what was drawn for it — a caller's
+    patience and handling time (minutes), a repair's work content (days) —
+    whatever the queue then made of them (NaN where nothing was drawn).
+    """
+
+    person: int
+    customer_id: int  # the profile the customer used (0-based; ticket_records adds 1)
+    order: int  # index of the order in the run's order log
+    t: float
+    channel: str
+    reason: str
+    wait_minutes: float
+    abandoned: bool
+    handle_minutes: float
+    contacts_to_resolve: int
+    effort_score: int
+    repair_outcome: str
+    repair_days: float
+    candidate: int
+    patience_drawn: float
+    handle_drawn: float
+    work_drawn: float
+
+
+def ticket_records(tickets: list[Ticket]) -> pd.DataFrame:
+    """The run's service contacts as a table (times in days), in time order."""
+    cols = list(Ticket._fields)
+    tk = pd.DataFrame(tickets, columns=cols)
+    tk = tk.astype(
+        {
+            "customer_id": "int64",
+            "order": "int64",
+            "t": "float64",
+            "wait_minutes": "float64",
+            "abandoned": bool,
+            "handle_minutes": "float64",
+            "contacts_to_resolve": "int64",
+            "effort_score": "int64",
+            "repair_days": "float64",
+            "candidate": "int64",
+            "patience_drawn": "float64",
+            "handle_drawn": "float64",
+            "work_drawn": "float64",
+        }
+    )
+    tk["customer_id"] += 1
+    tk = tk.drop(columns="person")
+    tk = tk.sort_values(["t", "customer_id"], kind="stable").reset_index(drop=True)
+    tk.insert(0, "ticket_id", np.arange(1, len(tk) + 1))
+    tk["order_id"] = pd.Series(tk.pop("order") + 1, dtype="Int64")
+    tk["resolved"] = tk["repair_outcome"] != "rejected"
+    tk["wait_minutes"] = tk["wait_minutes"].round(2)
+    tk["handle_minutes"] = tk["handle_minutes"].round(2)
+    tk["repair_days"] = tk["repair_days"].round(2)
+    return tk
 
 
 @dataclass(frozen=True)
