@@ -13,22 +13,105 @@ for agents and workshop benches; a bad experience can end the relationship.
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from statistics import NormalDist
-from typing import Any
+from typing import Protocol
 
 import numpy as np
 import simpy
 
+from sim.scenario import Service
 from sim.vocab import NEW_DAYS
+from sim.world.advisors import AdvisorDesk
+from sim.world.contact_centre import CallCentre
 from sim.world.eventlog import Ticket
+from sim.world.messaging import Messenger
 from sim.world.seeding import uniform_row
+from sim.world.workshop import Workshop
 
-# The processes run inside a :class:`sim.world.engine.World`. It is not imported,
-# not even for type checking: the engine imports this module, and the layers'
-# rules forbid import cycles.
-World = Any
+__all__ = ["Brand", "lifecycle", "repair_journey", "service_contact"]
 
-__all__ = ["lifecycle", "repair_journey", "service_contact"]
+
+class Brand(Protocol):
+    """What the customer processes see of the brand they live in.
+
+    :class:`sim.world.engine.World` implements it (the engine is not imported
+    here: it imports this module, and the layers' rules forbid import
+    cycles); a test can hand the processes a small fake instead. People are
+    indexed ``i``, candidate purchases ``j`` (see :mod:`sim.world.purchases`).
+    Per-purchase and per-person sequences are plain lists where the hot path
+    reads them one element at a time.
+    """
+
+    # -- the run
+    seed: int
+    """The run's seed: the processes' keyed draws (calls, repair work) use it."""
+    horizon: float
+    """End of the run (days)."""
+    at_risk_days: float
+    """Days without a purchase after which a customer is at risk."""
+    lapsed_days: float
+    """Days without a purchase after which a customer has lapsed."""
+    service: Service
+    """The scenario's service settings (channels, effort, repairs)."""
+
+    # -- per candidate purchase j
+    ev_time: Sequence[float]
+    """When candidate purchase ``j`` would happen (days), by person in time order."""
+    u_drop: Sequence[float]
+    """The dropout uniform drawn for candidate purchase ``j``."""
+    contact_u: np.ndarray
+    """Row ``j``: the uniforms of a service contact about purchase ``j``."""
+    repair_u: np.ndarray
+    """Row ``j``: the uniforms of a repair of purchase ``j``'s item."""
+
+    # -- per person i
+    end: Sequence[int]
+    """One past person ``i``'s last candidate purchase."""
+    t0: Sequence[float]
+    """When person ``i`` became a customer (first purchase)."""
+    alive: np.ndarray
+    """Whether person ``i`` still buys (a bool array)."""
+    last_purchase: list[float]
+    """When person ``i`` last bought (``-inf`` before the first purchase)."""
+    pulled: list[float]
+    """Person ``i``'s next purchase as brought forward by an advisor (``inf``: not)."""
+
+    # -- collaborators
+    centre: CallCentre
+    """The contact centre's phone queue."""
+    workshop: Workshop
+    """The repair workshop's benches."""
+    messenger: Messenger
+    """Sends messages (here: repair updates)."""
+    desk: AdvisorDesk
+    """The advisors' to-do list (here: calls after rejected repairs)."""
+
+    # -- what the processes tell the brand
+    def set_stage(self, i: int, stage: str, when: float | None = None) -> None:
+        """Person ``i`` enters lifecycle ``stage`` now (or at ``when``, in the past)."""
+
+    def purchase(self, i: int, j: int) -> None:
+        """Person ``i`` buys candidate purchase ``j`` now."""
+
+    def dropout_prob(self, i: int) -> float:
+        """Chance person ``i`` leaves after the purchase just made."""
+
+    def drop(self, i: int) -> None:
+        """Person ``i`` stops buying."""
+
+    def at_risk(self, i: int) -> None:
+        """Person ``i`` has just turned at risk (the at-risk journey starts)."""
+
+    def lapsed(self, i: int) -> None:
+        """Person ``i`` has just lapsed (the win-back journey starts)."""
+
+    def record_ticket(self, ticket: Ticket) -> None:
+        """Store one service contact."""
+
+    def experience(self, i: int, bad: bool, u: float) -> None:
+        """After a service experience, judged ``bad`` or not; ``u`` is its uniform."""
+
 
 OPEN_HOUR = 9.0 / 24
 CONTACT_REASONS = ("order_issue", "delivery", "product_question")
@@ -37,14 +120,14 @@ OTHER_CHANNELS = ("email", "chat", "store")
 _STD_NORMAL = NormalDist()
 
 
-def lifecycle(env: simpy.Environment, w: World, i: int, j: int, stage: str):
+def lifecycle(env: simpy.Environment, w: Brand, i: int, j: int, stage: str):
     """Walk person ``i``'s purchases from candidate ``j`` on, keeping the stage clock."""
     ev_time, u_drop = w.ev_time, w.u_drop
-    end = int(w.tl.end[i])
+    end = int(w.end[i])
     new_until = w.t0[i] + NEW_DAYS
     horizon = w.horizon
-    ar_days = w.sc.campaigns.at_risk_days
-    lp_days = w.sc.campaigns.lapsed_days
+    ar_days = w.at_risk_days
+    lp_days = w.lapsed_days
     alive = w.alive
     while True:
         now = env.now
@@ -107,10 +190,10 @@ def _opening_time(env: simpy.Environment, earliest: float, u: float, open_hours:
     return t if t >= env.now else t + 1.0
 
 
-def service_contact(env: simpy.Environment, w: World, i: int, profile: int, order: int, j: int):
+def service_contact(env: simpy.Environment, w: Brand, i: int, profile: int, order: int, j: int):
     """A question about order ``j``: by phone (queued) or another channel; then its effort."""
-    cfg = w.sc.service
-    u = w.tl.contact_u[j].tolist()
+    cfg = w.service
+    u = w.contact_u[j].tolist()
     when = _opening_time(env, env.now + u[0] * 4.0, u[1], cfg.open_hours)
     yield env.timeout(when - env.now)
     reason = CONTACT_REASONS[int(np.searchsorted(np.cumsum(CONTACT_REASON_P), u[2]))]
@@ -163,10 +246,10 @@ def _normal(u: float) -> float:
     return _STD_NORMAL.inv_cdf(min(max(u, 1e-9), 1 - 1e-9))
 
 
-def repair_journey(env: simpy.Environment, w: World, i: int, profile: int, order: int, j: int):
+def repair_journey(env: simpy.Environment, w: Brand, i: int, profile: int, order: int, j: int):
     """The item of order ``j`` comes back for repair: received, then rejected, delayed or shipped."""
-    cfg = w.sc.service
-    u = w.tl.repair_u[j].tolist()
+    cfg = w.service
+    u = w.repair_u[j].tolist()
     yield env.timeout(15.0 + 165.0 * u[0])
     if env.now >= w.horizon:
         return

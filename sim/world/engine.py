@@ -59,7 +59,10 @@ class CountingEnvironment(simpy.Environment):
 
 
 class World:
-    """State of the simulated brand while it runs; see :func:`simulate`."""
+    """State of the simulated brand while it runs; see :func:`run`.
+
+    The customer processes see it as a :class:`sim.world.customers.Brand`.
+    """
 
     def __init__(self, scenario: Scenario, seed: int) -> None:
         sc = scenario
@@ -135,6 +138,11 @@ class World:
         self.ev_time = tl.ev_time.tolist()
         self.u_drop = tl.u_drop.tolist()
         self.t0 = tl.t0.tolist()
+        self.end = tl.end.tolist()
+        self.contact_u, self.repair_u = tl.contact_u, tl.repair_u
+        self.at_risk_days = sc.campaigns.at_risk_days
+        self.lapsed_days = sc.campaigns.lapsed_days
+        self.service = sc.service
         self.value = (tl.basket / tl.nu[np.repeat(np.arange(n), tl.end - tl.start)]).tolist()
         self.u_contact = tl.u_contact.tolist()
         self.u_repair = tl.u_repair.tolist()
