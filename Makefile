@@ -12,19 +12,19 @@ $(PY):
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
 
-# Reinstall only when the dependency list changes. sim.lab --setup-only registers the
+# Reinstall only when the dependency list changes. sim.course.lab --setup-only registers the
 # crm-workbench kernel in the venv and writes JupyterLab's settings (no news pop-up).
 $(STAMP): pyproject.toml | $(PY)
 	$(PY) -m pip install --quiet -e ".[dev]"
-	$(PY) -m sim.lab --setup-only
+	$(PY) -m sim.course.lab --setup-only
 	touch $(STAMP)
 
 $(DATASET)/manifest.json: | $(STAMP)
 	$(PY) -m sim simulate --scenario default --out $(DATASET)
 
-# JupyterLab on notebooks/, opening 00_welcome.ipynb on the course kernel (see sim/lab.py).
+# JupyterLab on notebooks/, opening 00_welcome.ipynb on the course kernel (see sim/course/lab.py).
 lab: $(STAMP) $(DATASET)/manifest.json
-	$(PY) -m sim.lab --port=$(PORT)
+	$(PY) -m sim.course.lab --port=$(PORT)
 
 test: $(STAMP)
 	$(PY) -m pytest -q -p no:cacheprovider

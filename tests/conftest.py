@@ -30,7 +30,7 @@ def course_kernel() -> str:
     So ``python -m pytest`` works without ``make`` having registered it; when
     registering fails, the notebook tests fail with one line saying what to run.
     """
-    from sim.lab import KERNEL_NAME, LabSetupError, ensure_kernel
+    from sim.course.lab import KERNEL_NAME, LabSetupError, ensure_kernel
 
     try:
         ensure_kernel(KERNEL_NAME)

@@ -390,11 +390,11 @@ def test_release_refuses_a_notebook_holding_a_solution_marker(tmp_path):
 
 @pytest.fixture
 def fake_course(tmp_path, monkeypatch):
-    """A course folder with the welcome notebook and no dataset; the simulate run and sim.lab recorded."""
+    """A course folder with the welcome notebook and no dataset; the simulate run and sim.course.lab recorded."""
     import subprocess
 
     import sim.compose
-    import sim.lab
+    import sim.course.lab
 
     (tmp_path / "notebooks").mkdir()
     (tmp_path / "notebooks" / "00_welcome.ipynb").write_text("{}")
@@ -410,7 +410,7 @@ def fake_course(tmp_path, monkeypatch):
 
     monkeypatch.setattr(sim.compose, "default_dataset_path", lambda: dataset)
     monkeypatch.setattr(subprocess, "call", simulate)
-    monkeypatch.setattr(sim.lab, "main", lambda argv: calls["lab"].append(argv) or 0)
+    monkeypatch.setattr(sim.course.lab, "main", lambda argv: calls["lab"].append(argv) or 0)
     return dataset, calls
 
 

@@ -19,7 +19,7 @@ import papermill as pm
 import pytest
 
 from sim.course.grader import collect_results, execute_sheet, prepare_submission
-from sim.lab import KERNEL_DISPLAY_NAME, KERNEL_NAME
+from sim.course.lab import KERNEL_DISPLAY_NAME, KERNEL_NAME
 
 REPO = Path(__file__).resolve().parents[1]
 CELL_TIMEOUT = 120  # seconds per cell; notebooks aim at <= 30 s in total

@@ -1,9 +1,9 @@
 """The set-up: pyproject.toml and environment.yml agree, and ``make lab`` lands on the course.
 
 The dependency lists match each other and what sim imports; the course
-kernel is found or registered (:func:`sim.lab.ensure_kernel`, also used by the
+kernel is found or registered (:func:`sim.course.lab.ensure_kernel`, also used by the
 notebook tests' fixture); JupyterLab's settings turn the news pop-up off with
-the keys of the installed schema; and, headless, ``python -m sim.lab`` (what
+the keys of the installed schema; and, headless, ``python -m sim.course.lab`` (what
 ``make lab`` runs) sends ``/`` to 00_welcome.ipynb on the course kernel.
 """
 
@@ -26,7 +26,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from sim import lab
+from sim.course import lab
 
 ROOT = Path(__file__).resolve().parents[1]
 # Names that differ between PyPI and conda-forge.
@@ -133,8 +133,8 @@ def test_makefile_keeps_its_targets_and_starts_lab_through_sim_lab():
         assert target in phony and re.search(rf"^{target}:", text, re.M), target
     assert {"exercises", "clean-venv"} <= set(phony)
     lab = re.search(r"^lab:.*\n((?:\t.*\n)+)", text, re.M).group(1)
-    assert "-m sim.lab" in lab, "make lab must start JupyterLab through sim.lab"
-    assert "-m sim.lab --setup-only" in text, "the install step registers kernel + settings"
+    assert "-m sim.course.lab" in lab, "make lab must start JupyterLab through sim.course.lab"
+    assert "-m sim.course.lab --setup-only" in text, "the install step registers kernel + settings"
 
 
 def test_one_kernel_name_everywhere():
@@ -238,7 +238,7 @@ class _NoRedirect(urllib.request.HTTPRedirectHandler):
 @pytest.mark.browser
 @pytest.mark.timeout(180)
 def test_make_lab_opens_the_welcome_notebook_on_the_course_kernel(tmp_path):
-    """``python -m sim.lab`` (what ``make lab`` runs), headless: where ``/`` lands, settings, kernel.
+    """``python -m sim.course.lab`` (what ``make lab`` runs), headless: where ``/`` lands, settings, kernel.
 
     Like ``make lab`` it writes the workbench's settings file into this
     environment (idempotent); everything user-level lives in ``tmp_path``.
@@ -254,7 +254,7 @@ def test_make_lab_opens_the_welcome_notebook_on_the_course_kernel(tmp_path):
         "JUPYTERLAB_WORKSPACES_DIR",
     ):
         env[var] = str(tmp_path / var.lower())
-    cmd = [sys.executable, "-m", "sim.lab", "--no-browser", "--ServerApp.ip=127.0.0.1"]
+    cmd = [sys.executable, "-m", "sim.course.lab", "--no-browser", "--ServerApp.ip=127.0.0.1"]
     cmd += [f"--ServerApp.port={port}", "--ServerApp.port_retries=0"]
     cmd += [f"--IdentityProvider.token={token}"]
     base = f"http://127.0.0.1:{port}"

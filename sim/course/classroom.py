@@ -678,7 +678,7 @@ def lab(port: int | None = None, browser: bool = True, extra: Sequence[str] = ()
 
     What ``make lab`` does after installing, for students without make
     (Windows, macOS): creates ``datasets/default`` if it is missing (as
-    ``make datasets`` would), then runs :func:`sim.lab.main`, which registers
+    ``make datasets`` would), then runs :func:`sim.course.lab.main`, which registers
     the ``crm-workbench`` kernel and starts JupyterLab on ``notebooks/``.
 
     Returns
@@ -688,8 +688,8 @@ def lab(port: int | None = None, browser: bool = True, extra: Sequence[str] = ()
     """
     import subprocess
 
-    from sim import lab as course_lab
     from sim.compose import default_dataset_path
+    from sim.course import lab as course_lab
 
     dataset = default_dataset_path()
     root = dataset.parents[1]

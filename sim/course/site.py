@@ -337,7 +337,7 @@ def build_site(
         execute, or Sphinx failed; the message names the failing notebook and
         its exception (with ``quiet``, the whole output is in ``out/site.log``).
     """
-    from sim.lab import LabSetupError, ensure_kernel
+    from sim.course.lab import LabSetupError, ensure_kernel
 
     start = time.monotonic()
     out = Path(out).resolve()

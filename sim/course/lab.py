@@ -1,6 +1,6 @@
 """JupyterLab for the course: the course kernel, quiet settings, and the welcome notebook first.
 
-``make lab`` runs ``python -m sim.lab``, which
+``make lab`` runs ``python -m sim.course.lab``, which
 
 1. registers the ``crm-workbench`` Jupyter kernel in this environment if it is
    missing (the committed notebooks name it in their metadata);
@@ -13,8 +13,8 @@
 
 Arguments it does not know go to ``jupyter lab`` unchanged::
 
-    python -m sim.lab --port=8890 --no-browser
-    python -m sim.lab --setup-only     # steps 1 and 2, then exit (make's install step)
+    python -m sim.course.lab --port=8890 --no-browser
+    python -m sim.course.lab --setup-only     # steps 1 and 2, then exit (make's install step)
 
 The test suite's notebook runs call :func:`ensure_kernel` too, so
 ``python -m pytest`` works without ``make`` having run first.
@@ -47,7 +47,7 @@ __all__ = [
 KERNEL_NAME = "crm-workbench"
 KERNEL_DISPLAY_NAME = "CRM Workbench (Python 3)"
 WELCOME = "00_welcome.ipynb"
-NOTEBOOKS = Path(__file__).resolve().parents[1] / "notebooks"
+NOTEBOOKS = Path(__file__).resolve().parents[2] / "notebooks"
 SETTINGS_FILE = "crm-workbench.json"
 
 # JupyterLab 4 plugin settings (schemas in share/jupyter/lab/schemas/): fetchNews is
@@ -210,7 +210,7 @@ def default_root() -> Path:
 def main(argv: Sequence[str] | None = None) -> int:
     """Set up the kernel and settings, then replace this process with JupyterLab."""
     parser = argparse.ArgumentParser(
-        prog="python -m sim.lab",
+        prog="python -m sim.course.lab",
         description="Start JupyterLab for the course (other arguments go to `jupyter lab`).",
         allow_abbrev=False,  # so `jupyter lab` options are never taken for abbreviations of ours
     )
@@ -220,12 +220,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         ensure_kernel(force=args.setup_only)
     except LabSetupError as err:
-        print(f"sim.lab: {err}", file=sys.stderr)
+        print(f"sim.course.lab: {err}", file=sys.stderr)
         return 1
     try:
         write_settings()
     except LabSetupError as err:
-        print(f"sim.lab: {err}", file=sys.stderr)
+        print(f"sim.course.lab: {err}", file=sys.stderr)
         if args.setup_only:
             return 1
         # Settings are comfort, not function: start anyway (with JupyterLab's pop-ups).
