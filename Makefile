@@ -27,7 +27,7 @@ lab: $(STAMP) $(DATASET)/manifest.json
 	$(PY) -m sim.course.lab --port=$(PORT)
 
 test: $(STAMP)
-	$(PY) -m pytest -q -p no:cacheprovider
+	$(PY) -m pytest -q -p no:cacheprovider --durations=15
 
 test-fast: $(STAMP)
 	$(PY) -m pytest -q -p no:cacheprovider -m "not slow and not notebooks and not browser"
