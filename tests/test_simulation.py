@@ -4,6 +4,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+import sim
 from sim.compose import simulate
 from sim.scenario import preset
 from sim.world.purchases import draw_timelines
@@ -210,3 +211,17 @@ def test_common_random_numbers_make_small_levers_visible():
         pd.testing.assert_frame_equal(
             a.customers[["customer_id", "email"]], b.customers[["customer_id", "email"]]
         )
+
+
+def test_a_run_without_orders_gives_an_empty_but_typed_dataset(tmp_path):
+    """A valid scenario too short for anyone to buy still gives every table, typed."""
+    from sim.data import schema
+
+    sc = preset("default").with_overrides({"population": {"customers": 100, "years": 0.0001}})
+    ds = simulate(sc, seed=0)
+    assert len(ds.orders) == 0 and len(ds.tickets) == 0 and len(ds.messages) == 0
+    loaded = sim.load(ds.save(tmp_path / "empty"))
+    for name, cols in schema.TABLES.items():
+        assert list(loaded[name].columns) == [c.name for c in cols], name
+        pd.testing.assert_frame_equal(loaded[name], ds[name], check_exact=True)
+    assert str(loaded.orders["currency"].dtype) in {"object", "str", "string"}

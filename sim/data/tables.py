@@ -302,7 +302,12 @@ def build_tables(rec: Any, scenario: Scenario) -> dict[str, pd.DataFrame]:
             "home_country": prof["home_country"].astype(str),
             "city": prof["city"].astype(str),
             "signup_date": ts(signup_t),
-            "signup_channel": pd.Series(ids).map(first_channel).fillna("ecommerce").astype(str),
+            # object dtype first: with no orders the mapped ids are all-NaN floats.
+            "signup_channel": pd.Series(ids)
+            .map(first_channel)
+            .astype(object)
+            .fillna("ecommerce")
+            .astype(str),
             "acquisition_channel": np.concatenate([acq, acq[dup]]),
             "lead_id": _nullable(lead_id, is_primary),
             "referred_by": _nullable(ref, ref > 0),

@@ -280,7 +280,9 @@ def order_records(
     )
     country = np.where(abroad, dest, home)
     codes = pd.unique(country)
-    currency = pd.Series(country).map({c: currency_of(c) for c in codes}).to_numpy()
+    # dtype=object: an empty run must still give a text column, not float64.
+    currency = pd.Series(country, dtype=object).map({c: currency_of(c) for c in codes})
+    currency = currency.to_numpy(dtype=object)
     promo = _money(np.where(tl.u_discount[ev] < pu.discount_prob, gross * pu.discount_rate, 0.0))
     n_adv = sc.advisors.advisors
     served = (channel == "store") & (tl.u_serve[ev] < SERVED_BY_ADVISOR) & (n_adv > 0)
