@@ -21,10 +21,11 @@ import time
 from pathlib import Path
 
 import pytest
+from test_cli import assert_one_line_error as assert_one_line
+from test_cli import run
 from test_dataset import tiny_dataset
 
 from sim import compose
-from sim.cli import main
 from sim.data import dataset as dsmod
 from sim.data import schema
 from sim.data.dataset import Dataset, DatasetError, InterruptedAfterSave, load, writing
@@ -36,19 +37,6 @@ SMALL = ["--customers", "300", "--years", "0.5"]  # a real simulation of about a
 
 
 # --------------------------------------------------------------------------- helpers
-def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
-    code = main(list(argv))
-    out, err = capsys.readouterr()
-    return code, out, err
-
-
-def assert_one_line(err: str, *fragments: str) -> None:
-    assert err.count("\n") == 1 and err.endswith("\n"), f"not one line: {err!r}"
-    assert "Traceback" not in err
-    for fragment in fragments:
-        assert fragment in err, f"{fragment!r} not in {err!r}"
-
-
 def entries(folder: Path) -> list[str]:
     return sorted(p.name for p in folder.iterdir())
 

@@ -28,6 +28,7 @@ from pathlib import Path
 
 import nbformat
 import pytest
+from test_classroom import solution_code_lines
 
 from sim.course.site import HIDDEN_TAG, build_site, landing_page, stage
 
@@ -89,26 +90,6 @@ def image_outputs(nb: nbformat.NotebookNode) -> int:
         if any(m in out.get("data", {}) for m in IMAGE_MIMES)
         or "<img" in str(out.get("data", {}).get("text/html", ""))
     )
-
-
-def solution_code_lines() -> set[str]:
-    """Lines of the solutions' answer regions that neither a sheet nor a notebook shows."""
-    found, inside = set(), False
-    for path in sorted((REPO / "solutions").glob("*.ipynb")):
-        for cell in nbformat.read(path, as_version=4).cells:
-            for line in cell.source.splitlines():
-                if re.match(r"\s*(#+|<!--)\s*BEGIN SOLUTION", line):
-                    inside = True
-                elif re.match(r"\s*(#+|<!--)\s*END SOLUTION", line):
-                    inside = False
-                elif inside and len(line.strip()) >= 20:
-                    found.add(line.strip())
-    taught = "\n".join(
-        cell.source
-        for path in NOTEBOOKS + EXERCISES
-        for cell in nbformat.read(path, as_version=4).cells
-    )
-    return {line for line in found if line not in taught}
 
 
 # ---------------------------------------------------------------- staging (fast)
