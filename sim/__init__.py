@@ -16,6 +16,7 @@ tables, datasets on disk), ``sim.analytics`` (pure KPIs and models),
 ``sim.compose`` joins world and data; ``sim.cli`` is the command line.
 """
 
+from sim.analytics.calibration import calibration_report
 from sim.compose import course_dataset, regenerate, simulate
 from sim.data.dataset import Dataset, DatasetError, load
 from sim.data.schema import SchemaError
@@ -27,6 +28,7 @@ __all__ = [
     "Scenario",
     "ScenarioError",
     "SchemaError",
+    "calibration_report",
     "course_dataset",
     "load",
     "load_scenario",

@@ -210,3 +210,43 @@ def email_domains(code: str) -> tuple[tuple[str, ...], tuple[float, ...]]:
     probs = tuple([share / len(local)] * len(local)) if local else ()
     probs += tuple((1 - share) * p for p in GLOBAL_EMAIL_DOMAINS.values())
     return domains, probs
+
+
+# --------------------------------------------------------------------------- markets
+#: The brand's regional markets, each with its own service teams.
+MARKETS = ("europe_middle_east_africa", "americas", "greater_china", "asia_pacific")
+_GREATER_CHINA = frozenset({"CN", "HK", "MO", "TW"})
+_AMERICAS = frozenset(
+    "US CA MX BR AR CL CO PE VE EC UY PY BO CR PA DO GT HN SV NI CU JM TT BS BB PR HT BZ GY SR".split()
+)
+_ASIA_PACIFIC = frozenset(
+    "JP KR SG TH MY ID PH VN IN AU NZ PK BD LK NP KH LA MM BN MN KZ UZ KG TJ TM MV BT FJ PG TL".split()
+)
+
+
+def market_of(code: str) -> str:
+    """The regional market of country ``code`` (see :data:`MARKETS`)."""
+    if code in _GREATER_CHINA:
+        return "greater_china"
+    if code in _AMERICAS:
+        return "americas"
+    if code in _ASIA_PACIFIC:
+        return "asia_pacific"
+    return "europe_middle_east_africa"
+
+
+def country_codes() -> tuple[str, ...]:
+    """Every country code the brand knows, in :data:`COUNTRIES` order."""
+    return COUNTRY_CODES
+
+
+#: Lunar New Year's day, by year: the festival that moves Chinese customers' purchases.
+LUNAR_NEW_YEAR = {
+    2015: "2015-02-19", 2016: "2016-02-08", 2017: "2017-01-28", 2018: "2018-02-16",
+    2019: "2019-02-05", 2020: "2020-01-25", 2021: "2021-02-12", 2022: "2022-02-01",
+    2023: "2023-01-22", 2024: "2024-02-10", 2025: "2025-01-29", 2026: "2026-02-17",
+    2027: "2027-02-06", 2028: "2028-01-26", 2029: "2029-02-13", 2030: "2030-02-03",
+    2031: "2031-01-23", 2032: "2032-02-11", 2033: "2033-01-31", 2034: "2034-02-19",
+    2035: "2035-02-08", 2036: "2036-01-28", 2037: "2037-02-15", 2038: "2038-02-04",
+    2039: "2039-01-24", 2040: "2040-02-12",
+}  # fmt: skip

@@ -34,7 +34,15 @@ from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any, NoReturn
 
-from sim.vocab import ACQUISITION_CHANNELS, GENERATIONS, JOURNEYS, MESSAGE_CHANNELS, ORDER_CHANNELS
+from sim.geography import MARKETS, country_codes, market_of
+from sim.vocab import (
+    ACQUISITION_CHANNELS,
+    GENERATIONS,
+    JOURNEYS,
+    MESSAGE_CHANNELS,
+    ORDER_CHANNELS,
+    RELATIONSHIP_STATES,
+)
 
 __all__ = [
     "ACQUISITION_CHANNELS",
@@ -48,8 +56,10 @@ __all__ = [
     "Experience",
     "FrozenMap",
     "Loyalty",
+    "Markets",
     "Population",
     "Purchases",
+    "Relationship",
     "RunSize",
     "Scenario",
     "ScenarioError",
@@ -62,6 +72,14 @@ __all__ = [
     "preset_names",
     "resolve_scenario",
 ]
+
+
+#: Month keys of :attr:`Purchases.seasonality`, January first.
+MONTHS = ("jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec")
+
+
+#: A calendar without seasons.
+FLAT_MONTHS = {m: 1.0 for m in MONTHS}
 
 
 class ScenarioError(ValueError):
@@ -326,7 +344,7 @@ class Population(_Section):
     nationality_mix: Mapping[str, float] | None = None  # None: the brand's global default mix
     home_abroad_share: float = 0.12  # nationals living in another country (expats)
     generation_mix: Mapping[str, float] = field(
-        default_factory=lambda: {"Gen Z": 0.17, "Millennials": 0.61, "Gen X": 0.15, "Boomers": 0.07}
+        default_factory=lambda: {"Gen Z": 0.16, "Millennials": 0.63, "Gen X": 0.14, "Boomers": 0.07}
     )
     consent_email: float = 0.72
     consent_sms: float = 0.38
@@ -391,6 +409,29 @@ class Acquisition(_Section):
     )
     days_to_convert: float = 9.0  # mean delay from lead to first purchase
     growth_per_year: float = 0.10  # acquisition volume grows through the horizon
+    # Paid spend relative to the baseline the channel mix and costs describe.
+    # Paid leads grow as budget ** saturation (diminishing returns), so a
+    # paid lead costs cost_per_lead * budget ** (1 - saturation).
+    budget: float = 1.0
+    saturation: float = 0.6
+    # Each channel brings its own kind of customer: a multiplier of the
+    # purchase rate and of order value, and the mix of relationship states
+    # new customers start in (committed / engaged / cooling).
+    channel_traits: Mapping[str, Mapping[str, float]] = field(
+        default_factory=lambda: {
+            "paid_search": {"purchase_rate": 1.0, "spend": 1.0, "committed": 0.10, "engaged": 0.55, "cooling": 0.35},
+            "social": {"purchase_rate": 0.7, "spend": 0.85, "committed": 0.04, "engaged": 0.36, "cooling": 0.60},
+            "tv": {"purchase_rate": 0.9, "spend": 0.95, "committed": 0.08, "engaged": 0.50, "cooling": 0.42},
+            "referral": {"purchase_rate": 1.2, "spend": 1.2, "committed": 0.35, "engaged": 0.50, "cooling": 0.15},
+            "store_walk_in": {"purchase_rate": 1.15, "spend": 1.15, "committed": 0.25, "engaged": 0.55, "cooling": 0.20},
+            "partners": {"purchase_rate": 0.95, "spend": 1.0, "committed": 0.10, "engaged": 0.50, "cooling": 0.40},
+        }
+    )  # fmt: skip
+    # Word of mouth against: a lead in a market whose active customers are
+    # this share detractors (cooling) converts with chance 1 - penalty * share.
+    detractor_penalty: float = 0.3
+    # Lead volume follows the purchase calendar to this power (0 = flat).
+    seasonality_weight: float = 0.5
 
     def validate(self, p: str) -> None:
         _mix(f"{p}.channel_mix", self.channel_mix, ACQUISITION_CHANNELS)
@@ -411,6 +452,34 @@ class Acquisition(_Section):
                 elif not 0 < _num(f"{p}.{name}.{ch}", v, "a conversion rate in (0, 1]") <= 1:
                     _fail(f"{p}.{name}.{ch}", v, "a conversion rate in (0, 1]")
         _non_negative(f"{p}.days_to_convert", self.days_to_convert)
+        budget = "a spend multiplier > 0 and at most 20"
+        if not 0 < _num(f"{p}.budget", self.budget, budget) <= 20:
+            _fail(f"{p}.budget", self.budget, budget)
+        sat = "an elasticity in [0, 1] (1 = constant cost per lead)"
+        if not 0 <= _num(f"{p}.saturation", self.saturation, sat) <= 1:
+            _fail(f"{p}.saturation", self.saturation, sat)
+        _prob(f"{p}.detractor_penalty", self.detractor_penalty)
+        weight = "an exponent in [0, 3]"
+        if not 0 <= _num(f"{p}.seasonality_weight", self.seasonality_weight, weight) <= 3:
+            _fail(f"{p}.seasonality_weight", self.seasonality_weight, weight)
+        traits = self.channel_traits
+        if not isinstance(traits, Mapping):
+            _fail(f"{p}.channel_traits", traits, "a mapping of channel -> traits")
+        for ch in ACQUISITION_CHANNELS:
+            if ch not in traits:
+                _fail(
+                    f"{p}.channel_traits", dict(traits), f"traits for every channel ({ch} missing)"
+                )
+        for ch, tr in traits.items():
+            where = f"{p}.channel_traits.{ch}"
+            if ch not in ACQUISITION_CHANNELS:
+                _fail(where, tr, f"a channel among {', '.join(ACQUISITION_CHANNELS)}")
+            keys = ("purchase_rate", "spend", *RELATIONSHIP_STATES[:3])
+            if not isinstance(tr, Mapping) or set(tr) != set(keys):
+                _fail(where, tr, f"a mapping with exactly {', '.join(keys)}")
+            for k in ("purchase_rate", "spend"):
+                _positive(f"{where}.{k}", tr[k])
+            _mix(where, {k: tr[k] for k in RELATIONSHIP_STATES[:3]})
         # Above +10,000 % a year the acquisition curve overflows a float.
         growth = "a growth rate > -1 and at most 100 (+10,000 % a year)"
         if not -1 < _num(f"{p}.growth_per_year", self.growth_per_year, growth) <= 100:
@@ -430,16 +499,41 @@ class Purchases(_Section):
     spend_q: float = 4.0  # ν ~ Gamma(shape spend_q, rate spend_gamma)
     spend_gamma: float = 180.0
     channel_mix: Mapping[str, float] = field(
-        default_factory=lambda: {"store": 0.62, "ecommerce": 0.30, "social_commerce": 0.08}
+        default_factory=lambda: {"store": 0.84, "ecommerce": 0.11, "social_commerce": 0.05}
     )
-    channel_loyalty: float = 0.97  # chance an order uses the customer's usual channel
-    traveller_share: float = 0.32  # customers who sometimes buy abroad
-    travel_purchase_prob: float = 0.35  # a traveller's order is abroad with this chance
+    channel_loyalty: float = 0.985  # chance an order uses the customer's usual channel
+    traveller_share: float = 0.62  # customers who sometimes buy abroad
+    travel_purchase_prob: float = 0.5  # a traveller's order is abroad with this chance
     discount_prob: float = 0.08
     discount_rate: float = 0.15
     gross_margin: float = 0.65
+    # Calendar: purchase intensity by month (end-of-year peak, January and
+    # July sales), the Lunar New Year peak for Chinese customers (its three
+    # weeks, centred on the festival) and a yearly trend. All 1 = flat.
+    seasonality: Mapping[str, float] = field(
+        default_factory=lambda: {
+            "jan": 1.15, "feb": 0.85, "mar": 0.9, "apr": 0.95, "may": 0.95, "jun": 1.0,
+            "jul": 1.2, "aug": 0.85, "sep": 0.9, "oct": 0.95, "nov": 1.15, "dec": 1.55,
+        }
+    )  # fmt: skip
+    lunar_new_year: float = 1.8
+    trend_per_year: float = 0.0
 
     def validate(self, p: str) -> None:
+        months = MONTHS
+        table = self.seasonality
+        if not isinstance(table, Mapping) or set(table) != set(months):
+            _fail(f"{p}.seasonality", table, f"a multiplier for each month ({', '.join(months)})")
+        for m in months:
+            mult = "a multiplier > 0 and at most 5"
+            if not 0 < _num(f"{p}.seasonality.{m}", table[m], mult) <= 5:
+                _fail(f"{p}.seasonality.{m}", table[m], mult)
+        lny = "a multiplier > 0 and at most 5"
+        if not 0 < _num(f"{p}.lunar_new_year", self.lunar_new_year, lny) <= 5:
+            _fail(f"{p}.lunar_new_year", self.lunar_new_year, lny)
+        trend = "a yearly trend in [-0.5, 1]"
+        if not -0.5 <= _num(f"{p}.trend_per_year", self.trend_per_year, trend) <= 1:
+            _fail(f"{p}.trend_per_year", self.trend_per_year, trend)
         for name in ("r", "alpha", "a", "b", "spend_p", "spend_q", "spend_gamma"):
             _positive(f"{p}.{name}", getattr(self, name))
         if self.spend_q <= 1:  # a number: checked just above
@@ -527,8 +621,23 @@ class Campaigns(_Section):
     )
     at_risk_days: float = 180.0
     lapsed_days: float = 365.0
+    # Personalisation: this share of messages is targeted (matched to the
+    # recipient's segment, channel and interests). A relevant message is
+    # opened and clicked more, unsubscribed from and reported as spam less.
+    personalisation: float = 0.3
+    relevance_open_lift: float = 1.4
+    relevance_click_lift: float = 2.0
+    relevance_complaint_cut: float = 0.3  # unsubscribe and spam complaints × this
+    spam_complaint_rate: float = 0.002  # per delivered untargeted message
 
     def validate(self, p: str) -> None:
+        _prob(f"{p}.personalisation", self.personalisation)
+        for name in ("relevance_open_lift", "relevance_click_lift"):
+            lift = "a lift from 1 to 10"
+            if not 1 <= _num(f"{p}.{name}", getattr(self, name), lift) <= 10:
+                _fail(f"{p}.{name}", getattr(self, name), lift)
+        _prob(f"{p}.relevance_complaint_cut", self.relevance_complaint_cut)
+        _prob(f"{p}.spam_complaint_rate", self.spam_complaint_rate)
         per_month = "a number of newsletters a month from 0 to 30"
         if not 0 <= _num(f"{p}.newsletters_per_month", self.newsletters_per_month, per_month) <= 30:
             _fail(f"{p}.newsletters_per_month", self.newsletters_per_month, per_month)
@@ -637,8 +746,20 @@ class Advisors(_Section):
     event_invites_per_month: int = 40  # invitations to top clients per month
     attribution_days: int = 28
     cost_per_task: float = 15.0  # EUR of advisor time per task (booked as retention spend)
+    # Share of advisors who work through the clienteling app (its day plan);
+    # the others manage this share of the app users' tasks a day.
+    app_adoption: float = 0.65
+    offline_capacity: float = 0.5
+    # Top clients (lifetime spend at or above this) are looked after by
+    # advisors: a check-in every check_in_days, and no mass newsletters.
+    top_client_spend: float = 3000.0
+    check_in_days: float = 90.0
 
     def validate(self, p: str) -> None:
+        _prob(f"{p}.app_adoption", self.app_adoption)
+        _prob(f"{p}.offline_capacity", self.offline_capacity)
+        _non_negative(f"{p}.top_client_spend", self.top_client_spend)
+        _positive(f"{p}.check_in_days", self.check_in_days)
         _count(f"{p}.advisors", self.advisors, minimum=0)
         _count(f"{p}.tasks_per_day", self.tasks_per_day, minimum=0)
         _non_negative(f"{p}.thank_you_threshold", self.thank_you_threshold)
@@ -664,8 +785,21 @@ class Loyalty(_Section):
         default_factory=lambda: {"silver": 0.0, "gold": 1500.0, "platinum": 5000.0}
     )
     running_cost_per_member: float = 4.0  # EUR a year: platform, statements, service
+    # Who enrols chooses to: the log-odds of enrolling rise by this much per
+    # step of relationship (cooling → engaged → committed) and per unit of
+    # log spend scale. 0 = a coin flip with enrolment_prob.
+    self_selection: float = 1.0
+    # The programme's causal effect: a member's chance of moving down after
+    # a neutral or negative impression is multiplied by this.
+    member_effect: float = 0.8
 
     def validate(self, p: str) -> None:
+        sel = "a log-odds slope in [0, 5]"
+        if not 0 <= _num(f"{p}.self_selection", self.self_selection, sel) <= 5:
+            _fail(f"{p}.self_selection", self.self_selection, sel)
+        eff = "a multiplier in [0, 2]"
+        if not 0 <= _num(f"{p}.member_effect", self.member_effect, eff) <= 2:
+            _fail(f"{p}.member_effect", self.member_effect, eff)
         if not isinstance(self.enabled, bool):
             _fail(f"{p}.enabled", self.enabled, "true or false")
         _prob(f"{p}.enrolment_prob", self.enrolment_prob)
@@ -691,13 +825,148 @@ class DataQuality(_Section):
     """Imperfect data: duplicate profiles and typo'd e-mail addresses."""
 
     _name = "data_quality"
-    duplicate_share: float = 0.035  # people who register a second profile
+    duplicate_share: float = 0.028  # people who register a second profile
     name_typo_prob: float = 0.5  # the duplicate's name is misspelt
     email_typo_prob: float = 0.015  # an address is registered with a typo
 
     def validate(self, p: str) -> None:
         for name in ("duplicate_share", "name_typo_prob", "email_typo_prob"):
             _prob(f"{p}.{name}", getattr(self, name))
+
+
+_STATE_MAP_KEYS = RELATIONSHIP_STATES[:3]
+MODELS = ("states", "bgnbd", "pareto_nbd")
+
+
+def _state_map(path: str, table: Any, allowed: str, low: float, high: float) -> None:
+    if not isinstance(table, Mapping) or set(table) != set(_STATE_MAP_KEYS):
+        _fail(path, table, f"a value for each of {', '.join(_STATE_MAP_KEYS)}")
+    for k in _STATE_MAP_KEYS:
+        if not low <= _num(f"{path}.{k}", table[k], allowed) <= high:
+            _fail(f"{path}.{k}", table[k], allowed)
+
+
+@dataclass(frozen=True)
+class Relationship(_Section):
+    """The latent relationship each customer has with the brand, and what moves it.
+
+    In the ``states`` model a customer is committed, engaged, cooling or
+    lost. Every touchpoint leaves an impression; a positive one moves the
+    state one step up with ``up_prob``, a neutral one one step down with
+    ``down_prob`` and a negative one with ``down_prob * negative_factor``
+    (one step down from cooling is lost). Without touchpoints a relationship
+    cools at ``cooling_per_year``. The state sets the purchase rate (times the
+    person's own Gamma rate), the continuous-time hazard of being lost,
+    how often messages are answered and how many referrals the customer
+    makes. ``bgnbd`` is the textbook BG/NBD core (dropout right after a
+    purchase) and ``pareto_nbd`` the Pareto/NBD one (exponential lifetimes,
+    μ ~ Gamma(lifetime_s, lifetime_beta) per day); neither has states.
+    """
+
+    _name = "relationship"
+    model: str = "states"
+    purchase_multiplier: Mapping[str, float] = field(
+        default_factory=lambda: {"committed": 1.5, "engaged": 1.0, "cooling": 0.45}
+    )
+    lost_per_year: Mapping[str, float] = field(
+        default_factory=lambda: {"committed": 0.04, "engaged": 0.18, "cooling": 0.9}
+    )
+    cooling_per_year: Mapping[str, float] = field(
+        default_factory=lambda: {"committed": 0.35, "engaged": 0.35, "cooling": 0.0}
+    )
+    response_multiplier: Mapping[str, float] = field(
+        default_factory=lambda: {"committed": 1.4, "engaged": 1.0, "cooling": 0.6}
+    )
+    referrals_per_year: Mapping[str, float] = field(
+        default_factory=lambda: {"committed": 0.25, "engaged": 0.05, "cooling": 0.0}
+    )
+    up_prob: float = 0.15
+    down_prob: float = 0.03
+    negative_factor: float = 8.0
+    purchase_delight: float = 0.4  # a purchase leaves a positive impression, else neutral
+    lifetime_s: float = 0.8
+    lifetime_beta: float = 900.0
+
+    def validate(self, p: str) -> None:
+        if self.model not in MODELS:
+            _fail(f"{p}.model", self.model, f"one of {', '.join(MODELS)}")
+        _state_map(
+            f"{p}.purchase_multiplier",
+            self.purchase_multiplier,
+            "a multiplier in (0, 10]",
+            1e-9,
+            10,
+        )
+        _state_map(f"{p}.lost_per_year", self.lost_per_year, "a yearly hazard in [0, 50]", 0, 50)
+        _state_map(
+            f"{p}.cooling_per_year", self.cooling_per_year, "a yearly rate in [0, 50]", 0, 50
+        )
+        _state_map(
+            f"{p}.response_multiplier", self.response_multiplier, "a multiplier in [0, 10]", 0, 10
+        )
+        _state_map(
+            f"{p}.referrals_per_year", self.referrals_per_year, "a yearly rate in [0, 20]", 0, 20
+        )
+        for name in ("up_prob", "down_prob", "purchase_delight"):
+            _prob(f"{p}.{name}", getattr(self, name))
+        factor = f"a factor >= 1 with down_prob * factor <= 1 (down_prob is {self.down_prob})"
+        nf = _num(f"{p}.negative_factor", self.negative_factor, factor)
+        if nf < 1 or nf * self.down_prob > 1:
+            _fail(f"{p}.negative_factor", self.negative_factor, factor)
+        _positive(f"{p}.lifetime_s", self.lifetime_s)
+        _positive(f"{p}.lifetime_beta", self.lifetime_beta)
+
+    @property
+    def states(self) -> bool:
+        """True in the relationship-state model (False for the textbook cores)."""
+        return self.model == "states"
+
+
+@dataclass(frozen=True)
+class Markets(_Section):
+    """Home countries grouped into regional markets, each with its own service teams.
+
+    A customer belongs to the market of their home country (the country's
+    region in :mod:`sim.geography`, unless ``countries`` moves it). Each
+    market has its own contact centre, repair workshop and advisor desk; the
+    brand-level ``service.agents``, ``service.shared_traffic``, the workshop's
+    benches and ``advisors.advisors`` are split across markets in proportion
+    to each market's expected share of customers (largest remainders), every
+    market with customers keeping at least one agent and one bench. The scale
+    of a run is sharded by market.
+    """
+
+    _name = "markets"
+    names: tuple[str, ...] = MARKETS
+    countries: Mapping[str, str] = field(default_factory=dict)  # country -> market overrides
+
+    def validate(self, p: str) -> None:
+        if not isinstance(self.names, tuple) or not self.names:
+            _fail(f"{p}.names", self.names, "a non-empty list of market names")
+        for name in self.names:
+            if not isinstance(name, str) or not re.fullmatch(r"[a-z][a-z0-9_]*", name):
+                _fail(f"{p}.names", name, "names of lower-case letters, digits and _")
+        if len(set(self.names)) != len(self.names):
+            _fail(f"{p}.names", list(self.names), "distinct names")
+        if not isinstance(self.countries, Mapping):
+            _fail(f"{p}.countries", self.countries, "a mapping of country code -> market")
+        known = set(country_codes())
+        for code, market in self.countries.items():
+            if code not in known:
+                _fail(f"{p}.countries.{code}", market, "a known ISO country code as key")
+            if market not in self.names:
+                _fail(f"{p}.countries.{code}", market, f"a market among {', '.join(self.names)}")
+        for code in country_codes():
+            if self.market_of(code) not in self.names:
+                _fail(
+                    f"{p}.countries.{code}",
+                    self.market_of(code),
+                    f"a market among {', '.join(self.names)} (its region is not a market)",
+                )
+
+    def market_of(self, code: str) -> str:
+        """The market of home country ``code``."""
+        return self.countries.get(code) or market_of(code)
 
 
 _SECTIONS = {
@@ -710,6 +979,8 @@ _SECTIONS = {
     "advisors": Advisors,
     "loyalty": Loyalty,
     "data_quality": DataQuality,
+    "relationship": Relationship,
+    "markets": Markets,
 }
 
 
@@ -731,6 +1002,8 @@ class Scenario:
     advisors: Advisors = field(default_factory=Advisors)
     loyalty: Loyalty = field(default_factory=Loyalty)
     data_quality: DataQuality = field(default_factory=DataQuality)
+    relationship: Relationship = field(default_factory=Relationship)
+    markets: Markets = field(default_factory=Markets)
 
     def __post_init__(self) -> None:
         if not isinstance(self.name, str) or not self.name.strip():
@@ -791,6 +1064,29 @@ def _apply(base: Scenario, overrides: Mapping[str, Any]) -> Scenario:
 
 
 # --------------------------------------------------------------------------- presets
+_NEUTRAL_TRAITS = {
+    "purchase_rate": 1.0,
+    "spend": 1.0,
+    "committed": 0.0,
+    "engaged": 1.0,
+    "cooling": 0.0,
+}
+_TEXTBOOK: dict[str, Any] = {
+    "experience": {
+        "bad_service_churn": 1.0,
+        "loyalty_member_churn": 1.0,
+        "advisor_contact_churn": 1.0,
+        "retention_uplift": 0.0,
+        "win_back_rate": 0.0,
+        "advisor_responsive": 0.0,
+    },
+    "purchases": {"seasonality": FLAT_MONTHS, "lunar_new_year": 1.0, "trend_per_year": 0.0},
+    "acquisition": {
+        "channel_traits": {ch: _NEUTRAL_TRAITS for ch in ACQUISITION_CHANNELS},
+        "seasonality_weight": 0.0,
+        "detractor_penalty": 0.0,
+    },
+}
 _PRESETS: dict[str, dict[str, Any]] = {
     "default": {},
     "mass_market": {
@@ -831,17 +1127,28 @@ _PRESETS: dict[str, dict[str, Any]] = {
         "loyalty": {"points_per_eur": 1.0, "reward_threshold": 200, "point_value": 0.01},
     },
     "pure_bgnbd": {
-        # The purchase core alone: no experience effect, no win-back. Used to
-        # check the simulation against the BG/NBD closed form.
+        # The textbook BG/NBD core alone: dropout right after a purchase, no
+        # relationship states, flat calendar, every channel alike, no
+        # experience effect, no win-back. Checks the simulation against the
+        # BG/NBD closed form.
         "name": "pure_bgnbd",
-        "experience": {
-            "bad_service_churn": 1.0,
-            "loyalty_member_churn": 1.0,
-            "advisor_contact_churn": 1.0,
-            "retention_uplift": 0.0,
-            "win_back_rate": 0.0,
-            "advisor_responsive": 0.0,
-        },
+        "relationship": {"model": "bgnbd"},
+        **_TEXTBOOK,
+    },
+    "pure_pareto_nbd": {
+        # The Pareto/NBD core: exponential lifetimes (μ ~ Gamma(s, β)) that
+        # can end between purchases; otherwise as pure_bgnbd. Checks the
+        # simulation against the Pareto/NBD closed forms.
+        "name": "pure_pareto_nbd",
+        "relationship": {"model": "pareto_nbd"},
+        **_TEXTBOOK,
+    },
+    "luxury_group": {
+        # The course's brand at a group's scale (the default preset is it at
+        # course size), calibrated to the luxury group's deck: see
+        # sim.calibration_report.
+        "name": "luxury_group",
+        "population": {"customers": 200_000},
     },
 }
 
@@ -852,7 +1159,8 @@ def preset_names() -> list[str]:
 
 
 def preset(name: str = "default") -> Scenario:
-    """A named scenario: ``default`` (luxury/fashion omnichannel), ``mass_market``, ``pure_bgnbd``."""
+    """A named scenario: ``default`` (the luxury group at course size), ``luxury_group``,
+    ``mass_market`` (the contrast) and the validation cores ``pure_bgnbd``, ``pure_pareto_nbd``."""
     if not isinstance(name, str) or name not in _PRESETS:
         raise ScenarioError(f"unknown preset {_show(name)}: expected one of {', '.join(_PRESETS)}")
     return _preset(name)

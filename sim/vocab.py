@@ -16,7 +16,10 @@ __all__ = [
     "MESSAGE_CHANNELS",
     "NEW_DAYS",
     "ORDER_CHANNELS",
+    "PAID_CHANNELS",
+    "RELATIONSHIP_STATES",
     "STAGES",
+    "TOUCHPOINT_CAUSES",
 ]
 
 #: Lifecycle stages in their natural order.
@@ -25,6 +28,16 @@ STAGES: tuple[str, ...] = ("prospect", "new", "active", "at_risk", "lapsed", "wo
 NEW_DAYS = 100.0
 #: Where leads come from.
 ACQUISITION_CHANNELS = ("paid_search", "social", "tv", "referral", "store_walk_in", "partners")
+#: Acquisition channels the brand buys (their leads cost more as spend grows).
+PAID_CHANNELS = ("paid_search", "social", "tv", "partners")
+#: The latent relationship a customer has with the brand, best first; *lost* absorbs
+#: (only a win-back action brings a lost customer back, as *cooling*).
+RELATIONSHIP_STATES = ("committed", "engaged", "cooling", "lost")
+#: What moved a relationship state (the ``cause`` of a row of ``truth_states``).
+TOUCHPOINT_CAUSES = (
+    "acquisition", "purchase", "service_contact", "repair", "advisor_contact", "message",
+    "drift", "hazard", "win_back", "dropout",
+)  # fmt: skip
 #: Where orders are placed.
 ORDER_CHANNELS = ("store", "ecommerce", "social_commerce")
 #: Channels the brand sends messages on.

@@ -60,6 +60,11 @@ TABLES: dict[str, tuple[Column, ...]] = {
         _c("home_country", "str", "ISO 3166 alpha-2 code of the country of residence."),
         _c("city", "str", "City of residence."),
         _c(
+            "market",
+            "str",
+            "Regional market of the home country (its own contact centre, workshop and advisors).",
+        ),
+        _c(
             "signup_date",
             "datetime",
             "When the profile was created (first purchase or registration).",
@@ -110,7 +115,7 @@ TABLES: dict[str, tuple[Column, ...]] = {
         _c(
             "touchpoint",
             "str",
-            "What happened: stage_change, purchase, service_contact, repair, advisor_contact, survey, message_click.",
+            "What happened: stage_change, purchase, service_contact, repair, advisor_contact, survey, message_click, message_complaint (an unsubscribe or spam complaint).",
         ),
         _c(
             "stage",
@@ -139,6 +144,16 @@ TABLES: dict[str, tuple[Column, ...]] = {
         _c("opened", "bool", "Opened (only if delivered)."),
         _c("clicked", "bool", "Clicked (only if opened)."),
         _c("unsubscribed", "bool", "Withdrew consent for this channel from this message."),
+        _c(
+            "spam_complaint",
+            "bool",
+            "Reported the message as spam (consent for the channel withdrawn too).",
+        ),
+        _c(
+            "personalised",
+            "bool",
+            "Targeted to the recipient (segment, channel, interests) by personalisation.",
+        ),
     ),
     "campaigns": (
         _c("campaign_id", "int", "Campaign id."),
@@ -226,9 +241,14 @@ TABLES: dict[str, tuple[Column, ...]] = {
         _c(
             "task_type",
             "str",
-            "thank_you_call, event_invitation, win_back_call or repair_call (after a rejected repair).",
+            "thank_you_call, check_in (top clients), event_invitation, win_back_call or repair_call (after a rejected repair).",
         ),
         _c("outcome", "str", "reached, no_answer or declined."),
+        _c(
+            "via_app",
+            "bool",
+            "The advisor works through the clienteling app (its day plan and client file).",
+        ),
     ),
     "marketing_spend": (
         _c("month", "datetime", "First day of the month."),
@@ -245,19 +265,58 @@ TABLES: dict[str, tuple[Column, ...]] = {
         _c("person_id", "int", "The real person behind the profile (duplicates share it)."),
         _c("is_duplicate", "bool", "This profile is a second registration of the person."),
         _c("email_typo", "bool", "The registered e-mail has a typo and hard-bounces."),
-        _c("purchase_rate", "float", "Latent purchase rate λ while alive, per day."),
+        _c(
+            "purchase_rate",
+            "float",
+            "Latent purchase rate λ per day in the engaged state (the channel's multiplier included; times the state's multiplier and the calendar).",
+        ),
         _c(
             "dropout_prob",
             "float",
-            "Latent dropout probability p after each purchase (before experience effects).",
+            "Latent dropout probability p after each purchase (the BG/NBD core; before experience effects).",
+        ),
+        _c(
+            "lifetime_rate",
+            "float",
+            "Latent lifetime rate μ per day (the Pareto/NBD core: the hazard of being lost).",
         ),
         _c(
             "spend_scale", "float", "Latent Gamma-Gamma scale ν of order values (mean order = p/ν)."
         ),
         _c(
+            "channel_rate_multiplier",
+            "float",
+            "What the acquisition channel does to the purchase rate (1 = none).",
+        ),
+        _c(
+            "channel_spend_multiplier",
+            "float",
+            "What the acquisition channel does to order values (1 = none).",
+        ),
+        _c(
+            "initial_state",
+            "str",
+            "Relationship state at acquisition: committed, engaged or cooling.",
+        ),
+        _c(
+            "final_state",
+            "str",
+            "Relationship state at the end of the horizon: committed, engaged, cooling or lost.",
+        ),
+        _c(
+            "enrol_propensity",
+            "float",
+            "The person's chance to enrol in the loyalty programme (self-selection: rises with engagement and spend).",
+        ),
+        _c(
+            "loyalty_effect",
+            "float",
+            "Causal multiplier the programme applied to this person's chance of cooling and of being lost (1 = not a member).",
+        ),
+        _c(
             "first_dropout_date",
             "datetime",
-            "When the person first became inactive for good (missing if alive throughout).",
+            "When the relationship was first lost — purchase or not (missing if never).",
         ),
         _c(
             "won_back_date",
@@ -267,7 +326,23 @@ TABLES: dict[str, tuple[Column, ...]] = {
         _c(
             "dropout_date",
             "datetime",
-            "Final dropout (missing if alive at the end of the horizon).",
+            "When the relationship was finally lost (missing if alive at the end of the horizon).",
+        ),
+    ),
+    "truth_states": (
+        _c("change_id", "int", "State change id."),
+        _c("person_id", "int", "The person whose relationship changed (see truth)."),
+        _c("timestamp", "datetime", "When the state changed."),
+        _c(
+            "from_state",
+            "str",
+            "State before: committed, engaged, cooling, lost, or '-' at acquisition.",
+        ),
+        _c("to_state", "str", "State after: committed, engaged, cooling or lost."),
+        _c(
+            "cause",
+            "str",
+            "What moved it: acquisition, purchase, service_contact, repair, advisor_contact, message, drift (cooling without touchpoints), hazard (lost between touchpoints), win_back, dropout (the BG/NBD core).",
         ),
     ),
 }

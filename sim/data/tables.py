@@ -16,7 +16,7 @@ import pandas as pd
 
 from sim.data.schema import TABLES, conform
 from sim.scenario import Scenario
-from sim.vocab import ACQUISITION_CHANNELS, STAGES
+from sim.vocab import ACQUISITION_CHANNELS, RELATIONSHIP_STATES, STAGES, TOUCHPOINT_CAUSES
 
 __all__ = ["build_tables", "timestamps"]
 
@@ -37,7 +37,8 @@ def _touchpoints(rec: Any, sc: Scenario, orders, tickets, surveys, tasks, messag
     st = pd.DataFrame(rec.stages)
     st["stage"] = np.asarray(STAGES, dtype=object)[st["stage"].to_numpy()]
     bad = tickets["abandoned"] | (tickets["effort_score"] >= sc.service.high_effort)
-    bad |= tickets["repair_outcome"].isin(["delayed", "rejected"])
+    repair = tickets["reason"] == "repair"
+    bad = (bad & ~repair) | tickets["repair_outcome"].isin(["delayed", "rejected"])
     parts = [
         pd.DataFrame(
             {
@@ -55,12 +56,9 @@ def _touchpoints(rec: Any, sc: Scenario, orders, tickets, surveys, tasks, messag
                 "t": orders["t"],
                 "channel": orders["channel"],
                 "touchpoint": "purchase",
-                # A purchase that needed a call or a repair left a worse memory.
-                "impression": np.where(
-                    orders["order_id"].isin(tickets.loc[bad, "order_id"]),
-                    "negative",
-                    np.where(orders["order_id"].isin(tickets["order_id"]), "neutral", "positive"),
-                ),
+                # The moment of truth the world recorded (the calls and repairs
+                # an order sets off are touchpoints of their own).
+                "impression": np.where(orders["delighted"], "positive", "neutral"),
             }
         ),
     ]
@@ -72,7 +70,9 @@ def _touchpoints(rec: Any, sc: Scenario, orders, tickets, surveys, tasks, messag
                 "t": tickets["t"],
                 "channel": np.where(tickets["reason"] == "repair", "workshop", tickets["channel"]),
                 "touchpoint": np.where(tickets["reason"] == "repair", "repair", "service_contact"),
-                "impression": np.where(bad, "negative", np.where(easy, "positive", "neutral")),
+                "impression": np.where(
+                    bad, "negative", np.where(easy | repair, "positive", "neutral")
+                ),
             }
         )
     )
@@ -112,6 +112,18 @@ def _touchpoints(rec: Any, sc: Scenario, orders, tickets, surveys, tasks, messag
                 "channel": clicks["channel"],
                 "touchpoint": "message_click",
                 "impression": "positive",
+            }
+        )
+    )
+    complaints = messages[messages["unsubscribed"] | messages["spam_complaint"]]
+    parts.append(
+        pd.DataFrame(
+            {
+                "customer_id": complaints["customer_id"],
+                "t": complaints["sent_at"],
+                "channel": complaints["channel"],
+                "touchpoint": "message_complaint",
+                "impression": "negative",
             }
         )
     )
@@ -301,6 +313,9 @@ def build_tables(rec: Any, scenario: Scenario) -> dict[str, pd.DataFrame]:
             "nationality": prof["nationality"].astype(str),
             "home_country": prof["home_country"].astype(str),
             "city": prof["city"].astype(str),
+            "market": np.asarray(rec.markets["market"], dtype=object)[
+                np.concatenate([people["market"], people["market"][dup]])
+            ],
             "signup_date": ts(signup_t),
             # object dtype first: with no orders the mapped ids are all-NaN floats.
             "signup_channel": pd.Series(ids)
@@ -321,6 +336,8 @@ def build_tables(rec: Any, scenario: Scenario) -> dict[str, pd.DataFrame]:
     )
 
     pp = rec.profile_person
+    state_names = np.asarray(RELATIONSHIP_STATES, dtype=object)
+    member_p = people["member"]
     truth = pd.DataFrame(
         {
             "customer_id": ids,
@@ -329,12 +346,34 @@ def build_tables(rec: Any, scenario: Scenario) -> dict[str, pd.DataFrame]:
             "email_typo": prof["email_typo"].to_numpy(dtype=bool),
             "purchase_rate": people["lam"][pp],
             "dropout_prob": people["p"][pp],
+            "lifetime_rate": people["mu"][pp],
             "spend_scale": people["nu"][pp],
+            "channel_rate_multiplier": people["rate_multiplier"][pp],
+            "channel_spend_multiplier": people["spend_multiplier"][pp],
+            "initial_state": state_names[people["state0"][pp]],
+            "final_state": state_names[people["final_state"][pp]],
+            "enrol_propensity": people["enrol_propensity"][pp],
+            "loyalty_effect": np.where(member_p[pp], sc.loyalty.member_effect, 1.0),
             "first_dropout_date": ts(people["first_drop"][pp]),
             "won_back_date": ts(people["won_back"][pp]),
             "dropout_date": ts(people["final_drop"][pp]),
         }
     )
+    st = rec.states
+    keep = st["person"] >= 0
+    before = np.asarray(["-", *RELATIONSHIP_STATES], dtype=object)[st["before"][keep] + 1]
+    truth_states = pd.DataFrame(
+        {
+            "person_id": st["person"][keep] + 1,
+            "timestamp": ts(st["t"][keep]),
+            "from_state": before,
+            "to_state": state_names[st["after"][keep]],
+            "cause": np.asarray(TOUCHPOINT_CAUSES, dtype=object)[st["cause"][keep]],
+        }
+    )
+    truth_states = truth_states.sort_values(["timestamp", "person_id"], kind="stable")
+    truth_states = truth_states.reset_index(drop=True)
+    truth_states.insert(0, "change_id", np.arange(1, len(truth_states) + 1))
 
     orders["order_date"] = ts(orders["t"])
     tickets["created_at"] = ts(tickets["t"])
@@ -352,5 +391,6 @@ def build_tables(rec: Any, scenario: Scenario) -> dict[str, pd.DataFrame]:
         "advisor_tasks": adv,
         "marketing_spend": spend,
         "truth": truth,
+        "truth_states": truth_states,
     }
     return {name: conform(name, raw[name][[c.name for c in TABLES[name]]]) for name in TABLES}

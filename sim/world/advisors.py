@@ -1,10 +1,13 @@
 """Clienteling: client advisors working through a prioritised task list each day.
 
-Tasks (thank-you calls after large orders, win-back calls to lapsing valuable
-clients, calls after a rejected repair, event invitations to top clients) wait
-on one list. Every morning each advisor takes at most ``tasks_per_day`` of
+Each market has its own desk. Tasks (thank-you calls after large orders and
+to top clients, win-back calls to lapsing valuable clients, calls after a
+rejected repair, check-ins with top clients, event invitations) wait on the
+desk's list. Every morning each advisor takes at most their day's quota of
 them, most urgent first, so daily capacity is a hard limit: when the list is
 longer than the team can handle, tasks wait and the oldest eventually lapse.
+Advisors who adopted the clienteling app work through its day plan
+(``tasks_per_day``); the others manage ``offline_capacity`` of that.
 
 Whether a call reaches the client is drawn per task, keyed by the client, the
 task type and the task's own key (the purchase, the day, the month), never by
@@ -22,11 +25,19 @@ import simpy
 from sim.scenario import Advisors
 from sim.world.seeding import uniform
 
-__all__ = ["PRIORITY", "AdvisorDesk"]
+__all__ = ["PRIORITY", "AdvisorDesk", "app_adopters"]
 
-PRIORITY = {"win_back_call": 0, "repair_call": 1, "thank_you_call": 2, "event_invitation": 3}
+PRIORITY = {
+    "win_back_call": 0, "repair_call": 1, "thank_you_call": 2, "check_in": 3, "event_invitation": 4,
+}  # fmt: skip
 TASK_SHELF_LIFE = 21.0  # days: a task not done by then is dropped from the list
 WORKDAY_START = 9.5 / 24
+
+
+def app_adopters(cfg: Advisors, seed: int, ids: list[int]) -> set[int]:
+    """The advisors who adopted the clienteling app: round(app_adoption × team), in a keyed order."""
+    ranked = sorted(ids, key=lambda a: (uniform(seed, "advisor-app", a), a))
+    return set(ranked[: round(cfg.app_adoption * len(ids))])
 
 
 class AdvisorDesk:
@@ -37,12 +48,27 @@ class AdvisorDesk:
         env: simpy.Environment,
         cfg: Advisors,
         seed: int,
-        on_reached: Callable[[int, int, str], None],
+        on_reached: Callable[[int, int, str, int], None],
+        advisors: int | None = None,
+        first: int = 1,
+        market: str = "",
+        keys: list[int] | None = None,
+        adopters: set[int] | None = None,
     ) -> None:
         self.env = env
         self.cfg = cfg
         self.seed = seed
-        self.on_reached = on_reached  # (person, profile, task_type) -> effect
+        self.on_reached = on_reached  # (person, profile, task_type, key) -> effect
+        self.advisors = cfg.advisors if advisors is None else advisors
+        self.first = first  # advisor ids first .. first + advisors - 1
+        self.keys = keys  # person -> key (draws are keyed by the person's key)
+        ids = list(range(first, first + self.advisors))
+        if adopters is None:
+            adopters = app_adopters(cfg, seed, ids)
+        self.adopters = adopters & set(ids)
+        self.app_users = len(self.adopters)
+        offline = round(cfg.offline_capacity * cfg.tasks_per_day)
+        self.quota = [(a, cfg.tasks_per_day if a in adopters else offline) for a in ids]
         self._queue: list[tuple[int, float, int, int, int, str, int]] = []
         self._seq = 0
         # advisor, profile, created, done, task type, outcome, person, task key
@@ -50,8 +76,8 @@ class AdvisorDesk:
 
     @property
     def active(self) -> bool:
-        """True if the brand has advisors with time for tasks."""
-        return self.cfg.advisors > 0 and self.cfg.tasks_per_day > 0
+        """True if the desk has advisors with time for tasks."""
+        return self.advisors > 0 and self.cfg.tasks_per_day > 0
 
     def add(self, person: int, profile: int, task_type: str, key: int) -> None:
         """Put a task on the list (ignored when there are no advisors).
@@ -68,7 +94,8 @@ class AdvisorDesk:
 
     def reach_draw(self, person: int, task_type: str, key: int) -> float:
         """The uniform deciding whether task ``(person, task_type, key)`` reaches the client."""
-        return uniform(self.seed, f"advisor:{task_type}", person, key)
+        who = person if self.keys is None else self.keys[person]
+        return uniform(self.seed, f"advisor:{task_type}", who, key)
 
     def workday(self):
         """SimPy process: each morning, every advisor works through up to their daily quota."""
@@ -82,15 +109,15 @@ class AdvisorDesk:
             if any(today - item[1] > TASK_SHELF_LIFE for item in self._queue):
                 self._queue = [q for q in self._queue if today - q[1] <= TASK_SHELF_LIFE]
                 heapq.heapify(self._queue)
-            for advisor in range(1, cfg.advisors + 1):
-                for _ in range(cfg.tasks_per_day):
+            for advisor, quota in self.quota:
+                for _ in range(quota):
                     if not self._queue:
                         break
                     _, created, _, person, profile, task_type, key = heapq.heappop(self._queue)
                     u = self.reach_draw(person, task_type, key)
                     if u < cfg.reach_prob:
                         outcome = "reached"
-                        self.on_reached(person, profile, task_type)
+                        self.on_reached(person, profile, task_type, key)
                     else:
                         outcome = (
                             "no_answer"
@@ -98,6 +125,7 @@ class AdvisorDesk:
                             else "declined"
                         )
                     self.records.append(
-                        (advisor, profile, created, today, task_type, outcome, person, key)
-                    )
+                        (advisor, profile, created, today, task_type, outcome, person, key,
+                         advisor in self.adopters)
+                    )  # fmt: skip
             yield self.env.timeout(1.0)

@@ -216,13 +216,22 @@ _NPS_GOOD = np.array([1, 1, 1, 1, 2, 3, 4, 9, 18, 26, 34], dtype=float)
 _NPS_BAD = np.array([8, 7, 9, 10, 11, 12, 12, 11, 9, 6, 5], dtype=float)
 
 
-def survey_scores(u: np.ndarray, bad: np.ndarray) -> tuple[np.ndarray, ...]:
+# How the relationship colours an answer: NPS points added in each state
+# (committed, engaged, cooling): committed customers are the promoters,
+# cooling ones the detractors.
+STATE_NPS_SHIFT = (1.5, 0.0, -2.5, -3.5)
+
+
+def survey_scores(
+    u: np.ndarray, bad: np.ndarray, state: np.ndarray | None = None
+) -> tuple[np.ndarray, ...]:
     """NPS (0–10), CSAT (1–5) and CES (1–7) for respondents, worse after bad experiences.
 
     ``u`` holds three uniforms per respondent (NPS, CSAT noise, CES noise),
     turned into scores by inversion. Returns ``(nps, csat, ces)``; CSAT and
     CES follow NPS with noise, so the three scores agree the way survey
-    answers do.
+    answers do. ``state`` (the respondent's relationship state, an index of
+    ``RELATIONSHIP_STATES``) shifts the NPS by :data:`STATE_NPS_SHIFT`.
     """
     u = np.asarray(u, dtype=float).reshape(len(bad), 3)
     cum_bad, cum_good = (np.cumsum(d / d.sum())[:-1] for d in (_NPS_BAD, _NPS_GOOD))
@@ -231,6 +240,9 @@ def survey_scores(u: np.ndarray, bad: np.ndarray) -> tuple[np.ndarray, ...]:
         np.searchsorted(cum_bad, u[:, 0], side="right"),
         np.searchsorted(cum_good, u[:, 0], side="right"),
     )
+    if state is not None:
+        shift = np.asarray(STATE_NPS_SHIFT)[np.asarray(state, dtype=np.int64)]
+        nps = np.clip(np.rint(nps + shift), 0, 10)
     noise = _normal_quantile(np.clip(u[:, 1:], 1e-9, 1 - 1e-9))
     csat = np.clip(np.rint(1 + nps * 0.4 + 0.6 * noise[:, 0]), 1, 5).astype(np.int64)
     ces = np.clip(np.rint(6.5 - nps * 0.5 + 0.8 * noise[:, 1]), 1, 7).astype(np.int64)
@@ -284,14 +296,20 @@ def _normal_quantile(u: np.ndarray) -> np.ndarray:
 
 
 def survey_records(
-    orders: pd.DataFrame, tickets: pd.DataFrame, cfg: Service, horizon: float, seed: int
+    orders: pd.DataFrame,
+    tickets: pd.DataFrame,
+    cfg: Service,
+    horizon: float,
+    seed: int,
+    states: dict[str, np.ndarray] | None = None,
 ) -> pd.DataFrame:
     """Survey answers after orders and service contacts (times in days).
 
     ``orders`` and ``tickets`` carry the ``candidate`` purchase each is about:
     a survey's draws are keyed by it and the survey's trigger (see
     :data:`TRIGGERS`). Order surveys are answered by the order's own draw
-    ``u_survey``.
+    ``u_survey``. ``states`` is the run's log of relationship-state changes
+    (``person, t, after``): an answer reflects the respondent's state then.
     """
     o = orders[orders["u_survey"] < cfg.survey_prob]
     o = o[o["t"] + 2.0 < horizon]
@@ -315,15 +333,32 @@ def survey_records(
             "ticket_id": np.concatenate([np.full(len(o), -1), tk["ticket_id"]]),
             "bad": np.concatenate([np.zeros(len(o), dtype=bool), bad_tk]),
             "candidate": np.concatenate([o["candidate"], tk["candidate"]]).astype(np.int64),
+            "person": np.concatenate([o["person"], tk["person"]]).astype(np.int64),
         }
     )
     sv["order_id"] = pd.Series(sv["order_id"], dtype="Int64").where(sv["order_id"] > 0)
     sv["ticket_id"] = pd.Series(sv["ticket_id"], dtype="Int64").where(sv["ticket_id"] > 0)
     sv = sv.sort_values(["t", "customer_id", "trigger"], kind="stable").reset_index(drop=True)
     u = _draws(seed, sv["candidate"], sv["trigger"], np.arange(1, 4))
-    sv["nps"], sv["csat"], sv["ces"] = survey_scores(u, sv.pop("bad").to_numpy())
+    state = (
+        None if states is None else state_at(states, sv["person"].to_numpy(), sv["t"].to_numpy())
+    )
+    sv["nps"], sv["csat"], sv["ces"] = survey_scores(u, sv.pop("bad").to_numpy(), state)
+    sv = sv.drop(columns="person")
     sv.insert(0, "survey_id", np.arange(1, len(sv) + 1))
     return sv
+
+
+def state_at(states: dict[str, np.ndarray], person: np.ndarray, t: np.ndarray) -> np.ndarray:
+    """Each ``(person, t)``'s relationship state from the log of changes (``person, t, after``)."""
+    if len(person) == 0:
+        return np.zeros(0, dtype=np.int64)
+    log = pd.DataFrame({"person": states["person"], "t": states["t"], "after": states["after"]})
+    log = log[log["person"] >= 0].sort_values("t", kind="stable")
+    ask = pd.DataFrame({"person": person, "t": t, "row": np.arange(len(person))})
+    got = pd.merge_asof(ask.sort_values("t", kind="stable"), log, on="t", by="person")
+    got = got.sort_values("row")
+    return got["after"].fillna(1).to_numpy(dtype=np.int64)
 
 
 def _draws(seed: int, candidate, trigger, draw) -> np.ndarray:

@@ -1,13 +1,19 @@
-"""The customer's life as SimPy processes: purchases, lifecycle stages, service and repairs.
+"""The customer's life as SimPy processes: relationship, purchases, lifecycle, service, repairs.
 
 One :func:`lifecycle` process per person walks their candidate purchase
-timeline (see :mod:`sim.world.purchases`). After each repeat purchase the person may
-drop out (probability p, times the experience multipliers). The process also
-keeps the lifecycle clock: *new* for the first 100 days, *active*, *at risk*
-after ``at_risk_days`` without a purchase, *lapsed* after ``lapsed_days`` —
-which triggers the win-back journey — and *won back* when a lapsed customer
-buys again. Service contacts and repairs run as their own processes, queueing
-for agents and workshop benches; a bad experience can end the relationship.
+timeline (see :mod:`sim.world.purchases`), keeping a candidate while the
+intensity of their relationship state allows it (thinning). It also rings the
+relationship's own clock — lost, in continuous time, or one step cooler
+without touchpoints — and the person's referral candidates, which become
+recommendations while the state's referral rate allows. It keeps the
+lifecycle clock: *new* for the first 100 days, *active*, *at risk* after
+``at_risk_days`` without a purchase, *lapsed* after ``lapsed_days`` — which
+triggers the win-back journey — and *won back* when a lapsed customer buys
+again. A state change made elsewhere (a call, a repair, a message) interrupts
+the process so it recomputes what comes next.
+
+Service contacts and repairs run as their own processes, queueing for the
+agents and benches of the person's market; each leaves an impression.
 """
 
 from __future__ import annotations
@@ -38,9 +44,8 @@ class Brand(Protocol):
     :class:`sim.world.engine.World` implements it (the engine is not imported
     here: it imports this module, and the layers' rules forbid import
     cycles); a test can hand the processes a small fake instead. People are
-    indexed ``i``, candidate purchases ``j`` (see :mod:`sim.world.purchases`).
-    Per-purchase and per-person sequences are plain lists where the hot path
-    reads them one element at a time.
+    indexed ``i``, candidate purchases ``j`` and candidate referrals ``r``
+    (see :mod:`sim.world.purchases`); all sequences are plain lists.
     """
 
     # -- the run
@@ -54,38 +59,42 @@ class Brand(Protocol):
     """Days without a purchase after which a customer has lapsed."""
     service: Service
     """The scenario's service settings (channels, effort, repairs)."""
+    mult: Sequence[float]
+    """Purchase-intensity multiplier of each relationship state."""
 
     # -- per candidate purchase j
     ev_time: Sequence[float]
     """When candidate purchase ``j`` would happen (days), by person in time order."""
+    level: Sequence[float]
+    """Thinning threshold: candidate ``j`` is kept if the state's multiplier exceeds it."""
     u_drop: Sequence[float]
-    """The dropout uniform drawn for candidate purchase ``j``."""
-    contact_u: np.ndarray
-    """Row ``j``: the uniforms of a service contact about purchase ``j``."""
-    repair_u: np.ndarray
-    """Row ``j``: the uniforms of a repair of purchase ``j``'s item."""
+    """The dropout uniform drawn for candidate purchase ``j`` (BG/NBD core)."""
+    ckey: Sequence[int]
+    """Candidate ``j``'s key: what draws about it (a call, a repair) are keyed by."""
+
+    # -- per candidate referral r
+    ref_time: Sequence[float]
+    """When candidate referral ``r`` would happen (days)."""
 
     # -- per person i
-    end: Sequence[int]
+    cand_end: Sequence[int]
     """One past person ``i``'s last candidate purchase."""
+    ref_next: list[int]
+    """Person ``i``'s next candidate referral."""
+    ref_end: Sequence[int]
+    """One past person ``i``'s last candidate referral."""
     t0: Sequence[float]
     """When person ``i`` became a customer (first purchase)."""
-    alive: np.ndarray
-    """Whether person ``i`` still buys (a bool array)."""
+    alive: list[bool]
+    """Whether person ``i``'s relationship is not lost."""
+    state: list[int]
+    """Person ``i``'s relationship state (index into ``RELATIONSHIP_STATES``)."""
+    clock_t: list[float]
+    """When person ``i``'s relationship clock rings next (lost, or cooling)."""
     last_purchase: list[float]
     """When person ``i`` last bought (``-inf`` before the first purchase)."""
     pulled: list[float]
     """Person ``i``'s next purchase as brought forward by an advisor (``inf``: not)."""
-
-    # -- collaborators
-    centre: CallCentre
-    """The contact centre's phone queue."""
-    workshop: Workshop
-    """The repair workshop's benches."""
-    messenger: Messenger
-    """Sends messages (here: repair updates)."""
-    desk: AdvisorDesk
-    """The advisors' to-do list (here: calls after rejected repairs)."""
 
     # -- what the processes tell the brand
     def set_stage(self, i: int, stage: str, when: float | None = None) -> None:
@@ -95,10 +104,16 @@ class Brand(Protocol):
         """Person ``i`` buys candidate purchase ``j`` now."""
 
     def dropout_prob(self, i: int) -> float:
-        """Chance person ``i`` leaves after the purchase just made."""
+        """Chance person ``i`` leaves after the purchase just made (BG/NBD core)."""
 
-    def drop(self, i: int) -> None:
-        """Person ``i`` stops buying."""
+    def lose(self, i: int, cause: str) -> None:
+        """Person ``i``'s relationship is lost now."""
+
+    def clock_event(self, i: int) -> None:
+        """Person ``i``'s relationship clock rang."""
+
+    def refer(self, i: int, r: int) -> None:
+        """Person ``i`` may recommend the brand now (candidate referral ``r``)."""
 
     def at_risk(self, i: int) -> None:
         """Person ``i`` has just turned at risk (the at-risk journey starts)."""
@@ -109,11 +124,27 @@ class Brand(Protocol):
     def record_ticket(self, ticket: Ticket) -> None:
         """Store one service contact."""
 
-    def experience(self, i: int, bad: bool, u: float) -> None:
-        """After a service experience, judged ``bad`` or not; ``u`` is its uniform."""
+    def impression(self, i: int, kind: str, cause: str, u: float) -> None:
+        """A touchpoint left impression ``kind`` on ``i``; ``u`` is its uniform."""
+
+    def centre_of(self, i: int) -> CallCentre:
+        """The contact centre of ``i``'s market."""
+
+    def workshop_of(self, i: int) -> Workshop:
+        """The repair workshop of ``i``'s market."""
+
+    def desk_of(self, i: int) -> AdvisorDesk:
+        """The advisor desk of ``i``'s market."""
+
+    messenger: Messenger
+    """Sends messages (here: repair updates)."""
 
 
 OPEN_HOUR = 9.0 / 24
+CONTACT_DRAWS = (
+    9  # delay, hour, reason, phone?, other channel, handle, extra contacts, effort, leave?
+)
+REPAIR_DRAWS = 5  # delay, rejected?, effort, handle, leave?
 CONTACT_REASONS = ("order_issue", "delivery", "product_question")
 CONTACT_REASON_P = (0.4, 0.35, 0.25)
 OTHER_CHANNELS = ("email", "chat", "store")
@@ -121,25 +152,42 @@ _STD_NORMAL = NormalDist()
 
 
 def lifecycle(env: simpy.Environment, w: Brand, i: int, j: int, stage: str):
-    """Walk person ``i``'s purchases from candidate ``j`` on, keeping the stage clock."""
-    ev_time, u_drop = w.ev_time, w.u_drop
-    end = int(w.end[i])
+    """Walk person ``i``'s purchases from candidate ``j`` on, with their relationship and stage clocks."""
+    ev_time, level, u_drop, mult = w.ev_time, w.level, w.u_drop, w.mult
+    ref_time, ref_next = w.ref_time, w.ref_next
+    end = w.cand_end[i]
+    ref_end = w.ref_end[i]
     new_until = w.t0[i] + NEW_DAYS
     horizon = w.horizon
     ar_days = w.at_risk_days
     lp_days = w.lapsed_days
-    alive = w.alive
+    alive, state, clock = w.alive, w.state, w.clock_t
+    inf = math.inf
     while True:
         now = env.now
-        while j < end and ev_time[j] <= now:
-            j += 1  # candidate purchases that fell while the person was gone
+        t_buy = t_ref = t_clock = inf
+        r = ref_end
+        if alive[i]:
+            m = mult[state[i]]
+            # Thinning: skip candidates already past and those the state does not keep.
+            while j < end and (ev_time[j] <= now or level[j] >= m):
+                j += 1
+            if j < end:
+                t_buy = ev_time[j]
+                # An advisor's call may have brought the next purchase forward.
+                if w.pulled[i] < t_buy:
+                    t_buy = max(w.pulled[i], now)
+            r = ref_next[i]
+            while r < ref_end and ref_time[r] <= now:
+                r += 1
+            ref_next[i] = r
+            if r < ref_end:
+                t_ref = ref_time[r]
+            t_clock = clock[i]
         last = w.last_purchase[i]
-        t_buy = ev_time[j] if (alive[i] and j < end) else math.inf
-        # An advisor's call may have brought the next purchase forward.
-        t_buy = max(min(t_buy, w.pulled[i]), now) if t_buy < math.inf else t_buy
-        t_risk = last + ar_days if stage in ("new", "active", "won_back") else math.inf
-        t_lapse = last + lp_days if stage != "lapsed" else math.inf
-        t = min(t_buy, t_risk, t_lapse)
+        t_risk = last + ar_days if stage in ("new", "active", "won_back") else inf
+        t_lapse = last + lp_days if stage != "lapsed" else inf
+        t = min(t_buy, t_ref, t_clock, t_risk, t_lapse)
         if t >= horizon:
             if stage == "new" and new_until < horizon:
                 w.set_stage(i, "active", new_until)
@@ -147,15 +195,15 @@ def lifecycle(env: simpy.Environment, w: Brand, i: int, j: int, stage: str):
         try:
             yield env.timeout(t - now)
         except simpy.Interrupt:
-            continue  # revived by an advisor: recompute what comes next
+            continue  # the state changed, or an advisor called: recompute what comes next
         if stage == "new" and t >= new_until:
             # The first 100 days are over; recorded when the next event comes
             # (saves one timer per customer).
             stage = "active"
             w.set_stage(i, stage, new_until)
-        if t == t_buy:
-            if not alive[i]:
-                continue  # a bad experience ended it while we waited
+        if t == t_clock:
+            w.clock_event(i)
+        elif t == t_buy:
             if stage == "lapsed":
                 stage = "won_back"
                 w.set_stage(i, stage)
@@ -163,10 +211,13 @@ def lifecycle(env: simpy.Environment, w: Brand, i: int, j: int, stage: str):
                 stage = "active"
                 w.set_stage(i, stage)
             w.purchase(i, j)
-            w.pulled[i] = math.inf
+            w.pulled[i] = inf
             j += 1
             if u_drop[j - 1] < w.dropout_prob(i):
-                w.drop(i)
+                w.lose(i, "dropout")
+        elif t == t_ref:
+            ref_next[i] = r + 1
+            w.refer(i, r)
         elif t == t_risk:
             stage = "at_risk"
             w.set_stage(i, stage)
@@ -193,7 +244,9 @@ def _opening_time(env: simpy.Environment, earliest: float, u: float, open_hours:
 def service_contact(env: simpy.Environment, w: Brand, i: int, profile: int, order: int, j: int):
     """A question about order ``j``: by phone (queued) or another channel; then its effort."""
     cfg = w.service
-    u = w.contact_u[j].tolist()
+    key = w.ckey[j]
+    u = uniform_row(w.seed, "contact", key, CONTACT_DRAWS)
+    centre = w.centre_of(i)
     when = _opening_time(env, env.now + u[0] * 4.0, u[1], cfg.open_hours)
     yield env.timeout(when - env.now)
     reason = CONTACT_REASONS[int(np.searchsorted(np.cumsum(CONTACT_REASON_P), u[2]))]
@@ -201,8 +254,8 @@ def service_contact(env: simpy.Environment, w: Brand, i: int, profile: int, orde
         channel = "phone"
         # The caller's patience and handling time belong to this call (keyed by
         # the purchase), not to its place in the queue: more agents, same callers.
-        patience, drawn = w.centre.draw(*uniform_row(w.seed, "call", j, 2))
-        out = yield env.process(w.centre.call(patience, drawn))
+        patience, drawn = centre.draw(*uniform_row(w.seed, "call", key, 2))
+        out = yield env.process(centre.call(patience, drawn))
         wait, abandoned, handle = out.wait, out.abandoned, out.handle
     else:
         channel = OTHER_CHANNELS[min(int(u[4] * len(OTHER_CHANNELS)), len(OTHER_CHANNELS) - 1)]
@@ -225,13 +278,16 @@ def service_contact(env: simpy.Environment, w: Brand, i: int, profile: int, orde
             effort_score=ces,
             repair_outcome="-",
             repair_days=math.nan,
-            candidate=j,
+            candidate=key,
             patience_drawn=math.nan if patience is None else patience,
             handle_drawn=drawn,
             work_drawn=math.nan,
         )
     )
-    w.experience(i, abandoned or ces >= cfg.high_effort, u[8])
+    bad = abandoned or ces >= cfg.high_effort
+    w.impression(
+        i, "negative" if bad else "positive" if ces <= 2 else "neutral", "service_contact", u[8]
+    )
 
 
 def _extra_contacts(u: float, resolution: float) -> int:
@@ -249,7 +305,8 @@ def _normal(u: float) -> float:
 def repair_journey(env: simpy.Environment, w: Brand, i: int, profile: int, order: int, j: int):
     """The item of order ``j`` comes back for repair: received, then rejected, delayed or shipped."""
     cfg = w.service
-    u = w.repair_u[j].tolist()
+    key = w.ckey[j]
+    u = uniform_row(w.seed, "repair", key, REPAIR_DRAWS)
     yield env.timeout(15.0 + 165.0 * u[0])
     if env.now >= w.horizon:
         return
@@ -257,24 +314,25 @@ def repair_journey(env: simpy.Environment, w: Brand, i: int, profile: int, order
     # Each update of this repair is its own message: keyed by the purchase and
     # the update (received, rejected, apology, shipped).
     send = w.messenger.send
-    send(profile, "repair_update", 4 * j)
+    send(profile, "repair_update", 4 * key)
     work = math.nan
     if u[1] < cfg.repair_reject_prob:
         outcome, lead = "rejected", 0.0
-        send(profile, "repair_update", 4 * j + 1)
-        w.desk.add(i, profile, "repair_call", j)
+        send(profile, "repair_update", 4 * key + 1)
+        w.desk_of(i).add(i, profile, "repair_call", key)
     else:
         # The work content belongs to the repair; only the queue before it is shared.
-        work = w.workshop.work_days(*uniform_row(w.seed, "repair-work", j, 2))
-        job = env.process(w.workshop.repair(work))
+        workshop = w.workshop_of(i)
+        work = workshop.work_days(*uniform_row(w.seed, "repair-work", key, 2))
+        job = env.process(workshop.repair(work))
         result = yield job | env.timeout(cfg.repair_promise_days)
         delayed = job not in result
         if delayed:
-            send(profile, "repair_update", 4 * j + 2)  # apology: it will take longer
+            send(profile, "repair_update", 4 * key + 2)  # apology: it will take longer
             yield job
         lead = env.now - received
         outcome = "delayed" if delayed else "completed"
-        send(profile, "repair_update", 4 * j + 3)  # shipped / ready for pick-up
+        send(profile, "repair_update", 4 * key + 3)  # shipped / ready for pick-up
     bad = outcome != "completed"
     contacts = 1 + int(bad)
     ces = _effort(contacts, 0.0, False, _normal(u[2]))
@@ -294,10 +352,10 @@ def repair_journey(env: simpy.Environment, w: Brand, i: int, profile: int, order
             effort_score=ces,
             repair_outcome=outcome,
             repair_days=lead,
-            candidate=j,
+            candidate=key,
             patience_drawn=math.nan,
             handle_drawn=handle,
             work_drawn=work,
         )
     )
-    w.experience(i, bad, u[4])
+    w.impression(i, "negative" if bad else "positive", "repair", u[4])

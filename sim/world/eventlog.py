@@ -104,7 +104,6 @@ def ticket_records(tickets: list[Ticket]) -> pd.DataFrame:
         }
     )
     tk["customer_id"] += 1
-    tk = tk.drop(columns="person")
     tk = tk.sort_values(["t", "customer_id"], kind="stable").reset_index(drop=True)
     tk.insert(0, "ticket_id", np.arange(1, len(tk) + 1))
     tk["order_id"] = pd.Series(tk.pop("order") + 1, dtype="Int64")
@@ -146,3 +145,7 @@ class RunRecords:
     messages: pd.DataFrame
     campaigns: pd.DataFrame
     stages: dict[str, np.ndarray]  # person, t, stage (index in sim.vocab.STAGES)
+    # person, t, before, after (indices in sim.vocab.RELATIONSHIP_STATES; before -1
+    # at acquisition), cause (index in sim.vocab.TOUCHPOINT_CAUSES)
+    states: dict[str, np.ndarray]
+    markets: pd.DataFrame  # market, expected_share, agents, benches, advisors, app_users

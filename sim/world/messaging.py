@@ -8,8 +8,16 @@ channel, the opt-out list and hard-bounce suppression; a recipient who
 unsubscribes loses that channel's consent at once, so no later message reaches
 them there.
 
-Every message's four draws (bounce, open, click, unsubscribe) are keyed by the
-message itself — its journey, its recipient profile and its occasion (the
+A share of messages is personalised (``campaigns.personalisation``): a
+relevant message is opened and clicked more, and unsubscribed from and
+reported as spam less. How a recipient answers also depends on their
+relationship with the brand (the state's response multiplier), and clicks
+(positive) and complaints or unsubscribes (negative) are impressions the
+world collects daily (:meth:`Messenger.take_impressions`). Top clients, whom
+advisors look after, get no mass newsletters.
+
+Every message's six draws (bounce, open, click, unsubscribe, relevant, spam
+complaint) are keyed by the message itself — its journey, its recipient profile and its occasion (the
 purchase thanked, the repair update, the day, the newsletter's number) — and
 so are a newsletter's channel, whether it is A/B-tested and each recipient's
 variant. A message therefore turns out the same whatever else the brand sends
@@ -43,43 +51,35 @@ _FIRST_CHANNEL = [
 class Messenger:
     """Sends messages, enforces consent, and records every send with its outcome."""
 
-    def __init__(
-        self,
-        env: simpy.Environment,
-        scenario: Scenario,
-        seed: int,
-        consent: dict[str, np.ndarray],
-        opt_out: np.ndarray,
-        email_typo: np.ndarray,
-        birth_doy: np.ndarray,
-        profile_key: np.ndarray,
-    ) -> None:
+    DRAWS = 6  # bounce, open, click, unsubscribe, relevant, spam complaint
+
+    def __init__(self, env: simpy.Environment, scenario: Scenario, seed: int) -> None:
         self.env = env
         self.cfg = scenario.campaigns
         self.seed = seed
-        # A profile's stable identity for keyed draws (its index is not: the
-        # second registrations are numbered after the whole population).
-        self.profile_key = np.asarray(profile_key, dtype=np.int64)
-        self._key = self.profile_key.tolist()
-        self.consent = consent  # channel -> bool array per profile (mutated on unsubscribe)
-        self.opt_out = opt_out
-        self.email_typo = email_typo
-        self.suppressed = np.zeros_like(opt_out)  # hard-bounced e-mail addresses
+        n = 0
+        # A profile's stable identity for keyed draws (its index is not: people
+        # are numbered as they join).
+        self.profile_key = np.zeros(n, dtype=np.int64)
+        self._key: list[int] = []
+        self.consent = {ch: np.zeros(n, dtype=bool) for ch in MESSAGE_CHANNELS}
+        self.opt_out = np.zeros(n, dtype=bool)
+        self.email_typo = np.zeros(n, dtype=bool)
+        self.suppressed = np.zeros(n, dtype=bool)  # hard-bounced e-mail addresses
+        self.registered = np.zeros(n, dtype=bool)
+        self.top = np.zeros(n, dtype=bool)  # looked after by an advisor: no newsletters
+        self.response = np.zeros(n)  # the relationship's response multiplier
+        self.last_purchase = np.full(n, -np.inf)
+        self.birth_doy = np.zeros(n, dtype=np.int64)
         # Fast path for one-at-a-time sends: a bit per reachable channel
         # (consent, not opted out, not suppressed), kept in a Python list
         # because scalar numpy access dominates the cost of a single send.
-        reach = np.zeros(len(opt_out), dtype=np.int64)
-        for bit, ch in enumerate(MESSAGE_CHANNELS):
-            reach |= consent[ch].astype(np.int64) << bit
-        reach[opt_out] = 0
-        self._reach = reach.tolist()
-        self._typo = email_typo.tolist()
+        self._reach: list[int] = []
+        self._typo: list[bool] = []
         self._rate_cache: dict[tuple[str, str], tuple[float, float, float]] = {}
-        self.registered = np.zeros_like(opt_out)
-        self.last_purchase = np.full(len(opt_out), -np.inf)
-        self.birth_doy = birth_doy
         self.horizon = scenario.horizon_days
         self.start = pd.Timestamp(scenario.population.start_date)
+        self.personalise = self.cfg.personalisation > 0
         # Triggered journeys: one campaign per journey and channel, ids 1..15.
         self.campaign_rows: list[dict] = []
         self.journey_campaign: dict[tuple[str, str], int] = {}
@@ -100,9 +100,53 @@ class Messenger:
                 )
         self._single = EventLog(
             campaign_id="q", customer="q", sent_at="d", bounce="b",
-            opened="b", clicked="b", unsubscribed="b",
+            opened="b", clicked="b", unsubscribed="b", relevant="b", spam="b",
         )  # fmt: skip
         self._batches: list[dict[str, np.ndarray]] = []
+        self._impressions: list[tuple[np.ndarray, np.ndarray]] = []
+        self._single_imp: list[tuple[int, int]] = []
+        self._by_birthday: tuple[np.ndarray, np.ndarray] | None = None
+
+    def add_profiles(
+        self,
+        consent: dict[str, np.ndarray],
+        opt_out: np.ndarray,
+        email_typo: np.ndarray,
+        birth_doy: np.ndarray,
+        profile_key: np.ndarray,
+    ) -> None:
+        """Make room for new profiles (not registered until their person arrives)."""
+        m = len(opt_out)
+        self.profile_key = np.concatenate([self.profile_key, profile_key.astype(np.int64)])
+        self._key.extend(profile_key.tolist())
+        for ch in MESSAGE_CHANNELS:
+            self.consent[ch] = np.concatenate([self.consent[ch], consent[ch]])
+        self.opt_out = np.concatenate([self.opt_out, opt_out])
+        self.email_typo = np.concatenate([self.email_typo, email_typo])
+        self.suppressed = np.concatenate([self.suppressed, np.zeros(m, dtype=bool)])
+        self.registered = np.concatenate([self.registered, np.zeros(m, dtype=bool)])
+        self.top = np.concatenate([self.top, np.zeros(m, dtype=bool)])
+        self.response = np.concatenate([self.response, np.ones(m)])
+        self.last_purchase = np.concatenate([self.last_purchase, np.full(m, -np.inf)])
+        self.birth_doy = np.concatenate([self.birth_doy, birth_doy.astype(np.int64)])
+        reach = np.zeros(m, dtype=np.int64)
+        for bit, ch in enumerate(MESSAGE_CHANNELS):
+            reach |= consent[ch].astype(np.int64) << bit
+        reach[opt_out] = 0
+        self._reach.extend(reach.tolist())
+        self._typo.extend(email_typo.tolist())
+        self._by_birthday = None
+
+    def take_impressions(self) -> tuple[np.ndarray, np.ndarray] | None:
+        """The impressions messages left since the last call: profiles and kinds (0 pos, 2 neg)."""
+        parts = self._impressions
+        if self._single_imp:
+            arr = np.array(self._single_imp, dtype=np.int64)
+            parts.append((arr[:, 0], arr[:, 1]))
+        self._impressions, self._single_imp = [], []
+        if not parts:
+            return None
+        return np.concatenate([p for p, _ in parts]), np.concatenate([k for _, k in parts])
 
     # ------------------------------------------------------------------ consent
     def can_reach(self, profile: int, channel: str) -> bool:
@@ -114,14 +158,17 @@ class Messenger:
         return _FIRST_CHANNEL[self._reach[profile]]
 
     def draws(self, profiles, message_type: str, occasion) -> np.ndarray:
-        """The ``(…, 4)`` uniforms (bounce, open, click, unsubscribe) of messages.
+        """The ``(…, 6)`` uniforms (bounce, open, click, unsubscribe, relevant, spam) of messages.
 
         A message is keyed by its journey, its profile and its ``occasion``
         (an integer unique among that profile's messages of the journey), so
         the same message gets the same draws in any run with the same seed.
         """
         keys = self.profile_key[np.asarray(profiles)]
-        slots = 4 * np.asarray(occasion)[..., None] + np.arange(4)
+        # Occasions may be large keys: the slot arithmetic wraps modulo 2**64,
+        # as the pure-Python draws in send() do.
+        occ = np.asarray(occasion).astype(np.int64).astype(np.uint64)
+        slots = np.uint64(self.DRAWS) * occ[..., None] + np.arange(self.DRAWS, dtype=np.uint64)
         return uniforms(self.seed, f"message:{message_type}", keys[..., None], slots)
 
     # ------------------------------------------------------------------ sends
@@ -168,17 +215,32 @@ class Messenger:
             # Pure-Python keyed draws: the same numbers as draws(), without
             # numpy's per-call overhead on this hot path.
             purpose = f"message:{message_type}"
-            u = uniform_row(self.seed, purpose, self._key[profile], 4, 4 * occasion)
+            d = self.DRAWS
+            u = uniform_row(self.seed, purpose, self._key[profile], d, d * occasion)
         bounce = self._bounce(channel, self._typo[profile], u[0])
         open_p, click_p, unsub_p = self._rates(channel, message_type)
+        cfg = self.cfg
+        relevant = u[4] < cfg.personalisation
+        resp = float(self.response[profile])
+        spam_p = cfg.spam_complaint_rate
+        if relevant:
+            open_p *= cfg.relevance_open_lift
+            click_p *= cfg.relevance_click_lift
+            unsub_p *= cfg.relevance_complaint_cut
+            spam_p *= cfg.relevance_complaint_cut
         delivered = bounce == "none"
-        opened = delivered and u[1] < open_p
-        clicked = opened and u[2] < click_p
+        opened = delivered and u[1] < min(1.0, open_p * resp)
+        clicked = opened and u[2] < min(1.0, click_p * resp)
         unsub = delivered and u[3] < unsub_p
-        if bounce == "hard" or unsub:
-            self._apply(profile, channel, bounce, unsub)
+        spam = delivered and u[5] < spam_p
+        if bounce == "hard" or unsub or spam:
+            self._apply(profile, channel, bounce, unsub or spam)
+        if clicked or unsub or spam:
+            self._single_imp.append((profile, 2 if (unsub or spam) else 0))
         cid = self.journey_campaign[(message_type, channel)]
-        self._single.append(cid, profile, when, BOUNCES.index(bounce), opened, clicked, unsub)
+        self._single.append(
+            cid, profile, when, BOUNCES.index(bounce), opened, clicked, unsub, relevant, spam
+        )
         return {"bounce": bounce, "opened": opened, "clicked": clicked, "unsubscribed": unsub}
 
     def _bounce(self, channel: str, typo: bool, u: float) -> str:
@@ -222,16 +284,28 @@ class Messenger:
         if n == 0:
             return
         u = self.draws(profiles, message_type, occasion) if drawn is None else drawn
+        cfg = self.cfg
         typo = self.email_typo[profiles] & (channel == "email")
-        hard = typo | (u[:, 0] < self.cfg.hard_bounce)
-        soft = ~hard & (u[:, 0] < self.cfg.hard_bounce + self.cfg.soft_bounce)
+        hard = typo | (u[:, 0] < cfg.hard_bounce)
+        soft = ~hard & (u[:, 0] < cfg.hard_bounce + cfg.soft_bounce)
         bounce = np.where(hard, "hard", np.where(soft, "soft", "none"))
         open_p, click_p, unsub_p = self._rates(channel, message_type)
+        relevant = u[:, 4] < cfg.personalisation
+        resp = self.response[profiles]
         delivered = ~hard & ~soft
-        opened = delivered & (u[:, 1] < min(1.0, open_p * open_lift))
-        clicked = opened & (u[:, 2] < click_p)
-        unsub = delivered & (u[:, 3] < unsub_p)
-        self._apply(profiles, channel, bounce, unsub)
+        open_r = np.where(relevant, open_p * cfg.relevance_open_lift, open_p) * open_lift * resp
+        click_r = np.where(relevant, click_p * cfg.relevance_click_lift, click_p) * resp
+        cut = np.where(relevant, cfg.relevance_complaint_cut, 1.0)
+        opened = delivered & (u[:, 1] < np.minimum(open_r, 1.0))
+        clicked = opened & (u[:, 2] < np.minimum(click_r, 1.0))
+        unsub = delivered & (u[:, 3] < unsub_p * cut)
+        spam = delivered & (u[:, 5] < cfg.spam_complaint_rate * cut)
+        self._apply(profiles, channel, bounce, unsub | spam)
+        moved = clicked | unsub | spam
+        if moved.any():
+            self._impressions.append(
+                (profiles[moved], np.where((unsub | spam)[moved], 2, 0).astype(np.int64))
+            )
         self._batches.append(
             dict(
                 campaign_id=np.full(n, campaign_id),
@@ -241,12 +315,14 @@ class Messenger:
                 opened=opened,
                 clicked=clicked,
                 unsubscribed=unsub,
+                relevant=relevant,
+                spam=spam,
             )
         )
 
     def audience(self, channel: str, engaged_days: float | None) -> np.ndarray:
         """Profiles reachable on ``channel`` (optionally: bought within ``engaged_days``)."""
-        ok = self.registered & self._reachable_mask(channel)
+        ok = self.registered & self._reachable_mask(channel) & ~self.top
         if engaged_days is not None:
             ok &= self.last_purchase >= self.env.now - engaged_days
         return np.flatnonzero(ok)
@@ -300,15 +376,20 @@ class Messenger:
         """SimPy process: each morning, greet the customers whose birthday it is."""
         if "birthday" not in self.cfg.triggered:
             return
-        # Profiles grouped by day of the year of their birthday (0 = 1 January).
-        order = np.argsort(self.birth_doy, kind="stable")
-        bounds = np.searchsorted(self.birth_doy[order], np.arange(367))
         yield self.env.timeout(8.0 / 24)  # greetings go out at 8 a.m.
+        days = int(math.ceil(self.horizon))
+        doys = (pd.date_range(self.start, periods=days, freq="D").day_of_year - 1).to_numpy()
         day = 0
         while day < self.horizon:
-            doy = (self.start + pd.Timedelta(days=day)).day_of_year - 1
+            doy = int(doys[day])
+            if self._by_birthday is None:
+                # Profiles join as people arrive: regroup them when they have.
+                order = np.argsort(self.birth_doy, kind="stable")
+                bounds = np.searchsorted(self.birth_doy[order], np.arange(367))
+                self._by_birthday = order, bounds
+            order, bounds = self._by_birthday
             people = order[bounds[doy] : bounds[doy + 1]]
-            people = people[self.registered[people]]
+            people = people[self.registered[people] & ~self.top[people]]
             sent = np.zeros(len(people), dtype=bool)
             # One greeting a day at most: the day keys it, whatever its channel.
             drawn = self.draws(people, "birthday", day)
@@ -355,8 +436,11 @@ class Messenger:
     # ------------------------------------------------------------------ tables
     def tables(self, profile_ids: np.ndarray) -> tuple[pd.DataFrame, pd.DataFrame]:
         """The messages and campaigns tables (times still in days from start)."""
-        cols = ["campaign_id", "customer", "sent_at", "bounce", "opened", "clicked", "unsubscribed"]
-        dtypes = [np.int64, np.int64, np.float64, np.int64, bool, bool, bool]
+        cols = [
+            "campaign_id", "customer", "sent_at", "bounce", "opened", "clicked", "unsubscribed",
+            "relevant", "spam",
+        ]  # fmt: skip
+        dtypes = [np.int64, np.int64, np.float64, np.int64, bool, bool, bool, bool, bool]
         single = self._single.to_numpy()
         data = {
             c: np.concatenate(
@@ -386,6 +470,8 @@ class Messenger:
                 "opened": data["opened"],
                 "clicked": data["clicked"],
                 "unsubscribed": data["unsubscribed"],
+                "spam_complaint": data["spam"],
+                "personalised": data["relevant"],
             }
         )
         sends = np.bincount(cid, minlength=len(camps) + 1)[1:]

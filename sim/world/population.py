@@ -1,9 +1,9 @@
 """Customer identities: names, contact details, birth dates, origins and consent.
 
-:func:`build_identities` draws one identity per person ``0..n-1``. Every draw of
-person ``i`` comes from the block of :func:`sim.world.seeding.block_draws` that holds
-``i``, so an identity depends only on ``(seed, i)``: growing the population only
-appends people. Draws are fixed-width rows of uniforms mapped onto name, city
+:func:`build_identities` draws one identity per person key (``0..n-1`` for
+the acquired population). Every draw of a person is keyed by their key
+(:func:`sim.world.seeding.uniforms`), so an identity depends only on
+``(seed, key)``: growing the population only appends people. Draws are fixed-width rows of uniforms mapped onto name, city
 and domain pools, so changing a probability in the scenario (say the e-mail
 consent rate) changes only the trait it governs.
 
@@ -35,12 +35,16 @@ from sim.geography import (
 from sim.scenario import DataQuality, Population
 from sim.vocab import GENERATIONS
 from sim.world.names import ascii_key, name_pools
-from sim.world.seeding import block_draws
+from sim.world.seeding import uniforms
 
 __all__ = [
     "GENERATION_YEARS",
     "IDENTITY_COLUMNS",
     "build_identities",
+    "identity_basics",
+    "unique_emails",
+    "identity_uniforms",
+    "nationality_of",
     "duplicate_identities",
     "misspell",
 ]
@@ -257,11 +261,25 @@ def _birth_ranges(
     return to_days(lo), to_days(hi)
 
 
-def _uniform_block(width: int):
-    def draw(rng: np.random.Generator, size: int) -> dict[str, np.ndarray]:
-        return {"u": rng.random((size, width))}
+def identity_uniforms(seed: int, keys: np.ndarray) -> np.ndarray:
+    """The ``(len(keys), _N_U)`` uniforms an identity is made of, keyed by the person."""
+    return uniforms(seed, "identities", np.asarray(keys, dtype=np.int64)[:, None], np.arange(_N_U))
 
-    return draw
+
+def nationality_of(u: np.ndarray, population: Population) -> tuple[np.ndarray, np.ndarray]:
+    """Nationality and home country codes from identity uniforms (as :func:`build_identities`)."""
+    codes, p = _mix_arrays(population.nationality_mix)
+    code_arr = np.array(codes, dtype=object)
+    nat_idx = _pick(np.cumsum(p), u[:, _U_NAT])
+    home_idx = nat_idx.copy()
+    abroad = u[:, _U_ABROAD] < population.home_abroad_share
+    if len(codes) > 1:
+        for k in np.unique(nat_idx[abroad]):
+            m = abroad & (nat_idx == k)
+            q = p.copy()
+            q[k] = 0.0
+            home_idx[m] = _pick(np.cumsum(q / q.sum()), u[m, _U_HOME])
+    return code_arr[nat_idx], code_arr[home_idx]
 
 
 def _phones(codes: np.ndarray, u: np.ndarray) -> np.ndarray:
@@ -277,9 +295,48 @@ def _phones(codes: np.ndarray, u: np.ndarray) -> np.ndarray:
     return out
 
 
+def _births(
+    u: np.ndarray, population: Population, start: pd.Timestamp
+) -> tuple[list[str], np.ndarray, np.ndarray]:
+    """Generation (names and index) and birth date from identity uniforms."""
+    gens = [g for g in GENERATIONS if population.generation_mix.get(g, 0.0) > 0]
+    gp = np.array([population.generation_mix[g] for g in gens], dtype=float)
+    gen_idx = _pick(np.cumsum(gp / gp.sum()), u[:, _U_GEN])
+    lo, hi = _birth_ranges(start, gens)
+    if np.any(hi < lo):
+        bad = [g for g, a, b in zip(gens, lo, hi, strict=True) if b < a]
+        raise ValueError(f"no adult can belong to {bad} at start date {start.date()}")
+    span = (hi - lo + 1)[gen_idx]
+    birth_days = lo[gen_idx] + np.floor(u[:, _U_BIRTH] * span).astype(np.int64)
+    return gens, gen_idx, birth_days.astype("datetime64[D]").astype("datetime64[ns]")
+
+
+def identity_basics(
+    u: np.ndarray, population: Population, data_quality: DataQuality, start_date
+) -> dict[str, np.ndarray]:
+    """What the world needs of identities while it runs, from their uniforms (cheap).
+
+    Consent flags, opt-out, e-mail typo and day of the year of the birthday
+    (0 = 1 January), exactly as :func:`build_identities` makes them.
+    """
+    _, _, birth = _births(u, population, pd.Timestamp(start_date))
+    return {
+        "consent_email": u[:, _U_CEMAIL] < population.consent_email,
+        "consent_sms": u[:, _U_CSMS] < population.consent_sms,
+        "opt_out": u[:, _U_OPTOUT] < population.opt_out,
+        "email_typo": u[:, _U_TYPO] < data_quality.email_typo_prob,
+        "birth_doy": (pd.DatetimeIndex(birth).day_of_year - 1).to_numpy(),
+    }
+
+
+def unique_emails(emails: np.ndarray) -> np.ndarray:
+    """The addresses, with a digit added where one repeats an earlier one (people's own)."""
+    return _make_unique(np.asarray(emails, dtype=object).copy())
+
+
 def build_identities(
     seed: int,
-    n: int,
+    n: int | np.ndarray,
     population: Population,
     data_quality: DataQuality,
     start_date: str | pd.Timestamp,
@@ -300,37 +357,24 @@ def build_identities(
     pandas.DataFrame indexed 0..n-1 with :data:`IDENTITY_COLUMNS`. ``opt_out``
     does not clear the consent flags: the simulation checks both.
     """
-    if isinstance(n, bool) or not isinstance(n, int | np.integer) or n < 0:
-        raise ValueError(f"n must be a non-negative integer, got {n!r}")
+    if isinstance(n, np.ndarray):
+        keys = n.astype(np.int64)
+    elif isinstance(n, bool) or not isinstance(n, int | np.integer) or n < 0:
+        raise ValueError(f"n must be a non-negative integer or an array of keys, got {n!r}")
+    else:
+        keys = np.arange(int(n), dtype=np.int64)
+    n = len(keys)
     start = pd.Timestamp(start_date)
-    u = block_draws(seed, "identities", int(n), _uniform_block(_N_U))["u"]
+    u = identity_uniforms(seed, keys)
 
     # Origins: nationality from the mix; expatriates live in another mix country.
-    codes, p = _mix_arrays(population.nationality_mix)
-    code_arr = np.array(codes, dtype=object)
-    nat_idx = _pick(np.cumsum(p), u[:, _U_NAT])
-    home_idx = nat_idx.copy()
-    abroad = u[:, _U_ABROAD] < population.home_abroad_share
-    if len(codes) > 1:
-        for k in np.unique(nat_idx[abroad]):
-            m = abroad & (nat_idx == k)
-            q = p.copy()
-            q[k] = 0.0
-            home_idx[m] = _pick(np.cumsum(q / q.sum()), u[m, _U_HOME])
-    nationality = code_arr[nat_idx]
-    home = code_arr[home_idx]
+    codes, _ = _mix_arrays(population.nationality_mix)
+    nationality, home = nationality_of(u, population)
+    index = {c: i for i, c in enumerate(codes)}
+    nat_idx = np.array([index[c] for c in nationality.tolist()], dtype=np.int64)
+    home_idx = np.array([index[c] for c in home.tolist()], dtype=np.int64)
 
-    # Generation, then a birth day uniform within its admissible years.
-    gens = [g for g in GENERATIONS if population.generation_mix.get(g, 0.0) > 0]
-    gp = np.array([population.generation_mix[g] for g in gens], dtype=float)
-    gen_idx = _pick(np.cumsum(gp / gp.sum()), u[:, _U_GEN])
-    lo, hi = _birth_ranges(start, gens)
-    if np.any(hi < lo):
-        bad = [g for g, a, b in zip(gens, lo, hi, strict=True) if b < a]
-        raise ValueError(f"no adult can belong to {bad} at start date {start.date()}")
-    span = (hi - lo + 1)[gen_idx]
-    birth_days = lo[gen_idx] + np.floor(u[:, _U_BIRTH] * span).astype(np.int64)
-    birth_date = birth_days.astype("datetime64[D]").astype("datetime64[ns]")
+    gens, gen_idx, birth_date = _births(u, population, start)
     birth_yy = (birth_date.astype("datetime64[Y]").astype(np.int64) + 1970) % 100
 
     # Names by nationality, city and e-mail domain by home country.
@@ -407,6 +451,7 @@ def duplicate_identities(
     data_quality: DataQuality,
     *,
     population: Population | None = None,
+    keys: np.ndarray | None = None,
 ) -> pd.DataFrame:
     """A second registration of the people at positions ``rows`` of ``identities``.
 
@@ -434,6 +479,7 @@ def duplicate_identities(
     index (index name ``"person"``), in the order of ``rows``.
     """
     rows = np.asarray(rows, dtype=np.int64)
+    keys = rows if keys is None else np.asarray(keys, dtype=np.int64)
     if rows.size and (rows.min() < 0 or rows.max() >= len(identities)):
         raise ValueError(f"rows must lie in 0..{len(identities) - 1}")
     if len(np.unique(rows)) != len(rows):
@@ -443,7 +489,7 @@ def duplicate_identities(
     out.index = pd.Index(rows, name="person")
     if not rows.size:
         return out
-    d = block_draws(seed, "duplicates", int(rows.max()) + 1, _uniform_block(_N_D))["u"][rows]
+    d = uniforms(seed, "duplicates", keys[:, None], np.arange(_N_D))
 
     if population is None:
         rates = {

@@ -7,10 +7,17 @@ cost per lead (CPL) and cost per acquired customer (CAC) come out as the
 scenario describes. Converted leads are warmer: they viewed more pages, opened
 more nurturing e-mails and came to more events — the signals lead scoring uses.
 
+Paid channels have diminishing returns: at ``acquisition.budget`` times the
+baseline spend the world acquires ``budget ** saturation`` times the paid
+customers (see :func:`sim.world.purchases.pool_keys`), so a paid lead costs
+``cost_per_lead * budget ** (1 - saturation)``. Word of mouth works both ways:
+referral leads are the recommendations customers made while the run went on
+(committed customers make most), and leads that word of mouth put off (the
+detractors of their market) are leads that did not convert.
+
 Draws are keyed so that a bigger population only adds records: the lost leads
 are drawn around each converted customer (their number and every trait keyed
-by that customer and the lead's rank), and a referral customer's referrer is
-drawn from their own circle of earlier-registered customers.
+by that customer and the lead's rank).
 """
 
 from __future__ import annotations
@@ -21,18 +28,40 @@ import numpy as np
 import pandas as pd
 
 from sim.scenario import Scenario
-from sim.vocab import ACQUISITION_CHANNELS, GENERATIONS
-from sim.world.purchases import Timelines, acquisition_day
+from sim.vocab import ACQUISITION_CHANNELS, GENERATIONS, PAID_CHANNELS
+from sim.world.purchases import acquisition_day
 from sim.world.seeding import uniforms
 
-__all__ = ["build_leads", "referrers"]
+__all__ = ["build_leads", "cost_per_lead"]
 
 
-def build_leads(tl: Timelines, generation: np.ndarray, sc: Scenario, seed: int) -> pd.DataFrame:
+def cost_per_lead(sc: Scenario) -> dict[str, float]:
+    """What a lead of each channel costs at the scenario's budget (the saturation curve)."""
+    ac = sc.acquisition
+    rise = ac.budget ** (1.0 - ac.saturation)
+    return {
+        ch: ac.cost_per_lead[ch] * (rise if ch in PAID_CHANNELS else 1.0)
+        for ch in ACQUISITION_CHANNELS
+    }
+
+
+def build_leads(
+    tl,
+    generation: np.ndarray,
+    sc: Scenario,
+    seed: int,
+    lost: dict[str, np.ndarray] | None = None,
+    referral_tips: dict[str, np.ndarray] | None = None,
+) -> pd.DataFrame:
     """The leads table (times in days; ``person`` is -1 for leads that did not convert).
 
-    Returns columns ``t, channel, cost, generation, pages_viewed, email_opens,
-    attended_event, invalid_email, converted, t_converted, person``.
+    ``tl`` holds the customers' ``acq_channel, t0, lead_delay, lead_features,
+    key`` (person ``i`` = row ``i``); ``lost`` the leads word of mouth put off
+    (``t, channel, key``); ``referral_tips`` the recommendations made
+    (``t, person, key``: ``person`` -1 when the friend did not become a
+    customer within the run). Returns columns ``t, channel, cost, generation,
+    pages_viewed, email_opens, attended_event, invalid_email, converted,
+    t_converted, person``.
     """
     channel = np.asarray(ACQUISITION_CHANNELS)[tl.acq_channel]
     won = pd.DataFrame(
@@ -49,13 +78,47 @@ def build_leads(tl: Timelines, generation: np.ndarray, sc: Scenario, seed: int) 
             "person": np.arange(tl.n),
         }
     )
-    leads = pd.concat([won, *_lost_leads(tl, sc, seed)], ignore_index=True)
-    leads["cost"] = leads["channel"].map(sc.acquisition.cost_per_lead).astype(float)
+    parts = [won, *_lost_leads(tl, sc, seed)]
+    put_off = set()
+    if lost is not None and len(lost["t"]):
+        put_off = set(lost["key"].tolist())
+        parts.append(_cold_leads(lost["t"], lost["channel"], lost["key"], sc, seed))
+    if referral_tips is not None and len(referral_tips["t"]):
+        open_tip = (referral_tips["person"] < 0) & ~np.isin(referral_tips["key"], list(put_off))
+        code = np.full(int(open_tip.sum()), ACQUISITION_CHANNELS.index("referral"))
+        parts.append(
+            _cold_leads(
+                referral_tips["t"][open_tip], code, referral_tips["key"][open_tip], sc, seed
+            )
+        )
+    leads = pd.concat(parts, ignore_index=True)
+    leads["cost"] = leads["channel"].map(cost_per_lead(sc)).astype(float)
     leads = leads.sort_values(["t", "person", "channel"], kind="stable").reset_index(drop=True)
     return leads
 
 
-def _lost_leads(tl: Timelines, sc: Scenario, seed: int) -> list[pd.DataFrame]:
+def _cold_leads(t, channel, key, sc: Scenario, seed: int) -> pd.DataFrame:
+    """Leads that did not convert, traits keyed by the prospect's key."""
+    gen_mix = np.array([sc.population.generation_mix.get(g, 0.0) for g in GENERATIONS])
+    gen_cum = np.cumsum(gen_mix / gen_mix.sum())[:-1]
+    u = uniforms(seed, "cold-lead", np.asarray(key, dtype=np.int64)[:, None], np.arange(5))
+    return pd.DataFrame(
+        {
+            "t": np.asarray(t, dtype=float),
+            "channel": np.asarray(ACQUISITION_CHANNELS)[np.asarray(channel, dtype=np.int64)],
+            "generation": np.asarray(GENERATIONS)[np.searchsorted(gen_cum, u[:, 0], "right")],
+            "pages_viewed": _poisson_quantile(u[:, 1], 3.0),
+            "email_opens": _poisson_quantile(u[:, 2], 1.0),
+            "attended_event": u[:, 3] < 0.05,
+            "invalid_email": u[:, 4] < 0.08,
+            "converted": False,
+            "t_converted": np.nan,
+            "person": -1,
+        }
+    )
+
+
+def _lost_leads(tl, sc: Scenario, seed: int) -> list[pd.DataFrame]:
     """The leads that never converted, drawn around the converted customers (one frame a channel).
 
     Converted customer ``i`` of a channel with conversion rate ``c`` comes
@@ -65,7 +128,7 @@ def _lost_leads(tl: Timelines, sc: Scenario, seed: int) -> list[pd.DataFrame]:
     ``i``'s lost leads are the same in any population that contains ``i``.
     """
     ac = sc.acquisition
-    u_count = uniforms(seed, "lost-leads", np.arange(tl.n))
+    u_count = uniforms(seed, "lost-leads", tl.key)
     gen_mix = np.array([sc.population.generation_mix.get(g, 0.0) for g in GENERATIONS])
     gen_cum = np.cumsum(gen_mix / gen_mix.sum())[:-1]
     parts = []
@@ -73,7 +136,7 @@ def _lost_leads(tl: Timelines, sc: Scenario, seed: int) -> list[pd.DataFrame]:
         conv = ac.lead_conversion[ch]
         people = np.flatnonzero(tl.acq_channel == code)
         count = _poisson_quantile(u_count[people], (1 - conv) / conv)
-        owner = np.repeat(people, count)
+        owner = np.repeat(tl.key[people], count)
         if len(owner) == 0:
             continue
         rank = np.arange(len(owner)) - np.repeat(np.cumsum(count) - count, count)
@@ -112,44 +175,3 @@ def _poisson_quantile(u: np.ndarray, mu: float) -> np.ndarray:
     pmf = math.exp(-mu) * np.concatenate([[1.0], np.cumprod(mu / k)])
     cdf = np.cumsum(pmf)
     return np.minimum(np.searchsorted(cdf, u, side="right"), len(k)).astype(np.int64)
-
-
-REFERRAL_CIRCLE = 1024  # a referral customer's circle: the people numbered just below them
-
-
-def referrers(
-    leads: pd.DataFrame, surveys: pd.DataFrame, profile_person: np.ndarray, n: int, seed: int
-) -> np.ndarray:
-    """Word of mouth: each referral customer names a promoter of their circle who answered before.
-
-    Person ``i``'s circle is the :data:`REFERRAL_CIRCLE` people numbered just
-    below ``i`` (person numbers are random labels, so a circle is a random
-    group of customers). ``i`` ranks their circle in an order of their own
-    (keyed draws of ``i`` and each member) and names the first member who had
-    answered a survey as a promoter (NPS 9–10) before ``i``'s lead: a uniform
-    choice among those promoters. A circle never reaches above ``i``, so a
-    bigger population — which only adds people above — leaves every referrer
-    in place, and a promoter who appears or goes changes only the referrers
-    who ranked them first.
-
-    Returns the referrer's (first-profile) ``customer_id`` per person, -1 for none.
-    """
-    prom = surveys[surveys["nps"] >= 9]
-    promoted = np.full(n, np.inf)  # when each person first answered as a promoter
-    who = profile_person[prom["customer_id"].to_numpy(dtype=np.int64) - 1]
-    np.minimum.at(promoted, who, prom["t"].to_numpy(dtype=float))
-    won = leads[leads["converted"] & (leads["channel"] == "referral")]
-    person = won["person"].to_numpy(dtype=np.int64)
-    t = won["t"].to_numpy(dtype=float)
-    out = np.full(n, -1, dtype=np.int64)
-    back = np.arange(1, REFERRAL_CIRCLE + 1)  # circle member c = i - back
-    step = 64  # referral customers per pass: small (customers × circle) arrays stay in cache
-    for a in range(0, len(person), step):
-        i, ti = person[a : a + step, None], t[a : a + step, None]
-        c = i - back
-        ok = (c >= 0) & (promoted[np.maximum(c, 0)] < ti)
-        rank = np.where(ok, uniforms(seed, "referral", i, back), np.inf)
-        first = rank.argmin(axis=1)
-        has = ok.any(axis=1)
-        out[i[has, 0]] = c[has, first[has]] + 1
-    return out

@@ -1,48 +1,70 @@
-"""The buy-till-you-die purchase core, drawn vectorised for the whole population.
+"""Who the customers are and when they could buy: traits and candidate purchases, vectorised.
 
-Each person has a latent purchase rate λ ~ Gamma(r, α), a dropout probability
-p ~ Beta(a, b) and a spend scale ν ~ Gamma(q, γ) (Gamma-Gamma model). While
-alive they buy at the times of a Poisson(λ) process; after each repeat
-purchase they drop out with probability p (times the experience multipliers).
+Each person has a latent purchase rate λ ~ Gamma(r, α) (times their
+acquisition channel's multiplier), a spend scale ν ~ Gamma(q, γ) (Gamma-Gamma
+model; divided by the channel's spend multiplier), a dropout probability
+p ~ Beta(a, b) (the BG/NBD core), a lifetime rate μ ~ Gamma(s, β) (the
+Pareto/NBD core) and the relationship state they start in.
 
-Because a Poisson process is memoryless, the whole *candidate* timeline — every
-purchase the person would make if they never dropped out — can be drawn up
-front with numpy, together with every per-purchase random number (dropout
-uniform, basket value, channel, travel, discount, service contact, repair,
-survey). The SimPy customer process then only walks this timeline and decides,
-purchase by purchase, whether the person is still there. That keeps the
-simulation fast and gives common random numbers across what-if scenarios: the
-same seed gives the same people and the same candidate purchases.
+Purchases are a Poisson process whose intensity moves with the relationship
+state and the calendar. It is drawn by *thinning*: every candidate purchase
+of a Poisson process at the person's highest possible intensity is drawn up
+front, with all its random numbers; when the time of a candidate comes, the
+customer process keeps it with probability (intensity now) / (highest
+intensity). That keeps the simulation fast and gives common random numbers
+across what-if scenarios: the same seed gives the same people and the same
+candidate purchases.
 
-Draws come in blocks of :data:`sim.world.seeding.BLOCK` people, each from its own
-stream, so person ``i`` is the same whatever the population size. A candidate
-purchase's row index is prefix-stable too (rows are concatenated block by
-block), so the draws made later about an order — its call's patience, its
-repair's work content, its survey answer — are keyed by that index.
+Every draw is keyed (see :func:`sim.world.seeding.uniforms`): a person's by
+their *key* — ``i`` for the ``i``-th person of the acquired population, a hash
+of referrer and referral rank (:func:`referred_key`) for a customer a friend
+brought — and a candidate purchase's by ``(person key, rank)``
+(:func:`candidate_key`). A person is the same whatever the population size
+and whoever else exists.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import math
+from dataclasses import dataclass, fields
 
 import numpy as np
 import pandas as pd
+from scipy.special import betaincinv, gammaincinv
 
-from sim.geography import TRAVEL_DESTINATIONS, currency_of
-from sim.scenario import Scenario
-from sim.vocab import ACQUISITION_CHANNELS, ORDER_CHANNELS
-from sim.world.seeding import BLOCK, stream
+from sim.geography import LUNAR_NEW_YEAR, TRAVEL_DESTINATIONS, currency_of
+from sim.scenario import MONTHS, Scenario
+from sim.vocab import ACQUISITION_CHANNELS, ORDER_CHANNELS, PAID_CHANNELS, RELATIONSHIP_STATES
+from sim.world.seeding import mix_key, poisson_quantiles, uniforms
 
 __all__ = [
-    "CONTACT_DRAWS",
-    "REPAIR_DRAWS",
+    "REFERRED",
+    "Calendar",
     "Timelines",
     "acquisition_day",
+    "candidate_key",
+    "draw_people",
     "draw_timelines",
     "expected_purchases",
     "order_records",
+    "pool_keys",
+    "referred_key",
     "waking_hours",
 ]
+
+RANK_BITS = 16  # candidate purchases per person: at most 2 ** 16
+REFERRED = 1 << 45  # keys of referred customers carry this bit; acquired people are below it
+MAX_CANDIDATES = (1 << RANK_BITS) - 1
+
+
+def referred_key(referrer: int, k: int) -> int:
+    """The key of the customer brought by referral ``k`` of the person keyed ``referrer``."""
+    return REFERRED | (mix_key((int(referrer) << 8) + int(k)) & (REFERRED - 1))
+
+
+def candidate_key(person_key, rank):
+    """The key of a person's ``rank``-th candidate purchase (ints or int64 arrays)."""
+    return (np.asarray(person_key, dtype=np.int64) << RANK_BITS) | np.asarray(rank, dtype=np.int64)
 
 
 @dataclass
@@ -51,15 +73,18 @@ class Timelines:
 
     Person ``i``'s candidate purchases are rows ``start[i]:end[i]`` of the
     event arrays, in time order; the first one is the first purchase (at
-    acquisition), the others are repeat purchases.
+    acquisition), the others are candidate repeat purchases.
     """
 
     # per person
-    lam: np.ndarray
+    key: np.ndarray
+    lam: np.ndarray  # purchase rate per day in the engaged state (channel multiplier included)
     p: np.ndarray
     nu: np.ndarray
+    mu: np.ndarray  # Pareto/NBD lifetime rate per day
     t0: np.ndarray  # acquisition = first purchase, days from start
     acq_channel: np.ndarray  # index into ACQUISITION_CHANNELS
+    state0: np.ndarray  # index into RELATIONSHIP_STATES at acquisition
     lead_delay: np.ndarray  # days from lead to first purchase
     usual_channel: np.ndarray  # index into ORDER_CHANNELS
     traveller: np.ndarray
@@ -68,12 +93,19 @@ class Timelines:
     duplicate_delay: np.ndarray  # days after the first purchase when a 2nd profile is made
     advisor_u: np.ndarray
     u_consent_social: np.ndarray
+    u_wom: np.ndarray  # does the lead convert despite detractors?
     lead_features: np.ndarray  # (n, 4): pages, opens, event, invalid email
+    ceiling: np.ndarray  # highest intensity multiplier the candidates were drawn at
     start: np.ndarray
     end: np.ndarray
+    ref_start: np.ndarray
+    ref_end: np.ndarray
     # per candidate purchase
     ev_time: np.ndarray
+    ckey: np.ndarray
+    level: np.ndarray  # kept while (state multiplier) > level: thinning threshold
     u_drop: np.ndarray
+    u_delight: np.ndarray
     basket: np.ndarray  # Gamma(spend_p, 1) draw; value = basket / ν
     u_channel: np.ndarray
     alt_channel: np.ndarray
@@ -85,15 +117,27 @@ class Timelines:
     u_survey: np.ndarray
     u_route: np.ndarray
     u_serve: np.ndarray
-    contact_u: np.ndarray  # (events, CONTACT_DRAWS)
-    repair_u: np.ndarray  # (events, REPAIR_DRAWS)
-    u_winback: np.ndarray  # (people, 2): after a win-back message, after a call
-    u_advisor: np.ndarray  # (people, 2): answers advisors' calls?, days until the purchase
+    # per candidate referral
+    ref_time: np.ndarray
+    ref_level: np.ndarray  # kept while (state referral rate) > level
 
     @property
     def n(self) -> int:
         """Number of people."""
         return len(self.lam)
+
+    def concat(self, other: Timelines) -> Timelines:
+        """These people followed by ``other``'s (row ranges shifted)."""
+        parts = {}
+        n_ev, n_ref = len(self.ev_time), len(self.ref_time)
+        for f in fields(self):
+            a, b = getattr(self, f.name), getattr(other, f.name)
+            if f.name in ("start", "end"):
+                b = b + n_ev
+            elif f.name in ("ref_start", "ref_end"):
+                b = b + n_ref
+            parts[f.name] = np.concatenate([a, b])
+        return Timelines(**parts)
 
 
 def acquisition_day(u: np.ndarray, horizon: float, growth_per_year: float) -> np.ndarray:
@@ -109,12 +153,6 @@ def acquisition_day(u: np.ndarray, horizon: float, growth_per_year: float) -> np
     return np.log1p(u * np.expm1(k * horizon)) / k
 
 
-CONTACT_DRAWS = (
-    9  # delay, hour, reason, phone?, other channel, handle, extra contacts, effort, leave?
-)
-REPAIR_DRAWS = 5  # delay, rejected?, effort, handle, leave?
-
-
 def waking_hours(t: np.ndarray) -> np.ndarray:
     """Move each time within its day into 8 a.m.–10 p.m., keeping the order of times.
 
@@ -126,112 +164,240 @@ def waking_hours(t: np.ndarray) -> np.ndarray:
     return day + (8.0 + 14.0 * (t - day)) / 24.0
 
 
-def _draw_block(rng: np.random.Generator, sc: Scenario) -> dict[str, np.ndarray]:
-    pu, ac = sc.purchases, sc.acquisition
+class Calendar:
+    """Purchase intensity by day: month of the year, Lunar New Year (Chinese customers), trend.
+
+    The month multipliers are scaled to average 1 over the year, so the
+    scenario's purchase rates stay yearly averages.
+    """
+
+    LNY_HALF_WIDTH = 10.5  # days either side of the festival
+
+    def __init__(self, sc: Scenario) -> None:
+        pu = sc.purchases
+        start = pd.Timestamp(sc.population.start_date)
+        days = int(math.ceil(sc.horizon_days)) + 2
+        dates = start + pd.to_timedelta(np.arange(days), unit="D")
+        month = np.array([pu.seasonality[m] for m in MONTHS])
+        month = month / month.mean()
+        base = month[dates.month.to_numpy() - 1] * (1.0 + pu.trend_per_year) ** (
+            np.arange(days) / 365.0
+        )
+        lny = np.zeros(days, dtype=bool)
+        for day in LUNAR_NEW_YEAR.values():
+            off = (pd.Timestamp(day) - start).days
+            lo, hi = off - self.LNY_HALF_WIDTH, off + self.LNY_HALF_WIDTH
+            lny |= (np.arange(days) >= lo) & (np.arange(days) <= hi)
+        self.by_day = np.stack([base, base * np.where(lny, pu.lunar_new_year, 1.0)])
+        self.peak = self.by_day.max(axis=1)  # per group: 0 = everyone else, 1 = Chinese
+
+    def at(self, t: np.ndarray, chinese: np.ndarray) -> np.ndarray:
+        """Multiplier at times ``t`` (days) for people who are (not) Chinese."""
+        day = np.clip(np.floor(t).astype(np.int64), 0, self.by_day.shape[1] - 1)
+        return self.by_day[np.asarray(chinese, dtype=np.int64), day]
+
+    def lead_day(self, u: np.ndarray, horizon: float, growth: float, weight: float) -> np.ndarray:
+        """Acquisition days from uniforms: growth through the horizon, the calendar to ``weight``."""
+        if weight == 0:
+            return acquisition_day(u, horizon, growth)
+        grid = np.arange(int(math.ceil(horizon)) + 1, dtype=float)
+        grid[-1] = horizon
+        k = math.log1p(growth) / 365.0
+        dens = np.exp(k * grid[:-1]) * self.by_day[0, : len(grid) - 1] ** weight
+        width = np.diff(grid)
+        cum = np.concatenate([[0.0], np.cumsum(dens * width)])
+        return np.interp(u * cum[-1], cum, grid)
+
+
+# Per-person uniforms, by column. New draws go at the end: existing ones never move.
+_P = {
+    name: i
+    for i, name in enumerate(
+        "lam p nu t0 channel lead_delay usual traveller enrol duplicate dup_delay advisor "
+        "social pages opens event invalid count state budget mu wom referrals".split()
+    )
+}
+# Per-candidate uniforms, keyed by (person, rank in time order).
+_C = {
+    name: i
+    for i, name in enumerate(
+        "drop level basket channel alt travel dest discount contact repair survey route serve "
+        "delight".split()
+    )
+}
+
+
+def pool_keys(sc: Scenario, seed: int) -> np.ndarray:
+    """Keys of the people the acquisition budget brings (before word of mouth).
+
+    The first ``population.customers`` people are the baseline; paid leads
+    grow as ``budget ** saturation``, so at a lower budget a paid-channel
+    person is acquired with that chance (keyed), and at a higher one extra
+    paid-channel people follow the baseline.
+    """
+    ac = sc.acquisition
+    n = sc.population.customers
+    grow = ac.budget**ac.saturation
+    size = int(math.ceil(n * max(1.0, grow)))
+    keys = np.arange(size, dtype=np.int64)
+    if grow == 1.0:
+        return keys
+    u = uniforms(seed, "person", keys[:, None], np.array([[_P["channel"], _P["budget"]]]))
+    paid = np.isin(_channels(u[:, 0], sc), [ACQUISITION_CHANNELS.index(c) for c in PAID_CHANNELS])
+    keep = np.where(paid, u[:, 1] * max(1.0, grow) < grow, keys < n)
+    return keys[keep]
+
+
+def _channels(u: np.ndarray, sc: Scenario) -> np.ndarray:
+    mix = np.array([sc.acquisition.channel_mix.get(c, 0.0) for c in ACQUISITION_CHANNELS])
+    cum = np.cumsum(mix / mix.sum())
+    return np.minimum(np.searchsorted(cum, u, side="right"), len(mix) - 1)
+
+
+def draw_people(
+    sc: Scenario,
+    seed: int,
+    keys: np.ndarray,
+    chinese: np.ndarray,
+    t0_raw: np.ndarray | None = None,
+    channel: int | None = None,
+    calendar: Calendar | None = None,
+) -> Timelines:
+    """Traits and candidate purchases of the people keyed ``keys``.
+
+    ``chinese`` flags Chinese nationals (their calendar has the Lunar New
+    Year). ``t0_raw`` and ``channel`` fix when and through which channel the
+    people arrive (referred customers); otherwise both are drawn.
+    """
+    pu, ac, rel = sc.purchases, sc.acquisition, sc.relationship
     horizon = sc.horizon_days
-    size = BLOCK
-    out: dict[str, np.ndarray] = {}
-    # Traits first, in a fixed order: later additions go at the end so
-    # existing draws never move.
-    out["lam"] = rng.gamma(pu.r, 1.0 / pu.alpha, size)
-    out["p"] = rng.beta(pu.a, pu.b, size)
-    out["nu"] = rng.gamma(pu.spend_q, 1.0 / pu.spend_gamma, size)
-    t0_raw = acquisition_day(rng.random(size), horizon, ac.growth_per_year)
-    out["t0"] = waking_hours(t0_raw)
-    mix = np.array([ac.channel_mix.get(c, 0.0) for c in ACQUISITION_CHANNELS])
-    out["acq_channel"] = rng.choice(len(mix), size=size, p=mix / mix.sum())
-    delay = rng.exponential(max(ac.days_to_convert, 1e-9), size)
-    walk_in = out["acq_channel"] == ACQUISITION_CHANNELS.index("store_walk_in")
-    out["lead_delay"] = np.where(walk_in, 0.0, np.minimum(delay, out["t0"]))
+    keys = np.asarray(keys, dtype=np.int64)
+    n = len(keys)
+    u = uniforms(seed, "person", keys[:, None], np.arange(len(_P))[None, :])
+    col = {k: u[:, i] for k, i in _P.items()}
+    cal = Calendar(sc) if calendar is None else calendar
+    acq = _channels(col["channel"], sc) if channel is None else np.full(n, channel)
+    traits = ac.channel_traits
+    rate_mult = np.array([traits[c]["purchase_rate"] for c in ACQUISITION_CHANNELS])[acq]
+    spend_mult = np.array([traits[c]["spend"] for c in ACQUISITION_CHANNELS])[acq]
+    state_mix = np.array(
+        [[traits[c][s] for s in RELATIONSHIP_STATES[:3]] for c in ACQUISITION_CHANNELS]
+    )
+    state_cum = np.cumsum(state_mix / state_mix.sum(axis=1, keepdims=True), axis=1)[acq]
+    state0 = np.minimum((col["state"][:, None] >= state_cum).sum(axis=1), 2)
+    if not rel.states:
+        state0 = np.full(n, 1)  # the textbook cores have no states: everyone "engaged"
+        rate_mult = spend_mult = np.ones(n)
+    lam = gammaincinv(pu.r, col["lam"]) / pu.alpha * rate_mult
+    p = betaincinv(pu.a, pu.b, col["p"])
+    nu = gammaincinv(pu.spend_q, col["nu"]) / pu.spend_gamma / spend_mult
+    mu = gammaincinv(rel.lifetime_s, col["mu"]) / rel.lifetime_beta
+    if t0_raw is None:
+        t0_raw = cal.lead_day(col["t0"], horizon, ac.growth_per_year, ac.seasonality_weight)
+    t0 = waking_hours(np.asarray(t0_raw, dtype=float))
+    delay = -max(ac.days_to_convert, 1e-9) * np.log1p(-col["lead_delay"])
+    walk_in = acq == ACQUISITION_CHANNELS.index("store_walk_in")
+    lead_delay = np.where(walk_in, 0.0, np.minimum(delay, t0))
     cmix = np.array([pu.channel_mix.get(c, 0.0) for c in ORDER_CHANNELS])
-    out["usual_channel"] = rng.choice(len(cmix), size=size, p=cmix / cmix.sum())
-    out["traveller"] = rng.random(size) < pu.traveller_share
-    out["u_enrol"] = rng.random(size)
-    out["u_duplicate"] = rng.random(size)
-    out["duplicate_delay"] = rng.uniform(20.0, 400.0, size)
-    out["advisor_u"] = rng.random(size)
-    out["u_consent_social"] = rng.random(size)
-    out["lead_features"] = np.column_stack(
-        [
-            rng.poisson(8.0, size),
-            rng.poisson(3.0, size),
-            rng.random(size) < 0.25,
-            rng.random(size) < 0.01,
-        ]
-    ).astype(np.int64)
-    # Candidate repeat purchases: Poisson(λ) process on (t0, horizon].
-    n_rep = rng.poisson(out["lam"] * (horizon - t0_raw))
+    usual = np.minimum(np.searchsorted(np.cumsum(cmix / cmix.sum()), col["usual"], "right"), 2)
+    mult = rel.purchase_multiplier
+    top = max(mult.values()) if rel.states else 1.0
+    ceiling = top * cal.peak[np.asarray(chinese, dtype=np.int64)]
+    span = np.maximum(horizon - t0_raw, 0.0)
+    n_rep = np.minimum(poisson_quantiles(col["count"], lam * ceiling * span), MAX_CANDIDATES - 1)
     counts = n_rep + 1
-    total = int(counts.sum())
-    owner = np.repeat(np.arange(size), counts)
-    first = np.zeros(total, dtype=bool)
-    starts = np.concatenate([[0], np.cumsum(counts)[:-1]])
-    first[starts] = True
-    span = horizon - t0_raw[owner]
-    offset = np.where(first, 0.0, rng.random(total) * span)
-    # Sort within person: key = owner, then time offset.
+    owner = np.repeat(np.arange(n), counts)
+    total = len(owner)
+    starts = np.cumsum(counts) - counts
+    rank = np.arange(total) - np.repeat(starts, counts)
+    first = rank == 0
+    offset = np.where(first, 0.0, uniforms(seed, "candidate-time", keys[owner], rank) * span[owner])
     order = np.lexsort((offset, owner))
     # The Poisson process runs on the raw clock; mapping it into waking hours
     # is monotone, so each person's purchases keep their order.
-    out["ev_time"] = waking_hours(t0_raw[owner] + offset)[order]
-    out["counts"] = counts
-    out["u_drop"] = rng.random(total)
-    out["basket"] = rng.gamma(pu.spend_p, 1.0, total)
-    out["u_channel"] = rng.random(total)
-    out["alt_channel"] = rng.integers(0, len(ORDER_CHANNELS) - 1, total)
-    out["u_travel"] = rng.random(total)
-    out["u_dest"] = rng.random(total)
-    out["u_discount"] = rng.random(total)
-    out["u_contact"] = rng.random(total)
-    out["u_repair"] = rng.random(total)
-    out["u_survey"] = rng.random(total)
-    out["u_route"] = rng.random(total)
-    out["u_serve"] = rng.random(total)
-    # Everything a purchase may set off (a service contact, a repair, the
-    # decision to leave after a bad experience) and a person's response to
-    # win-back actions are drawn here too, keyed to that purchase or person,
-    # so that a what-if changing one customer's path leaves every other
-    # customer's draws alone (common random numbers).
-    out["contact_u"] = rng.random((total, CONTACT_DRAWS), dtype=np.float32)
-    out["repair_u"] = rng.random((total, REPAIR_DRAWS), dtype=np.float32)
-    out["u_winback"] = rng.random((size, 2), dtype=np.float32)
-    out["u_advisor"] = rng.random((size, 2), dtype=np.float32)  # responsive?, when
-    return out
-
-
-_PERSON = (
-    "lam", "p", "nu", "t0", "acq_channel", "lead_delay", "usual_channel", "traveller",
-    "u_enrol", "u_duplicate", "duplicate_delay", "advisor_u", "u_consent_social", "lead_features",
-    "u_winback", "u_advisor",
-)  # fmt: skip
-_EVENT = (
-    "ev_time", "u_drop", "basket", "u_channel", "alt_channel", "u_travel", "u_dest",
-    "u_discount", "u_contact", "u_repair", "u_survey", "u_route", "u_serve", "contact_u",
-    "repair_u",
-)  # fmt: skip
+    ev_time = waking_hours(t0_raw[owner] + offset[order])
+    ckey = candidate_key(keys[owner], rank)
+    cu = uniforms(seed, "candidate", ckey[:, None], np.arange(len(_C))[None, :]).astype(np.float32)
+    ccol = {k: cu[:, i] for k, i in _C.items()}
+    season = cal.at(ev_time, np.asarray(chinese)[owner])
+    # Thinning: candidate kept while the intensity multiplier m(state) · season
+    # exceeds u · ceiling, i.e. while m(state) > level. The first purchase is certain.
+    level = np.where(first, -1.0, ccol["level"] * ceiling[owner] / season)
+    # Referral candidates: a Poisson process at the highest referral rate.
+    ref_top = max(rel.referrals_per_year.values()) / 365.0 if rel.states else 0.0
+    n_ref = poisson_quantiles(col["referrals"], ref_top * span)
+    r_owner = np.repeat(np.arange(n), n_ref)
+    r_rank = np.arange(len(r_owner)) - np.repeat(np.cumsum(n_ref) - n_ref, n_ref)
+    ru = uniforms(
+        seed, "referral-candidate", keys[r_owner][:, None], (2 * r_rank)[:, None] + [0, 1]
+    )
+    r_off = ru[:, 0] * span[r_owner] if len(r_owner) else np.zeros(0)
+    r_order = np.lexsort((r_off, r_owner))
+    ref_time = t0_raw[r_owner] + r_off[r_order]
+    ref_level = ru[r_order, 1] * ref_top * 365.0 if len(r_owner) else np.zeros(0)
+    n_alt = len(ORDER_CHANNELS) - 1
+    return Timelines(
+        key=keys,
+        lam=lam,
+        p=p,
+        nu=nu,
+        mu=mu,
+        t0=t0,
+        acq_channel=acq.astype(np.int64),
+        state0=state0.astype(np.int64),
+        lead_delay=lead_delay,
+        usual_channel=usual.astype(np.int64),
+        traveller=col["traveller"] < pu.traveller_share,
+        u_enrol=col["enrol"],
+        u_duplicate=col["duplicate"],
+        duplicate_delay=20.0 + 380.0 * col["dup_delay"],
+        advisor_u=col["advisor"],
+        u_consent_social=col["social"],
+        u_wom=col["wom"],
+        lead_features=np.column_stack(
+            [
+                poisson_quantiles(col["pages"], 8.0),
+                poisson_quantiles(col["opens"], 3.0),
+                col["event"] < 0.25,
+                col["invalid"] < 0.01,
+            ]
+        ).astype(np.int64),
+        ceiling=ceiling,
+        start=starts.astype(np.int64),
+        end=(starts + counts).astype(np.int64),
+        ref_start=(np.cumsum(n_ref) - n_ref).astype(np.int64),
+        ref_end=np.cumsum(n_ref).astype(np.int64),
+        ev_time=ev_time,
+        ckey=ckey,
+        level=level,
+        u_drop=ccol["drop"].astype(float),
+        u_delight=ccol["delight"],
+        basket=gammaincinv(pu.spend_p, np.clip(ccol["basket"].astype(float), 1e-12, 1 - 1e-12)),
+        u_channel=ccol["channel"],
+        alt_channel=np.minimum((ccol["alt"] * n_alt).astype(np.int64), n_alt - 1),
+        u_travel=ccol["travel"],
+        u_dest=ccol["dest"],
+        u_discount=ccol["discount"],
+        u_contact=ccol["contact"],
+        u_repair=ccol["repair"],
+        u_survey=ccol["survey"],
+        u_route=ccol["route"],
+        u_serve=ccol["serve"],
+        ref_time=ref_time,
+        ref_level=ref_level,
+    )
 
 
 def draw_timelines(scenario: Scenario, seed: int, n: int | None = None) -> Timelines:
-    """Draw traits and candidate purchases for the first ``n`` people (prefix-stable)."""
-    n = scenario.population.customers if n is None else n
-    n_blocks = -(-n // BLOCK)
-    person: dict[str, list[np.ndarray]] = {k: [] for k in _PERSON}
-    event: dict[str, list[np.ndarray]] = {k: [] for k in _EVENT}
-    counts = []
-    for b in range(n_blocks):
-        block = _draw_block(stream(seed, "purchases", b), scenario)
-        keep = min(BLOCK, n - b * BLOCK)
-        n_ev = int(block["counts"][:keep].sum())
-        for k in _PERSON:
-            person[k].append(block[k][:keep])
-        for k in _EVENT:
-            event[k].append(block[k][:n_ev])
-        counts.append(block["counts"][:keep])
-    cnt = np.concatenate(counts) if counts else np.zeros(0, dtype=np.int64)
-    end = np.cumsum(cnt)
-    start = end - cnt
-    cat = {k: np.concatenate(v) for k, v in {**person, **event}.items()}
-    return Timelines(start=start, end=end, **cat)
+    """Traits and candidate purchases of the first ``n`` acquired people (non-Chinese calendar).
+
+    A shortcut for checks of the purchase core; the world draws its people
+    with their nationalities (:func:`draw_people`).
+    """
+    keys = pool_keys(scenario, seed)
+    if n is not None:
+        keys = keys[:n]
+    return draw_people(scenario, seed, keys, np.zeros(len(keys), dtype=bool))
 
 
 def expected_purchases(r: float, alpha: float, a: float, b: float, t: float) -> float:
@@ -253,12 +419,15 @@ def order_records(
     log: dict[str, np.ndarray],
     home_country: np.ndarray,
     sc: Scenario,
+    advisor: np.ndarray | None = None,
 ) -> pd.DataFrame:
     """What each purchase made in the run was: value, channel, country, discount, advisor.
 
-    ``log`` is the run's order log (``person, profile, candidate, t``);
-    ``home_country`` is indexed by profile. Everything here is read from the
-    candidate purchase's own draws, so it needs no time or state.
+    ``log`` is the run's order log (``person, profile, candidate, t``, the
+    candidate as a row of ``tl``); ``home_country`` is indexed by profile and
+    ``advisor`` (each person's own advisor, 0 for none) by person. Everything
+    here is read from the candidate purchase's own draws, so it needs no
+    time or state. The ``candidate`` column holds the candidate's key.
     """
     person, profile, ev, t = log["person"], log["profile"], log["candidate"], log["t"]
     pu = sc.purchases
@@ -284,9 +453,12 @@ def order_records(
     currency = pd.Series(country, dtype=object).map({c: currency_of(c) for c in codes})
     currency = currency.to_numpy(dtype=object)
     promo = _money(np.where(tl.u_discount[ev] < pu.discount_prob, gross * pu.discount_rate, 0.0))
-    n_adv = sc.advisors.advisors
-    served = (channel == "store") & (tl.u_serve[ev] < SERVED_BY_ADVISOR) & (n_adv > 0)
-    advisor = np.floor(tl.advisor_u[person] * max(n_adv, 1)).astype(np.int64) + 1
+    if advisor is None:
+        n_adv = sc.advisors.advisors
+        own = np.floor(tl.advisor_u * max(n_adv, 1)).astype(np.int64) + 1
+        advisor = np.where(n_adv > 0, own, 0)
+    advisor = advisor[person]
+    served = (channel == "store") & (tl.u_serve[ev] < SERVED_BY_ADVISOR) & (advisor > 0)
     return pd.DataFrame(
         {
             "order_id": np.arange(1, len(t) + 1),
@@ -301,8 +473,10 @@ def order_records(
             "discount_amount": promo,
             "advisor_id": pd.Series(advisor, dtype="Int64").where(served),
             "u_survey": tl.u_survey[ev],
+            # The moment of truth the purchase itself was (see the relationship model).
+            "delighted": tl.u_delight[ev] < sc.relationship.purchase_delight,
             # The candidate purchase: what later draws about this order are keyed by.
-            "candidate": ev,
+            "candidate": tl.ckey[ev],
         }
     )
 

@@ -27,7 +27,10 @@ from collections.abc import Callable
 
 import numpy as np
 
-__all__ = ["BLOCK", "block_draws", "purpose_key", "stream", "uniform", "uniform_row", "uniforms"]
+__all__ = [
+    "BLOCK", "block_draws", "mix_key", "poisson_quantiles", "purpose_key", "stream", "uniform",
+    "uniform_row", "uniforms",
+]  # fmt: skip
 
 BLOCK = 1024  # customers per block of per-customer draws
 
@@ -174,3 +177,34 @@ def uniform_row(seed: int, purpose: str, entity: int, count: int, first: int = 0
     """
     z = _mix((purpose_key(seed, purpose) + int(entity) * _GAMMA) & _MASK)
     return [(_mix((z + s * _GAMMA) & _MASK) >> 11) * _UNIT for s in range(first, first + count)]
+
+
+def mix_key(key: int) -> int:
+    """A well-mixed 64-bit hash of one integer key (SplitMix64's finaliser)."""
+    return _mix((int(key) * _GAMMA) & _MASK)
+
+
+def poisson_quantiles(u: np.ndarray, mu: np.ndarray) -> np.ndarray:
+    """Poisson(``mu``) values from uniforms ``u`` by inversion, elementwise (keyed counts).
+
+    Walks the CDF up one step at a time for the draws not yet reached, so the
+    work is proportional to the sum of the results.
+    """
+    u = np.asarray(u, dtype=float)
+    mu = np.broadcast_to(np.asarray(mu, dtype=float), u.shape).ravel()
+    flat = u.ravel()
+    out = np.zeros(flat.shape, dtype=np.int64)
+    pmf = np.exp(-mu)
+    cdf = pmf.copy()
+    active = np.flatnonzero(flat >= cdf)
+    k = 0
+    while active.size:
+        k += 1
+        pmf_a = pmf[active] * mu[active] / k
+        cdf_a = cdf[active] + pmf_a
+        pmf[active], cdf[active] = pmf_a, cdf_a
+        out[active] = k
+        # 1e-12: where the CDF has converged in floating point, stop walking.
+        keep = (flat[active] >= cdf_a) & (pmf_a > 1e-300) & (cdf_a < 1.0 - 1e-15)
+        active = active[keep]
+    return out.reshape(u.shape)
