@@ -7,7 +7,10 @@ once into pools that the population samples from with uniform draws.
 - ``zh_CN``, ``zh_TW`` and ``ja_JP`` use Faker's romanised name lists;
 - Korean names are romanised from Hangul (Revised Romanisation, with the usual
   spellings of common family names: Kim, Lee, Park, ...);
-- Russian, Ukrainian and Greek names are transliterated letter by letter;
+- Russian, Ukrainian, Bulgarian, Macedonian and Greek names are transliterated
+  letter by letter;
+- Polish and Icelandic surnames, which Faker builds in methods rather than
+  lists, are rebuilt from its lists (Kowalski/Kowalska, Jónsson/Jónsdóttir);
 - Arabic-speaking countries use a small curated list of romanised Gulf names,
   because Faker has Arabic-script names only (or none at all for ``ar_AE``).
 
@@ -52,7 +55,7 @@ class NamePools:
 
 
 _FOLD = str.maketrans(
-    {"ı": "i", "ł": "l", "Ł": "L", "ø": "o", "Ø": "O", "đ": "d", "Đ": "D", "ß": "ss"}
+    {"ı": "i", "ł": "l", "Ł": "L", "ø": "o", "Ø": "O", "đ": "d", "Đ": "D", "ß": "ss", "ɛ": "e"}
     | {"æ": "ae", "Æ": "Ae", "œ": "oe", "Œ": "Oe", "þ": "th", "ð": "d"}
 )
 
@@ -72,6 +75,10 @@ _CYRILLIC = dict(
 )
 # Ukrainian: г is h, и is y, and the apostrophe (ʼ) is dropped as in the official scheme.
 _UKRAINIAN = _CYRILLIC | {"г": "h", "и": "y", "е": "e", "ʼ": "-", "'": "-"}
+# Bulgarian (official 2009 scheme: щ is sht, ъ is a) and Macedonian (passport spellings).
+_BULGARIAN = _CYRILLIC | {"х": "h", "щ": "sht", "ъ": "a", "ь": "y"}
+_MACEDONIAN = _CYRILLIC | {"х": "h", "ц": "c", "ѓ": "gj", "ќ": "kj", "ѕ": "dz", "ј": "j"}
+_MACEDONIAN |= {"љ": "lj", "њ": "nj", "џ": "dzh"}
 _GREEK = dict(
     zip(
         "αβγδεζηθικλμνξοπρσςτυφχψω",
@@ -145,6 +152,11 @@ _ARABIC_LAST = (
 ).split("|")
 
 
+def _feminine_polish(surname: str) -> str:
+    """Kowalski -> Kowalska, Nowicki -> Nowicka; other surnames do not change."""
+    return surname[:-1] + "a" if surname.endswith(("ski", "cki", "dzki")) else surname
+
+
 def _provider(locale: str) -> type:
     """Faker's person-provider class of a locale, as ``Faker(locale)`` would pick it.
 
@@ -199,14 +211,28 @@ def name_pools(locale: str) -> NamePools:
         convert = functools.partial(_transliterate, table=_CYRILLIC)
     elif locale == "uk_UA":
         convert = functools.partial(_transliterate, table=_UKRAINIAN)
+    elif locale == "bg_BG":
+        convert = functools.partial(_transliterate, table=_BULGARIAN)
+    elif locale == "mk_MK":
+        convert = functools.partial(_transliterate, table=_MACEDONIAN)
     elif locale == "el_GR":
         convert = functools.partial(_transliterate, table=_GREEK)
+    elif locale == "tw_GH":
+        convert = lambda n: n.replace("ε", "ɛ")  # noqa: E731 - Faker types Twi's open e as Greek
     first = getattr(p, "first_names", ())
     fem = getattr(p, "first_names_female", None) or first
     mal = getattr(p, "first_names_male", None) or first
     last = attr("last_names")
     last_f = getattr(p, "last_names_female", None) or last
     last_m = getattr(p, "last_names_male", None) or last
+    if locale == "bg_BG":  # one entry is a nickname gloss in brackets
+        fem, mal = ([n for n in names if "(" not in n] for names in (fem, mal))
+    elif locale == "pl_PL":  # Faker draws Polish surnames in a method; its lists are these
+        last_m = (*p.unisex_last_names, *p.male_last_names)
+        last_f = (*p.unisex_last_names, *(_feminine_polish(n) for n in p.male_last_names))
+    elif locale == "is_IS":  # Icelandic surnames are patronymics: Jónsson, Jónsdóttir
+        last_m = tuple(f"{n}son" for n in p.last_names_without_suffix)
+        last_f = tuple(f"{n}dóttir" for n in p.last_names_without_suffix)
     if locale == "ko_KR":
         surname = _pool(last, lambda s: _KO_SURNAMES.get(s) or _romanize_hangul(s))
         return NamePools(_pool(fem, convert), _pool(mal, convert), surname, surname)
