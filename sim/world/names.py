@@ -219,6 +219,8 @@ def name_pools(locale: str) -> NamePools:
         convert = functools.partial(_transliterate, table=_GREEK)
     elif locale == "tw_GH":
         convert = lambda n: n.replace("ε", "ɛ")  # noqa: E731 - Faker types Twi's open e as Greek
+    elif locale == "tr_TR":
+        convert = lambda n: n.replace("˜", "i")  # noqa: E731 - Faker's "N˜zamett˜n" (Nizamettin)
     first = getattr(p, "first_names", ())
     fem = getattr(p, "first_names_female", None) or first
     mal = getattr(p, "first_names_male", None) or first
