@@ -1,22 +1,29 @@
 """Countries of the simulated brand: nationalities, locales, currencies, cities, e-mail domains.
 
-One row per country in :data:`COUNTRIES`. The weights describe the brand's
-global clientele by nationality (a luxury/fashion house: Chinese, American and
+One row per country in :data:`COUNTRIES`: about 200 nationalities, as the
+luxury group's deck counts them. The weights describe the brand's global
+clientele by nationality (a luxury/fashion house: Chinese, American and
 European clients first, then Japan, Korea, the Gulf and many smaller
-nationalities). A country's currency is what its orders are paid in; amounts
-are simulated in EUR, the brand's reporting currency, so no exchange rates are
-needed.
+nationalities); a long tail of 150 small ones makes about 3 % of the clientele. A
+country's currency is what its orders are paid in; amounts are simulated in
+EUR, the brand's reporting currency, so no exchange rates are needed.
+:func:`market_of` gives the regional market a country reports to
+(:data:`MARKETS`).
 
 Cities are short curated lists of real cities where such clients live, listed
-most populous first; Faker's own city generators mostly invent names ("Port
-Jennifer") or write them in native script, which reads badly in a course.
+most populous first (the capital first where it is not much smaller); Faker's
+own city generators mostly invent names ("Port Jennifer") or write them in
+native script, which reads badly in a course.
 
 >>> currency_of("JP"), round(sum(default_nationality_mix().values()), 9)
 ('JPY', 1.0)
+>>> market_of("HK"), market_of("KZ"), len(COUNTRIES) > 190
+('greater_china', 'asia_pacific', True)
 """
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 from types import MappingProxyType
 
@@ -25,12 +32,17 @@ __all__ = [
     "COUNTRY_CODES",
     "EMAIL_DOMAIN_TYPOS",
     "GLOBAL_EMAIL_DOMAINS",
+    "MARKETS",
+    "LUNAR_NEW_YEAR",
+    "MARKET_OF",
     "TRAVEL_DESTINATIONS",
     "Country",
     "country",
+    "country_codes",
     "currency_of",
     "default_nationality_mix",
     "email_domains",
+    "market_of",
 ]
 
 
@@ -138,11 +150,217 @@ COUNTRIES: tuple[Country, ...] = (
     _c("NZ", "New Zealander", "en_NZ", "NZD", "64", 9, 3, ("Auckland", "Wellington", "Christchurch", "Queenstown"), ("xtra.co.nz", "clear.net.nz", "slingshot.co.nz"), 0.3),
     _c("HU", "Hungarian", "hu_HU", "HUF", "36", 9, 2, ("Budapest", "Debrecen", "Szeged", "Pécs"), ("freemail.hu", "citromail.hu", "t-online.hu"), 0.45),
     _c("RO", "Romanian", "ro_RO", "RON", "40", 9, 3, ("Bucharest", "Cluj-Napoca", "Timișoara", "Iași", "Constanța"), ("yahoo.ro", "rdslink.ro"), 0.3),
+    # ---- The long tail (weights 0.15-0.6: together about 3 % of the clientele). ----
+    # Locales: the country's own Faker locale where it has names of its own; otherwise the
+    # nearest pool, noted on the row. Faker locales without names of their own (sq_AL, bs_BA,
+    # sr_BA, el_CY, mt_MT, lb_LU, am_ET, en_BD, es_VE, ...) fall back to American names, and
+    # he_IL, fa_IR, hy_AM, ka_GE, bn_BD, ne_NP, si_LK hold non-Latin names only.
+    # Europe
+    _c("LU", "Luxembourgish", "de_LU", "EUR", "352", 9, 0.6, ("Luxembourg", "Esch-sur-Alzette", "Differdange"), ("pt.lu",), 0.2),
+    _c("MC", "Monegasque", "fr_FR", "EUR", "377", 9, 0.6, ("Monaco", "Monte Carlo"), ("gmail.com",)),  # no Monaco locale
+    _c("AD", "Andorran", "es_CA", "EUR", "376", 6, 0.15, ("Andorra la Vella", "Escaldes-Engordany"), ("andorra.ad",), 0.2),  # Catalan names
+    _c("SM", "Sammarinese", "it_IT", "EUR", "378", 8, 0.15, ("San Marino", "Serravalle"), ("gmail.com",)),
+    _c("LI", "Liechtensteiner", "de_LI", "CHF", "423", 9, 0.15, ("Vaduz", "Schaan"), ("gmail.com",)),
+    _c("MT", "Maltese", "it_IT", "EUR", "356", 8, 0.3, ("Valletta", "Birkirkara", "Sliema"), ("maltanet.net", "go.net.mt"), 0.2),
+    _c("IS", "Icelandic", "is_IS", "ISK", "354", 7, 0.15, ("Reykjavík", "Kópavogur", "Hafnarfjörður", "Akureyri"), ("simnet.is", "internet.is"), 0.3),
+    _c("EE", "Estonian", "et_EE", "EUR", "372", 8, 0.3, ("Tallinn", "Tartu", "Pärnu"), ("hot.ee", "mail.ee"), 0.3),
+    _c("LV", "Latvian", "lv_LV", "EUR", "371", 8, 0.3, ("Riga", "Jūrmala", "Daugavpils", "Liepāja"), ("inbox.lv", "apollo.lv"), 0.35),
+    _c("LT", "Lithuanian", "lt_LT", "EUR", "370", 8, 0.3, ("Vilnius", "Kaunas", "Klaipėda"), ("inbox.lt", "takas.lt"), 0.3),
+    _c("SK", "Slovak", "sk_SK", "EUR", "421", 9, 0.3, ("Bratislava", "Košice", "Žilina", "Prešov"), ("azet.sk", "centrum.sk", "zoznam.sk"), 0.5),
+    _c("SI", "Slovenian", "sl_SI", "EUR", "386", 8, 0.3, ("Ljubljana", "Maribor", "Koper", "Celje"), ("siol.net", "t-2.net", "amis.net"), 0.35),
+    _c("HR", "Croatian", "hr_HR", "EUR", "385", 9, 0.3, ("Zagreb", "Split", "Rijeka", "Dubrovnik"), ("net.hr", "t-com.hr", "inet.hr"), 0.3),
+    _c("RS", "Serbian", "hr_HR", "RSD", "381", 9, 0.3, ("Belgrade", "Novi Sad", "Niš"), ("eunet.rs", "sbb.rs", "open.telekom.rs"), 0.25),  # Serbo-Croatian names in Latin
+    _c("BA", "Bosnian", "hr_HR", "BAM", "387", 8, 0.15, ("Sarajevo", "Banja Luka", "Mostar", "Tuzla"), ("bih.net.ba",), 0.2),
+    _c("ME", "Montenegrin", "hr_HR", "EUR", "382", 8, 0.15, ("Podgorica", "Budva", "Herceg Novi"), ("t-com.me",), 0.2),
+    _c("MK", "Macedonian", "mk_MK", "MKD", "389", 8, 0.15, ("Skopje", "Bitola", "Ohrid"), ("t-home.mk", "mt.net.mk"), 0.2),
+    _c("AL", "Albanian", "hr_HR", "ALL", "355", 9, 0.15, ("Tirana", "Durrës", "Vlorë", "Shkodër"), ("gmail.com",)),  # no Albanian names: nearest Balkan pool
+    _c("BG", "Bulgarian", "bg_BG", "EUR", "359", 9, 0.3, ("Sofia", "Plovdiv", "Varna", "Burgas"), ("abv.bg", "mail.bg", "dir.bg"), 0.55),  # euro since 2026
+    _c("MD", "Moldovan", "ro_RO", "MDL", "373", 8, 0.15, ("Chișinău", "Bălți"), ("mail.ru",), 0.3),
+    _c("BY", "Belarusian", "ru_RU", "BYN", "375", 9, 0.15, ("Minsk", "Gomel", "Brest", "Grodno"), ("tut.by", "mail.ru", "yandex.by"), 0.6),
+    _c("CY", "Cypriot", "el_GR", "EUR", "357", 8, 0.6, ("Nicosia", "Limassol", "Larnaca", "Paphos"), ("cytanet.com.cy", "primehome.com"), 0.3),
+    _c("GE", "Georgian", "ru_RU", "GEL", "995", 9, 0.15, ("Tbilisi", "Batumi", "Kutaisi"), ("mail.ru",), 0.3),  # ka_GE: Georgian script
+    _c("AM", "Armenian", "ru_RU", "AMD", "374", 8, 0.15, ("Yerevan", "Gyumri", "Vanadzor"), ("mail.ru", "yandex.ru"), 0.4),  # hy_AM: Armenian script
+    _c("AZ", "Azerbaijani", "az_AZ", "AZN", "994", 9, 0.3, ("Baku", "Ganja", "Sumgait"), ("mail.ru", "box.az"), 0.4),
+    _c("GI", "Gibraltarian", "en_GB", "GIP", "350", 8, 0.15, ("Gibraltar",), ("gibtele.com",), 0.3),
+    _c("JE", "Jersey", "en_GB", "GBP", "44", 10, 0.15, ("Saint Helier",), ("jerseymail.co.uk",), 0.2),
+    _c("GG", "Guernsey", "en_GB", "GBP", "44", 10, 0.15, ("Saint Peter Port",), ("cwgsy.net",), 0.2),
+    _c("IM", "Manx", "en_GB", "GBP", "44", 10, 0.15, ("Douglas", "Ramsey"), ("manx.net",), 0.3),
+    _c("FO", "Faroese", "da_DK", "DKK", "298", 6, 0.15, ("Tórshavn", "Klaksvík"), ("olivant.fo",), 0.3),
+    # Middle East (the curated romanised Arabic names serve every ar_* locale)
+    _c("BH", "Bahraini", "ar_BH", "BHD", "973", 8, 0.6, ("Manama", "Riffa", "Muharraq"), ("batelco.com.bh",), 0.15),
+    _c("OM", "Omani", "ar_AE", "OMR", "968", 8, 0.6, ("Muscat", "Seeb", "Salalah", "Sohar"), ("omantel.net.om",), 0.15),  # Gulf: ar_AE
+    _c("JO", "Jordanian", "ar_JO", "JOD", "962", 9, 0.3, ("Amman", "Zarqa", "Irbid", "Aqaba"), ("gmail.com",)),
+    _c("LB", "Lebanese", "ar_JO", "LBP", "961", 8, 0.6, ("Beirut", "Tripoli", "Jounieh", "Sidon"), ("idm.net.lb", "terra.net.lb"), 0.15),  # Levant: ar_JO
+    _c("IL", "Israeli", "en_US", "ILS", "972", 9, 0.6, ("Jerusalem", "Tel Aviv", "Haifa", "Herzliya"), ("walla.co.il", "netvision.net.il", "bezeqint.net"), 0.3),  # he_IL: Hebrew script
+    _c("IQ", "Iraqi", "ar_AA", "IQD", "964", 10, 0.15, ("Baghdad", "Erbil", "Basra"), ("gmail.com",)),
+    _c("IR", "Iranian", "ar_AA", "IRR", "98", 10, 0.15, ("Tehran", "Mashhad", "Isfahan", "Shiraz"), ("chmail.ir",), 0.1),  # fa_IR: Persian script
+    _c("SY", "Syrian", "ar_AA", "SYP", "963", 9, 0.15, ("Damascus", "Aleppo", "Latakia"), ("gmail.com",)),
+    _c("PS", "Palestinian", "ar_PS", "ILS", "970", 9, 0.15, ("Ramallah", "Gaza", "Hebron", "Nablus"), ("gmail.com",)),
+    _c("YE", "Yemeni", "ar_AA", "YER", "967", 9, 0.15, ("Sanaa", "Aden"), ("gmail.com",)),
+    # Africa (West and Central: fr_FR or en_NG; Maghreb: fr_DZ's French-spelt names)
+    _c("MA", "Moroccan", "fr_DZ", "MAD", "212", 9, 0.6, ("Rabat", "Casablanca", "Marrakesh", "Tangier"), ("menara.ma",), 0.15),
+    _c("DZ", "Algerian", "fr_DZ", "DZD", "213", 9, 0.3, ("Algiers", "Oran", "Constantine"), ("gmail.com",)),
+    _c("TN", "Tunisian", "fr_DZ", "TND", "216", 8, 0.3, ("Tunis", "Sfax", "Sousse"), ("topnet.tn",), 0.15),
+    _c("LY", "Libyan", "ar_AA", "LYD", "218", 9, 0.15, ("Tripoli", "Benghazi", "Misrata"), ("gmail.com",)),
+    _c("SD", "Sudanese", "ar_AA", "SDG", "249", 9, 0.15, ("Khartoum", "Omdurman", "Port Sudan"), ("gmail.com",)),
+    _c("SN", "Senegalese", "fr_FR", "XOF", "221", 9, 0.3, ("Dakar", "Touba", "Thiès"), ("gmail.com",)),
+    _c("CI", "Ivorian", "fr_FR", "XOF", "225", 10, 0.3, ("Abidjan", "Yamoussoukro", "Bouaké"), ("gmail.com",)),  # Abidjan first: far larger than the capital
+    _c("GH", "Ghanaian", "tw_GH", "GHS", "233", 9, 0.3, ("Accra", "Kumasi", "Tamale", "Takoradi"), ("gmail.com",)),
+    _c("ML", "Malian", "fr_FR", "XOF", "223", 8, 0.15, ("Bamako", "Sikasso"), ("gmail.com",)),
+    _c("BF", "Burkinabe", "fr_FR", "XOF", "226", 8, 0.15, ("Ouagadougou", "Bobo-Dioulasso"), ("gmail.com",)),
+    _c("NE", "Nigerien", "ha_NG", "XOF", "227", 8, 0.15, ("Niamey", "Zinder", "Maradi"), ("gmail.com",)),  # Hausa, Niger's main language
+    _c("GN", "Guinean", "fr_FR", "GNF", "224", 9, 0.15, ("Conakry", "Kankan"), ("gmail.com",)),
+    _c("BJ", "Beninese", "fr_FR", "XOF", "229", 10, 0.15, ("Cotonou", "Porto-Novo", "Parakou"), ("gmail.com",)),  # Cotonou: seat of government
+    _c("TG", "Togolese", "fr_FR", "XOF", "228", 8, 0.15, ("Lomé", "Sokodé"), ("gmail.com",)),
+    _c("SL", "Sierra Leonean", "en_NG", "SLE", "232", 8, 0.15, ("Freetown", "Bo"), ("gmail.com",)),
+    _c("LR", "Liberian", "en_NG", "LRD", "231", 9, 0.15, ("Monrovia",), ("gmail.com",)),
+    _c("GM", "Gambian", "en_NG", "GMD", "220", 7, 0.15, ("Banjul", "Serekunda"), ("gmail.com",)),
+    _c("CV", "Cape Verdean", "pt_PT", "CVE", "238", 7, 0.15, ("Praia", "Mindelo"), ("gmail.com",)),
+    _c("MR", "Mauritanian", "fr_DZ", "MRU", "222", 8, 0.15, ("Nouakchott", "Nouadhibou"), ("gmail.com",)),
+    _c("CM", "Cameroonian", "fr_FR", "XAF", "237", 9, 0.3, ("Yaoundé", "Douala", "Bamenda"), ("gmail.com",)),
+    _c("GA", "Gabonese", "fr_FR", "XAF", "241", 8, 0.15, ("Libreville", "Port-Gentil"), ("gmail.com",)),
+    _c("CG", "Congolese", "fr_FR", "XAF", "242", 9, 0.15, ("Brazzaville", "Pointe-Noire"), ("gmail.com",)),
+    _c("CD", "Congolese (DRC)", "fr_FR", "CDF", "243", 9, 0.15, ("Kinshasa", "Lubumbashi", "Goma"), ("gmail.com",)),
+    _c("TD", "Chadian", "fr_FR", "XAF", "235", 8, 0.15, ("N'Djamena", "Moundou"), ("gmail.com",)),
+    _c("GQ", "Equatoguinean", "es_ES", "XAF", "240", 9, 0.15, ("Malabo", "Bata"), ("gmail.com",)),
+    _c("KE", "Kenyan", "en_KE", "KES", "254", 9, 0.3, ("Nairobi", "Mombasa", "Kisumu"), ("gmail.com",)),
+    _c("TZ", "Tanzanian", "sw", "TZS", "255", 9, 0.3, ("Dar es Salaam", "Dodoma", "Arusha", "Zanzibar"), ("gmail.com",)),  # Dodoma: small capital
+    _c("UG", "Ugandan", "en_KE", "UGX", "256", 9, 0.15, ("Kampala", "Entebbe", "Jinja"), ("gmail.com",)),  # East African pool
+    _c("RW", "Rwandan", "en_KE", "RWF", "250", 9, 0.15, ("Kigali", "Butare"), ("gmail.com",)),
+    _c("ET", "Ethiopian", "en_KE", "ETB", "251", 9, 0.15, ("Addis Ababa", "Dire Dawa", "Bahir Dar"), ("gmail.com",)),
+    _c("DJ", "Djiboutian", "fr_FR", "DJF", "253", 8, 0.15, ("Djibouti",), ("gmail.com",)),
+    _c("SC", "Seychellois", "fr_FR", "SCR", "248", 7, 0.15, ("Victoria",), ("gmail.com",)),
+    _c("MU", "Mauritian", "en_IN", "MUR", "230", 8, 0.3, ("Port Louis", "Curepipe", "Quatre Bornes"), ("intnet.mu",), 0.2),  # mostly of Indian descent
+    _c("MG", "Malagasy", "fr_FR", "MGA", "261", 9, 0.15, ("Antananarivo", "Toamasina"), ("gmail.com",)),
+    _c("AO", "Angolan", "pt_PT", "AOA", "244", 9, 0.3, ("Luanda", "Huambo", "Lobito"), ("gmail.com",)),
+    _c("MZ", "Mozambican", "pt_PT", "MZN", "258", 9, 0.15, ("Maputo", "Matola", "Beira", "Nampula"), ("gmail.com",)),
+    _c("ZM", "Zambian", "zu_ZA", "ZMW", "260", 9, 0.15, ("Lusaka", "Kitwe", "Ndola"), ("gmail.com",)),  # southern African pool
+    _c("ZW", "Zimbabwean", "zu_ZA", "USD", "263", 9, 0.15, ("Harare", "Bulawayo"), ("gmail.com",)),  # luxury is paid in dollars
+    _c("BW", "Motswana", "zu_ZA", "BWP", "267", 8, 0.15, ("Gaborone", "Francistown"), ("gmail.com",)),
+    _c("NA", "Namibian", "zu_ZA", "NAD", "264", 9, 0.15, ("Windhoek", "Walvis Bay", "Swakopmund"), ("gmail.com",)),
+    _c("MW", "Malawian", "zu_ZA", "MWK", "265", 9, 0.15, ("Lilongwe", "Blantyre"), ("gmail.com",)),
+    _c("LS", "Basotho", "zu_ZA", "LSL", "266", 8, 0.15, ("Maseru",), ("gmail.com",)),
+    _c("SZ", "Swazi", "zu_ZA", "SZL", "268", 8, 0.15, ("Mbabane", "Manzini"), ("gmail.com",)),
+    _c("RE", "Réunionese", "fr_FR", "EUR", "262", 9, 0.15, ("Saint-Denis", "Saint-Paul", "Saint-Pierre"), ("orange.fr", "wanadoo.fr"), 0.3),
+    # Americas (Central America and the Caribbean: es_MX or es_ES; Andes: es_CO; River Plate: es_AR)
+    _c("GT", "Guatemalan", "es_MX", "GTQ", "502", 8, 0.3, ("Guatemala City", "Quetzaltenango", "Antigua Guatemala"), ("gmail.com",)),
+    _c("HN", "Honduran", "es_MX", "HNL", "504", 8, 0.15, ("Tegucigalpa", "San Pedro Sula"), ("gmail.com",)),
+    _c("SV", "Salvadoran", "es_MX", "USD", "503", 8, 0.15, ("San Salvador", "Santa Ana"), ("gmail.com",)),
+    _c("NI", "Nicaraguan", "es_MX", "NIO", "505", 8, 0.15, ("Managua", "León", "Granada"), ("gmail.com",)),
+    _c("CR", "Costa Rican", "es_MX", "CRC", "506", 8, 0.3, ("San José", "Alajuela", "Heredia"), ("racsa.co.cr",), 0.15),
+    _c("PA", "Panamanian", "es_MX", "USD", "507", 8, 0.6, ("Panama City", "Colón", "David"), ("cwpanama.net",), 0.15),  # the balboa circulates as coins only
+    _c("BZ", "Belizean", "en_US", "BZD", "501", 7, 0.15, ("Belize City", "Belmopan"), ("gmail.com",)),  # Belize City: far larger than the capital
+    _c("CU", "Cuban", "es_ES", "CUP", "53", 8, 0.15, ("Havana", "Santiago de Cuba"), ("nauta.cu",), 0.3),
+    _c("DO", "Dominican", "es_MX", "DOP", "1", 10, 0.3, ("Santo Domingo", "Santiago de los Caballeros", "Punta Cana"), ("gmail.com",)),
+    _c("PR", "Puerto Rican", "es_MX", "USD", "1", 10, 0.3, ("San Juan", "Bayamón", "Ponce"), ("gmail.com",)),
+    _c("JM", "Jamaican", "en_GB", "JMD", "1", 10, 0.15, ("Kingston", "Montego Bay"), ("gmail.com",)),
+    _c("HT", "Haitian", "fr_FR", "HTG", "509", 8, 0.15, ("Port-au-Prince", "Cap-Haïtien"), ("gmail.com",)),
+    _c("BS", "Bahamian", "en_GB", "BSD", "1", 10, 0.3, ("Nassau", "Freeport"), ("gmail.com",)),
+    _c("BB", "Barbadian", "en_GB", "BBD", "1", 10, 0.15, ("Bridgetown",), ("gmail.com",)),
+    _c("TT", "Trinidadian", "en_GB", "TTD", "1", 10, 0.15, ("Port of Spain", "Chaguanas", "San Fernando"), ("gmail.com",)),
+    _c("BM", "Bermudian", "en_GB", "BMD", "1", 10, 0.3, ("Hamilton",), ("gmail.com",)),
+    _c("KY", "Caymanian", "en_GB", "KYD", "1", 10, 0.3, ("George Town",), ("gmail.com",)),
+    _c("AW", "Aruban", "nl_NL", "AWG", "297", 7, 0.15, ("Oranjestad",), ("gmail.com",)),
+    _c("CW", "Curaçaoan", "nl_NL", "XCG", "599", 8, 0.15, ("Willemstad",), ("gmail.com",)),  # Caribbean guilder since 2025
+    _c("LC", "Saint Lucian", "en_GB", "XCD", "1", 10, 0.15, ("Castries",), ("gmail.com",)),
+    _c("AG", "Antiguan", "en_GB", "XCD", "1", 10, 0.15, ("Saint John's",), ("gmail.com",)),
+    _c("GD", "Grenadian", "en_GB", "XCD", "1", 10, 0.15, ("Saint George's",), ("gmail.com",)),
+    _c("KN", "Kittitian", "en_GB", "XCD", "1", 10, 0.15, ("Basseterre",), ("gmail.com",)),
+    _c("VC", "Vincentian", "en_GB", "XCD", "1", 10, 0.15, ("Kingstown",), ("gmail.com",)),
+    _c("VG", "British Virgin Islander", "en_GB", "USD", "1", 10, 0.15, ("Road Town",), ("gmail.com",)),
+    _c("VI", "US Virgin Islander", "en_US", "USD", "1", 10, 0.15, ("Charlotte Amalie",), ("gmail.com",)),
+    _c("TC", "Turks and Caicos Islander", "en_GB", "USD", "1", 10, 0.15, ("Cockburn Town", "Providenciales"), ("gmail.com",)),
+    _c("GP", "Guadeloupean", "fr_FR", "EUR", "590", 9, 0.15, ("Basse-Terre", "Pointe-à-Pitre", "Les Abymes"), ("orange.fr", "wanadoo.fr"), 0.3),
+    _c("MQ", "Martinican", "fr_FR", "EUR", "596", 9, 0.15, ("Fort-de-France", "Le Lamentin"), ("orange.fr", "wanadoo.fr"), 0.3),
+    _c("PE", "Peruvian", "es_CO", "PEN", "51", 9, 0.6, ("Lima", "Arequipa", "Trujillo", "Cusco"), ("gmail.com",)),
+    _c("EC", "Ecuadorian", "es_CO", "USD", "593", 9, 0.3, ("Quito", "Guayaquil", "Cuenca"), ("gmail.com",)),
+    _c("VE", "Venezuelan", "es_CO", "VES", "58", 10, 0.3, ("Caracas", "Maracaibo", "Valencia"), ("cantv.net",), 0.15),
+    _c("BO", "Bolivian", "es_CO", "BOB", "591", 8, 0.15, ("La Paz", "Santa Cruz de la Sierra", "Cochabamba", "Sucre"), ("gmail.com",)),
+    _c("PY", "Paraguayan", "es_AR", "PYG", "595", 9, 0.15, ("Asunción", "Ciudad del Este"), ("gmail.com",)),
+    _c("UY", "Uruguayan", "es_AR", "UYU", "598", 8, 0.3, ("Montevideo", "Punta del Este", "Salto"), ("adinet.com.uy",), 0.2),
+    _c("GY", "Guyanese", "en_GB", "GYD", "592", 7, 0.15, ("Georgetown",), ("gmail.com",)),
+    _c("SR", "Surinamese", "nl_NL", "SRD", "597", 7, 0.15, ("Paramaribo",), ("gmail.com",)),
+    _c("GF", "French Guianese", "fr_FR", "EUR", "594", 9, 0.15, ("Cayenne", "Kourou"), ("orange.fr", "wanadoo.fr"), 0.3),
+    # Greater China
+    _c("MO", "Macanese", "zh_TW", "MOP", "853", 8, 0.6, ("Macau", "Taipa"), ("macau.ctm.net",), 0.3),
+    # Asia-Pacific (South Asia: en_IN or en_PK; Central Asia: ru_RU; mainland South-East Asia: en_TH)
+    _c("PK", "Pakistani", "en_PK", "PKR", "92", 10, 0.3, ("Islamabad", "Karachi", "Lahore"), ("gmail.com",)),
+    _c("BD", "Bangladeshi", "en_IN", "BDT", "880", 10, 0.15, ("Dhaka", "Chittagong"), ("gmail.com",)),
+    _c("LK", "Sri Lankan", "en_IN", "LKR", "94", 9, 0.15, ("Colombo", "Kandy", "Galle"), ("sltnet.lk",), 0.15),
+    _c("NP", "Nepali", "en_IN", "NPR", "977", 10, 0.15, ("Kathmandu", "Pokhara"), ("gmail.com",)),
+    _c("BT", "Bhutanese", "en_IN", "BTN", "975", 8, 0.15, ("Thimphu", "Phuntsholing"), ("gmail.com",)),
+    _c("MV", "Maldivian", "ar_AA", "MVR", "960", 7, 0.15, ("Malé", "Addu City"), ("gmail.com",)),  # Arabic names are the norm
+    _c("AF", "Afghan", "en_PK", "AFN", "93", 9, 0.15, ("Kabul", "Herat", "Mazar-i-Sharif"), ("gmail.com",)),
+    _c("KZ", "Kazakh", "ru_RU", "KZT", "7", 10, 0.6, ("Astana", "Almaty", "Shymkent"), ("mail.ru", "mail.kz", "yandex.kz"), 0.6),
+    _c("UZ", "Uzbek", "uz_UZ", "UZS", "998", 9, 0.3, ("Tashkent", "Samarkand", "Bukhara"), ("mail.ru",), 0.4),
+    _c("KG", "Kyrgyz", "ru_RU", "KGS", "996", 9, 0.15, ("Bishkek", "Osh"), ("mail.ru",), 0.5),
+    _c("TJ", "Tajik", "ru_RU", "TJS", "992", 9, 0.15, ("Dushanbe", "Khujand"), ("mail.ru",), 0.5),
+    _c("TM", "Turkmen", "ru_RU", "TMT", "993", 8, 0.15, ("Ashgabat", "Turkmenabat"), ("mail.ru",), 0.4),
+    _c("MN", "Mongolian", "ru_RU", "MNT", "976", 8, 0.15, ("Ulaanbaatar", "Erdenet"), ("gmail.com",)),  # no Mongolian names in Faker
+    _c("KH", "Cambodian", "en_TH", "KHR", "855", 9, 0.15, ("Phnom Penh", "Siem Reap"), ("gmail.com",)),
+    _c("LA", "Lao", "en_TH", "LAK", "856", 10, 0.15, ("Vientiane", "Luang Prabang"), ("gmail.com",)),
+    _c("MM", "Burmese", "en_TH", "MMK", "95", 9, 0.15, ("Yangon", "Mandalay", "Naypyidaw"), ("gmail.com",)),  # Yangon: far larger than the capital
+    _c("BN", "Bruneian", "id_ID", "BND", "673", 7, 0.3, ("Bandar Seri Begawan",), ("gmail.com",)),  # Malay pool, as for Malaysia
+    _c("TL", "Timorese", "pt_PT", "USD", "670", 8, 0.15, ("Dili",), ("gmail.com",)),
+    _c("FJ", "Fijian", "en_NZ", "FJD", "679", 7, 0.15, ("Suva", "Nadi", "Lautoka"), ("gmail.com",)),  # Pacific: en_NZ (en_AU has no names)
+    _c("PG", "Papua New Guinean", "en_NZ", "PGK", "675", 8, 0.15, ("Port Moresby", "Lae"), ("gmail.com",)),
+    _c("WS", "Samoan", "en_NZ", "WST", "685", 7, 0.15, ("Apia",), ("gmail.com",)),
+    _c("TO", "Tongan", "en_NZ", "TOP", "676", 7, 0.15, ("Nuku'alofa",), ("gmail.com",)),
+    _c("VU", "Ni-Vanuatu", "en_NZ", "VUV", "678", 7, 0.15, ("Port Vila", "Luganville"), ("gmail.com",)),
+    _c("SB", "Solomon Islander", "en_NZ", "SBD", "677", 7, 0.15, ("Honiara",), ("gmail.com",)),
+    _c("PF", "French Polynesian", "fr_FR", "XPF", "689", 8, 0.15, ("Papeete", "Faaa"), ("mail.pf",), 0.3),
+    _c("NC", "New Caledonian", "fr_FR", "XPF", "687", 6, 0.15, ("Nouméa",), ("lagoon.nc", "canl.nc"), 0.3),
+    _c("GU", "Guamanian", "en_US", "USD", "1", 10, 0.15, ("Hagåtña", "Dededo", "Tamuning"), ("gmail.com",)),
+    _c("PW", "Palauan", "en_US", "USD", "680", 7, 0.15, ("Koror", "Ngerulmud"), ("gmail.com",)),  # Koror: far larger than the capital
+    _c("FM", "Micronesian", "en_US", "USD", "691", 7, 0.15, ("Palikir", "Weno"), ("gmail.com",)),
 )
 # fmt: on
 
 COUNTRY_CODES: tuple[str, ...] = tuple(c.code for c in COUNTRIES)
 _BY_CODE: dict[str, Country] = {c.code: c for c in COUNTRIES}
+
+#: The brand's regional markets, in reporting order.
+MARKETS: tuple[str, ...] = (
+    "europe_middle_east_africa",
+    "americas",
+    "greater_china",
+    "asia_pacific",
+)
+
+# Members of each market. Russia, Turkey and the Caucasus report to Europe; Central and
+# South Asia to Asia-Pacific; overseas departments and territories to the region they lie in.
+_MARKET_MEMBERS: dict[str, str] = {
+    "europe_middle_east_africa": (
+        "FR IT GB DE ES CH NL BE AT SE NO DK FI PL PT GR IE CZ HU RO UA RU TR "
+        "LU MC AD SM LI MT IS EE LV LT SK SI HR RS BA ME MK AL BG MD BY CY GE AM AZ GI JE GG IM FO "
+        "AE SA QA KW BH OM JO LB IL IQ IR SY PS YE "
+        "EG NG ZA MA DZ TN LY SD SN CI GH ML BF NE GN BJ TG SL LR GM CV MR CM GA CG CD TD GQ "
+        "KE TZ UG RW ET DJ SC MU MG AO MZ ZM ZW BW NA MW LS SZ RE"
+    ),
+    "americas": (
+        "US CA MX BR AR CL CO GT HN SV NI CR PA BZ CU DO PR JM HT BS BB TT BM KY AW CW "
+        "LC AG GD KN VC VG VI TC GP MQ PE EC VE BO PY UY GY SR GF"
+    ),
+    "greater_china": "CN HK MO TW",
+    "asia_pacific": (
+        "JP KR SG IN TH ID MY PH VN AU NZ PK BD LK NP BT MV AF KZ UZ KG TJ TM MN KH LA MM BN TL "
+        "FJ PG WS TO VU SB PF NC GU PW FM"
+    ),
+}
+
+
+def _market_table() -> dict[str, str]:
+    table: dict[str, str] = {}
+    for market in MARKETS:
+        for code in _MARKET_MEMBERS[market].split():
+            if code in table or code not in _BY_CODE:
+                raise ValueError(f"{code!r} listed twice or not a country ({market})")
+            table[code] = market
+    return table
+
+
+#: Country code -> regional market (one of :data:`MARKETS`).
+MARKET_OF: MappingProxyType[str, str] = MappingProxyType(_market_table())
 
 # Where cross-border (travel) purchases happen: the flagship-store destinations.
 # Shares of travel purchases by country of purchase; they sum to 1.
@@ -188,8 +406,13 @@ def country(code: str) -> Country:
 
 def default_nationality_mix() -> dict[str, float]:
     """The brand's global clientele by nationality: code -> share, shares sum to 1."""
+    return dict(_default_mix())
+
+
+@functools.cache
+def _default_mix() -> MappingProxyType[str, float]:
     total = sum(c.weight for c in COUNTRIES)
-    return {c.code: c.weight / total for c in COUNTRIES}
+    return MappingProxyType({c.code: c.weight / total for c in COUNTRIES})
 
 
 def currency_of(code: str) -> str:
@@ -212,27 +435,10 @@ def email_domains(code: str) -> tuple[tuple[str, ...], tuple[float, ...]]:
     return domains, probs
 
 
-# --------------------------------------------------------------------------- markets
-#: The brand's regional markets, each with its own service teams.
-MARKETS = ("europe_middle_east_africa", "americas", "greater_china", "asia_pacific")
-_GREATER_CHINA = frozenset({"CN", "HK", "MO", "TW"})
-_AMERICAS = frozenset(
-    "US CA MX BR AR CL CO PE VE EC UY PY BO CR PA DO GT HN SV NI CU JM TT BS BB PR HT BZ GY SR".split()
-)
-_ASIA_PACIFIC = frozenset(
-    "JP KR SG TH MY ID PH VN IN AU NZ PK BD LK NP KH LA MM BN MN KZ UZ KG TJ TM MV BT FJ PG TL".split()
-)
-
-
 def market_of(code: str) -> str:
-    """The regional market of country ``code`` (see :data:`MARKETS`)."""
-    if code in _GREATER_CHINA:
-        return "greater_china"
-    if code in _AMERICAS:
-        return "americas"
-    if code in _ASIA_PACIFIC:
-        return "asia_pacific"
-    return "europe_middle_east_africa"
+    """Regional market of a country, one of :data:`MARKETS`: ``market_of("MO") == "greater_china"``."""
+    country(code)  # a KeyError that names the code and lists the known ones
+    return MARKET_OF[code]
 
 
 def country_codes() -> tuple[str, ...]:

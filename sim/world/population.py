@@ -116,6 +116,17 @@ def _pick(cum: np.ndarray, u: np.ndarray) -> np.ndarray:
     return np.minimum(np.searchsorted(cum, u, side="right"), len(cum) - 1)
 
 
+def _groups(labels: np.ndarray) -> list[tuple[int, np.ndarray]]:
+    """``(label, rows)`` for each distinct integer label, rows ascending.
+
+    One sort instead of a boolean mask over every row per label: with ~200
+    nationalities the masks dominated the build.
+    """
+    order = np.argsort(labels, kind="stable")
+    cuts = np.flatnonzero(np.diff(labels[order])) + 1
+    return [(int(labels[rows[0]]), rows) for rows in np.split(order, cuts) if len(rows)]
+
+
 # --------------------------------------------------------------------------- misspelling
 _VOWELS = "aeiouy"
 
@@ -266,28 +277,36 @@ def identity_uniforms(seed: int, keys: np.ndarray) -> np.ndarray:
     return uniforms(seed, "identities", np.asarray(keys, dtype=np.int64)[:, None], np.arange(_N_U))
 
 
-def nationality_of(u: np.ndarray, population: Population) -> tuple[np.ndarray, np.ndarray]:
-    """Nationality and home country codes from identity uniforms (as :func:`build_identities`)."""
+def _origins(u: np.ndarray, population: Population) -> tuple[list[str], np.ndarray, np.ndarray]:
+    """Mix codes, nationality and home-country indices from identity uniforms."""
     codes, p = _mix_arrays(population.nationality_mix)
-    code_arr = np.array(codes, dtype=object)
     nat_idx = _pick(np.cumsum(p), u[:, _U_NAT])
     home_idx = nat_idx.copy()
     abroad = u[:, _U_ABROAD] < population.home_abroad_share
     if len(codes) > 1:
-        for k in np.unique(nat_idx[abroad]):
-            m = abroad & (nat_idx == k)
+        expats = np.flatnonzero(abroad)
+        for k, rows in _groups(nat_idx[expats]):
+            m = expats[rows]
             q = p.copy()
             q[k] = 0.0
             home_idx[m] = _pick(np.cumsum(q / q.sum()), u[m, _U_HOME])
+    return codes, nat_idx, home_idx
+
+
+def nationality_of(u: np.ndarray, population: Population) -> tuple[np.ndarray, np.ndarray]:
+    """Nationality and home country codes from identity uniforms (as :func:`build_identities`)."""
+    codes, nat_idx, home_idx = _origins(u, population)
+    code_arr = np.array(codes, dtype=object)
     return code_arr[nat_idx], code_arr[home_idx]
 
 
 def _phones(codes: np.ndarray, u: np.ndarray) -> np.ndarray:
     """International numbers "+<calling code> <national number>" for home countries ``codes``."""
     out = np.empty(len(codes), dtype=object)
-    for code in np.unique(codes):
-        m = codes == code
-        c = country(str(code))
+    # Group by integer labels: comparing ~200 country strings with every row is slow.
+    uniq, inv = np.unique(codes, return_inverse=True)
+    for j, m in _groups(inv):
+        c = country(str(uniq[j]))
         k = c.phone_digits
         # Leading digit 1-9 so the national number keeps its full length.
         num = 10 ** (k - 1) + np.floor(u[m] * 9 * 10 ** (k - 1)).astype(np.int64)
@@ -368,11 +387,10 @@ def build_identities(
     u = identity_uniforms(seed, keys)
 
     # Origins: nationality from the mix; expatriates live in another mix country.
-    codes, _ = _mix_arrays(population.nationality_mix)
-    nationality, home = nationality_of(u, population)
-    index = {c: i for i, c in enumerate(codes)}
-    nat_idx = np.array([index[c] for c in nationality.tolist()], dtype=np.int64)
-    home_idx = np.array([index[c] for c in home.tolist()], dtype=np.int64)
+    codes, nat_idx, home_idx = _origins(u, population)
+    code_arr = np.array(codes, dtype=object)
+    nationality = code_arr[nat_idx]
+    home = code_arr[home_idx]
 
     gens, gen_idx, birth_date = _births(u, population, start)
     birth_yy = (birth_date.astype("datetime64[Y]").astype(np.int64) + 1970) % 100
@@ -383,19 +401,18 @@ def build_identities(
     last = np.empty(n, dtype=object)
     first_key = np.empty(n, dtype=object)
     last_key = np.empty(n, dtype=object)
-    for k in np.unique(nat_idx):
-        m = nat_idx == k
+    for k, m in _groups(nat_idx):
         pools = name_pools(country(codes[k]).locale)
+        fem = female[m]
         for sex_mask, fp, lp in (
-            (m & female, pools.first_female, pools.last_female),
-            (m & ~female, pools.first_male, pools.last_male),
+            (m[fem], pools.first_female, pools.last_female),
+            (m[~fem], pools.first_male, pools.last_male),
         ):
             first[sex_mask], first_key[sex_mask] = fp.pick(u[sex_mask, _U_FIRST])
             last[sex_mask], last_key[sex_mask] = lp.pick(u[sex_mask, _U_LAST])
     city = np.empty(n, dtype=object)
     domain = np.empty(n, dtype=object)
-    for k in np.unique(home_idx):
-        m = home_idx == k
+    for k, m in _groups(home_idx):
         cities, city_cum, domains, dom_cum = _country_arrays(codes[k])
         city[m] = cities[_pick(city_cum, u[m, _U_CITY])]
         domain[m] = domains[_pick(dom_cum, u[m, _U_DOMAIN])]
