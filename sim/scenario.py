@@ -41,6 +41,7 @@ from sim.vocab import (
     JOURNEYS,
     MESSAGE_CHANNELS,
     ORDER_CHANNELS,
+    PAID_CHANNELS,
     RELATIONSHIP_STATES,
 )
 
@@ -1465,6 +1466,92 @@ def _acquisition_day(u: Any, horizon: float, growth_per_year: float) -> Any:
     return np.log1p(u * np.expm1(k * horizon)) / k
 
 
+def _chinese_share(sc: Scenario) -> float:
+    """Share of Chinese nationals in the nationality mix."""
+    from sim.geography import default_nationality_mix
+
+    mix = dict(sc.population.nationality_mix or default_nationality_mix())
+    return mix.get("CN", 0.0) / max(sum(mix.values()), 1e-12)
+
+
+def _relationship_core(sc: Scenario, lam: Any, ages: Any) -> dict[str, Any]:
+    """Expected purchases, living days and more by age, in the relationship-state model.
+
+    The states form a continuous-time Markov chain (impressions from purchases
+    and from bad service contacts, drift, the hazard of being lost), solved on
+    a time grid for each purchase rate in ``lam``; results are interpolated at
+    ``ages`` and have shape ``(len(lam), len(ages))``.
+    """
+    import numpy as np
+    from scipy.linalg import expm
+
+    rel, ex, sv, lo, ac = sc.relationship, sc.experience, sc.service, sc.loyalty, sc.acquisition
+    states = RELATIONSHIP_STATES[:3]
+    m = np.array([rel.purchase_multiplier[x] for x in states])
+    member = lo.enrolment_prob if lo.enabled else 0.0
+    soften = 1.0 - member * (1.0 - lo.member_effect)
+    h = np.array([rel.lost_per_year[x] for x in states]) / 365.0 * (1 - ex.retention_uplift)
+    d = np.array([rel.cooling_per_year[x] for x in states]) / 365.0 * soften
+    h = h * soften
+    # Per purchase: its own impression, and those of the service contact it
+    # may set off (about a quarter bad, four in ten easy).
+    up = (rel.purchase_delight + 0.4 * sv.contact_prob) * rel.up_prob
+    bad = (
+        sv.contact_prob
+        * 0.25
+        * min(1.0, rel.down_prob * rel.negative_factor * ex.bad_service_churn)
+    )
+    # Clicks on messages (a positive impression a day, roughly).
+    ca = sc.campaigns
+    click = (
+        ca.newsletters_per_month / 30.4375 * 0.6 * ca.open_rate["email"] * ca.click_rate["email"]
+    )
+    down = ((1 - rel.purchase_delight) * rel.down_prob + bad) * soften
+    mix = np.zeros(3)
+    for ch, w in ac.channel_mix.items():
+        tr = ac.channel_traits[ch]
+        mix += w * np.array([tr[x] for x in states])
+    mix /= mix.sum()
+    top = float(np.max(ages)) if np.size(ages) else 0.0
+    steps = 64
+    grid = np.linspace(0.0, max(top, 1e-9), steps + 1)
+    dt = grid[1] - grid[0]
+    names = ("purchases", "alive", "referrals", "cooling", "engaged")
+    out = {k: np.zeros((len(lam), len(ages))) for k in names}
+    lapse = sc.campaigns.lapsed_days
+    ref = np.array([rel.referrals_per_year[x] for x in states]) / 365.0
+    for a, rate in enumerate(np.asarray(lam, dtype=float)):
+        q = np.zeros((4, 4))
+        for i in range(3):
+            buy = rate * m[i]
+            q[i, 3] += h[i]
+            q[i, i + 1] += d[i] + buy * down
+            if i > 0:
+                q[i, i - 1] += buy * up + click * rel.response_multiplier[states[i]] * rel.up_prob
+        q -= np.diag(q.sum(axis=1))
+        step = expm(q * dt)
+        prob = np.empty((steps + 1, 4))
+        prob[0] = np.concatenate([mix, [0.0]])
+        for k in range(steps):
+            prob[k + 1] = prob[k] @ step
+        alive3 = prob[:, :3]
+
+        def cum(f: Any) -> Any:
+            return np.concatenate([[0.0], np.cumsum((f[1:] + f[:-1]) / 2.0 * dt)])
+
+        out["purchases"][a] = np.interp(ages, grid, cum(rate * alive3 @ m))
+        out["alive"][a] = np.interp(ages, grid, cum(alive3.sum(axis=1)))
+        out["referrals"][a] = np.interp(ages, grid, cum(alive3 @ ref))
+        out["cooling"][a] = np.interp(ages, grid, cum(alive3[:, 2]))
+        # Engaged (bought within lapsed_days): the first lapsed_days, then
+        # while alive and a purchase fell in the window.
+        window = alive3 @ -np.expm1(-rate * m * lapse)
+        out["engaged"][a] = np.minimum(ages, lapse) + np.interp(
+            np.maximum(ages - lapse, 0.0), grid, cum(window)
+        )
+    return out
+
+
 def estimate_run(scenario: Scenario) -> RunSize:
     """Expected size of a run of ``scenario``: rows of each kind and peak memory.
 
@@ -1493,6 +1580,7 @@ def estimate_run(scenario: Scenario) -> RunSize:
     if not isinstance(scenario, Scenario):
         raise TypeError(f"scenario must be a Scenario, got {type(scenario).__name__}")
     sc = scenario
+    rel = sc.relationship
     pop, ac, pu, ex, ca, sv, ad, lo, dq = (
         sc.population, sc.acquisition, sc.purchases, sc.experience, sc.campaigns,
         sc.service, sc.advisors, sc.loyalty, sc.data_quality,
@@ -1506,9 +1594,29 @@ def estimate_run(scenario: Scenario) -> RunSize:
 
     # Candidate purchases: exact expectation, E[λ] = r / alpha. Blocks of BLOCK
     # people are drawn whole, so a small population still draws one block.
-    cand_per_person = 1.0 + pu.r / pu.alpha * mean_left
+    # Thinning: candidates are drawn at the highest intensity (the best state's
+    # multiplier, the calendar's peak; Chinese customers' peak has the Lunar New Year).
+    ceiling = 1.0
+    if rel.states:
+        month = np.array([pu.seasonality[x] for x in MONTHS])
+        peak = float(np.max(month / month.mean())) * (1 + max(pu.trend_per_year, 0.0)) ** (
+            horizon / 365.0
+        )
+        cn = _chinese_share(sc)
+        # The festival falls in late January or February.
+        lny = float(np.max(month[:2] / month.mean())) * pu.lunar_new_year
+        ceiling = max(rel.purchase_multiplier.values()) * (cn * max(peak, lny) + (1 - cn) * peak)
+        traits = ac.channel_traits
+        total = sum(ac.channel_mix.values())
+        ceiling *= sum(traits[c]["purchase_rate"] * w for c, w in ac.channel_mix.items()) / total
+    grow = ac.budget**ac.saturation
+    paid = sum(w for c, w in ac.channel_mix.items() if c in PAID_CHANNELS) / sum(
+        ac.channel_mix.values()
+    )
+    n = n * (1.0 - paid + paid * grow)
+    cand_per_person = 1.0 + pu.r / pu.alpha * ceiling * mean_left
     candidates = n * cand_per_person
-    drawn = math.ceil(n / BLOCK) * BLOCK * cand_per_person
+    drawn = candidates
 
     # The purchase core, averaged over a fixed sample of people and ages.
     rng = np.random.default_rng(20_240_601)
@@ -1523,23 +1631,58 @@ def estimate_run(scenario: Scenario) -> RunSize:
         bad = 0.25 * sv.contact_prob * max(ex.bad_service_churn - 1.0, 0.0)
         p_eff = np.minimum(p * (keep + bad), 1.0)
         t = left[None, :]
-        repeat = lam * _phi(lam * p_eff, t)  # E[X(t) | λ, p] of BG/NBD
-        orders_pp = 1.0 + float(np.nan_to_num(repeat.mean(), nan=np.inf))
-        orders = min(n * orders_pp, candidates)
-        # Engaged (bought within lapsed_days) days of a customer over the horizon:
-        # all of the first lapsed_days, then exp(-λp(a - L)) · (1 - exp(-λL)) at age a.
         lapse = ca.lapsed_days
         after = np.maximum(t - lapse, 0.0)
-        engaged = np.minimum(t, lapse) + -np.expm1(-lam * lapse) * _phi(lam * p_eff, after)
-        engaged_days = float(np.nan_to_num(engaged.mean(), nan=mean_left))
-        lapsed_share = float(
-            np.nan_to_num(
-                np.where(
-                    t > lapse, 1.0 - np.exp(-lam * p_eff * after) * -np.expm1(-lam * lapse), 0
-                ).mean(),
-                nan=1.0,
+        referred = 0.0
+        if rel.states:
+            # The state model: a Markov chain over the relationship states,
+            # for quantiles of λ (the channel's purchase-rate multiplier included).
+            rate = (
+                np.mean(
+                    [ac.channel_traits[c]["purchase_rate"] * w for c, w in ac.channel_mix.items()]
+                )
+                / max(sum(ac.channel_mix.values()), 1e-12)
+                * len(ac.channel_mix)
             )
-        )
+            lam_q = np.quantile(lam[:, 0], (np.arange(16) + 0.5) / 16) * rate
+            core = _relationship_core(sc, lam_q, left)
+            repeat = core["purchases"]
+            alive_days = core["alive"]
+            engaged = core["engaged"]
+            lapsed_share = float(np.mean(alive_days + lapse < t))
+            # Word of mouth: detractors put some leads off, referrals add friends
+            # (who join later: about half the time left).
+            cooling = float(np.nan_to_num(core["cooling"].sum() / max(alive_days.sum(), 1e-12)))
+            cooling = min(max(cooling, 0.0), 1.0)
+            n_conv = n * (1.0 - ac.detractor_penalty * cooling)
+            referred = n_conv * float(core["referrals"].mean())
+            mean_repeat = float(np.nan_to_num(repeat.mean(), nan=np.inf))
+            orders_pp = 1.0 + mean_repeat
+            n_all = n_conv + float(np.nan_to_num(referred, nan=0.0))
+            friends = n_all - n_conv
+            orders = n_conv * orders_pp + (friends * (1.0 + 0.5 * mean_repeat) if friends else 0.0)
+            orders = min(orders, candidates)
+        else:
+            repeat = lam * _phi(lam * p_eff, t)  # E[X(t) | λ, p] of BG/NBD
+            if rel.model == "pareto_nbd":
+                mu = rng.standard_gamma(rel.lifetime_s, _DRAW_SAMPLE)[:, None] / rel.lifetime_beta
+                mu = mu * (1.0 - ex.retention_uplift)
+                repeat = lam * _phi(mu, t)  # E[X(t) | λ, μ] of Pareto/NBD
+            orders_pp = 1.0 + float(np.nan_to_num(repeat.mean(), nan=np.inf))
+            n_all = n_conv = n
+            orders = min(n * orders_pp, candidates)
+            # Engaged (bought within lapsed_days) days of a customer over the horizon:
+            # all of the first lapsed_days, then exp(-λp(a - L)) · (1 - exp(-λL)) at age a.
+            engaged = np.minimum(t, lapse) + -np.expm1(-lam * lapse) * _phi(lam * p_eff, after)
+            lapsed_share = float(
+                np.nan_to_num(
+                    np.where(
+                        t > lapse, 1.0 - np.exp(-lam * p_eff * after) * -np.expm1(-lam * lapse), 0
+                    ).mean(),
+                    nan=1.0,
+                )
+            )
+        engaged_days = float(np.nan_to_num(np.mean(engaged), nan=mean_left))
         at_risk_share = float(
             np.nan_to_num(
                 np.where(
@@ -1559,7 +1702,7 @@ def estimate_run(scenario: Scenario) -> RunSize:
 
     # Profiles: a duplicate registers 20-400 days after the first purchase.
     dup_in_time = float(np.clip((left - 20.0) / 380.0, 0.0, 1.0).mean())
-    profiles = n * (1.0 + dq.duplicate_share * dup_in_time)
+    profiles = n_all * (1.0 + dq.duplicate_share * dup_in_time)
 
     # Messages: triggered journeys go to any reachable profile, newsletters to
     # the engaged profiles reachable on the newsletter's channel.
@@ -1612,7 +1755,13 @@ def estimate_run(scenario: Scenario) -> RunSize:
         else 0.0
     )
     shared = shared_per_day * math.ceil(horizon)
-    leads = n * sum(ac.channel_mix[c] / ac.lead_conversion[c] for c in ac.channel_mix)
+    leads = (
+        n_conv
+        * sum(ac.channel_mix[c] / ac.lead_conversion[c] for c in ac.channel_mix)
+        / sum(ac.channel_mix.values())
+        + (n - n_conv)
+        + max(n_all - n_conv, 0.0) / ac.lead_conversion["referral"]
+    )
     surveys = sv.survey_prob * (orders + tickets)
     demand = orders * big_share + n * at_risk_share * valuable
     demand += ad.event_invites_per_month * horizon / 30.4375

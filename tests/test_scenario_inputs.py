@@ -434,18 +434,21 @@ def test_estimate_is_fast_deterministic_and_described():
 )
 def test_estimate_matches_a_measured_run(name, overrides):
     # Tolerance: 3 % on candidate purchases (an exact expectation), 15 % on
-    # orders, messages and tickets (BG/NBD expectation with the experience
-    # levers approximated; measured error is under 10 % across presets).
-    from sim.world.purchases import draw_timelines
+    # orders and tickets, 20 % on messages, 5 % on customers: the relationship
+    # states are a Markov chain with the impressions' rates approximated (no
+    # advisors, no win-backs, top clients still counted as newsletter readers);
+    # measured errors: orders -10 to -13 %, messages +7 to +17 %, customers -3 %.
+    from sim.world.engine import World
 
     sc = preset(name).with_overrides(overrides)
     size = estimate_run(sc)
     ds = sim.simulate(sc, seed=2)
-    assert size.candidates == pytest.approx(len(draw_timelines(sc, 2).ev_time), rel=0.03)
+    # The acquired population's candidates, drawn when the world is built.
+    assert size.candidates == pytest.approx(len(World(sc, 2).ev_time), rel=0.03)
     assert size.orders == pytest.approx(len(ds.orders), rel=0.15)
-    assert size.messages == pytest.approx(len(ds.messages), rel=0.15)
+    assert size.messages == pytest.approx(len(ds.messages), rel=0.20)
     assert size.tickets == pytest.approx(len(ds.tickets), rel=0.15)
-    assert size.customers == pytest.approx(len(ds.customers), rel=0.03)
+    assert size.customers == pytest.approx(len(ds.customers), rel=0.05)
     assert size.leads == pytest.approx(len(ds.leads), rel=0.05)
     assert size.touchpoints == pytest.approx(len(ds.touchpoints), rel=0.35)
 

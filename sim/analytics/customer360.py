@@ -112,6 +112,11 @@ TABLE_ROLES: dict[str, dict[str, str]] = {
         "party": "none",
         "about": "what no real brand knows: the person behind each profile, latent rates",
     },
+    "truth_states": {
+        "data": "simulation only",
+        "party": "none",
+        "about": "what no real brand knows: every change of each relationship's state, and why",
+    },
 }
 
 #: Kind of data of each customers column, and whether it is personal data (GDPR).
@@ -126,6 +131,7 @@ CUSTOMER_FIELDS: dict[str, tuple[str, bool]] = {
     "nationality": ("declared", True),
     "home_country": ("declared", True),
     "city": ("declared", True),
+    "market": ("derived", False),
     "signup_date": ("transactional", False),
     "signup_channel": ("transactional", False),
     "acquisition_channel": ("behavioural", False),

@@ -1008,6 +1008,7 @@ class World:
                 "t_done": float,
                 "person": "int64",
                 "task_key": "int64",
+                "via_app": bool,
             }
         )
         adv["customer_id"] = new_profile[adv.pop("profile").to_numpy()] + 1
