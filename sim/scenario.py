@@ -1575,7 +1575,6 @@ def estimate_run(scenario: Scenario) -> RunSize:
     """
     import numpy as np
 
-    from sim.world.seeding import BLOCK  # a constant; seeding imports nothing of ours
 
     if not isinstance(scenario, Scenario):
         raise TypeError(f"scenario must be a Scenario, got {type(scenario).__name__}")
