@@ -754,7 +754,7 @@ class Advisors(_Section):
     # Top clients (lifetime spend at or above this) are looked after by
     # advisors: a check-in every check_in_days, and no mass newsletters.
     top_client_spend: float = 3000.0
-    check_in_days: float = 90.0
+    check_in_days: float = 120.0
 
     def validate(self, p: str) -> None:
         _prob(f"{p}.app_adoption", self.app_adoption)

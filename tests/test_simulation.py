@@ -335,12 +335,6 @@ def _lives(d) -> pd.DataFrame:
     ).reset_index(drop=True)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="sim bug: World._advisor_table (sim/world/engine.py) casts every column but "
-    "via_app, so with no advisor tasks via_app is an object column and the schema "
-    "check of advisor_tasks refuses it",
-)
 def test_a_run_without_orders_gives_an_empty_but_typed_dataset(tmp_path):
     """A valid scenario too short for anyone to buy still gives every table, typed."""
     from sim.data import schema

@@ -69,6 +69,7 @@ class FakeBrand:
         self.ckey = list(range(len(times)))
         self.ref_time = list(refs)
         self.cand_end = [len(times)]
+        self.next_cand = [0]
         self.ref_next = [0]
         self.ref_end = [len(refs)]
         self.t0 = [times[0]]
@@ -315,12 +316,6 @@ def test_cooling_by_another_process_wakes_the_lifecycle_which_skips_a_kept_candi
     ]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="lifecycle's look-ahead advances j past candidates the current state skips "
-    "(customers.py, `while j < end and (... or level[j] >= m): j += 1`): they are lost for "
-    "good, so a warmer state before their time cannot keep them",
-)
 def test_warming_by_another_process_brings_a_skipped_candidate_back():
     # Engaged, the lifecycle sleeps from 30 until 90 (60 has level 1.2); committed
     # (1.5) at 40 wakes it, and it buys at 60 after all.
@@ -614,12 +609,6 @@ def test_the_seeded_stories_cover_the_rules(model):
     assert told >= STORIES[model]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="the look-ahead bug (see the warming story): a message click at 139.0 makes "
-    "them committed, but candidate 2 (day 320.4, level 1.27 < 1.5) was already passed over "
-    "at arrival while engaged",
-)
 def test_a_message_click_lets_a_committed_customer_keep_a_candidate_skipped_while_engaged():
     _check_one_customer("states", 79)
 
@@ -717,12 +706,6 @@ def test_each_completed_repair_moves_the_customer_one_state_up_to_committed():
     ]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="World.change_state interrupts the lifecycle only while it lives; a lifecycle "
-    "that found nothing due before the horizon has returned, so a later warming is never "
-    "acted on (revive restarts a finished lifecycle, change_state and _advisor_reached do not)",
-)
 def test_a_customer_warmed_after_their_lifecycle_found_nothing_left_still_buys():
     # Seed 4: engaged, bought at 629.4 and 648.6; the candidates left (690.4 at level
     # 1.89, 715.8 at 1.17) are above engaged's 1.0 and at risk would be after the

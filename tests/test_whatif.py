@@ -6,6 +6,7 @@ import math
 from pathlib import Path
 from types import SimpleNamespace
 
+import numpy as np
 import pandas as pd
 import pytest
 
@@ -200,14 +201,25 @@ def small_acquisition() -> sim.Scenario:
 
 
 def test_budget_change_scales_paid_customers_and_cost_per_lead():
+    from sim.world.prospects import cost_per_lead
+    from sim.world.purchases import pool_keys
+
     base = small_acquisition()
     s = whatif.lever_scenario(base, acquisition_budget_change=0.21, acquisition_elasticity=0.5)
-    # paid search: 600 customers x 1.21 ** 0.5 = 660; referral stays at 400
-    assert s.population.customers == 1060
-    assert s.acquisition.channel_mix["paid_search"] == pytest.approx(660 / 1060)
-    assert s.acquisition.cost_per_lead["paid_search"] == pytest.approx(10.0 * 1.1)
-    assert s.acquisition.cost_per_lead["referral"] == 5.0
-    # spend on paid search: 660 customers x 11 / 0.1 = 72,600 = 1.21 x 60,000
+    assert s.acquisition.budget == pytest.approx(1.21)
+    assert s.acquisition.saturation == 0.5
+    assert s.population.customers == 1000  # the baseline's size: the world moves along the curve
+    # A paid lead costs 10 x 1.21 ** 0.5 = 11; referral leads are not bought.
+    cpl = cost_per_lead(s)
+    assert cpl["paid_search"] == pytest.approx(11.0)
+    assert cpl["referral"] == 5.0
+    # Paid people: 600 expected at the baseline, 600 x 1.21 ** 0.5 = 660 at the new budget
+    # (a keyed binomial draw: within 3 SE); the baseline's people are all still there.
+    keys = pool_keys(s, seed=0)
+    base_keys = pool_keys(base, seed=0)
+    assert set(base_keys) <= set(keys)
+    assert len(keys) - len(base_keys) == pytest.approx(60, abs=3 * np.sqrt(660 * (1 - 1 / 1.1)))
+    # Spend on paid search: 660 customers x 11 / 0.1 = 72,600 = 1.21 x 60,000.
     assert 660 * 11.0 / 0.1 == pytest.approx(1.21 * 600 * 10.0 / 0.1)
 
 

@@ -37,10 +37,10 @@ from sim.analytics import retention as _retention
 from sim.analytics import service as _service
 from sim.scenario import Scenario, ScenarioError
 from sim.vocab import ACQUISITION_CHANNELS
+from sim.vocab import PAID_CHANNELS as _PAID_CHANNELS
 
 __all__ = [
     "AGENT_COST_PER_YEAR",
-    "DEFAULT_ELASTICITY",
     "KPI_DEFINITIONS",
     "LEVERS",
     "PAID_CHANNELS",
@@ -58,9 +58,7 @@ __all__ = [
 #: Fully loaded cost of one contact-centre agent for a year, EUR (an assumption).
 AGENT_COST_PER_YEAR = 45_000.0
 #: Channels bought with the media budget (referral and store walk-ins are not).
-PAID_CHANNELS = ("paid_search", "social", "tv", "partners")
-#: Customers grow as budget ** elasticity: 1 = constant CAC, < 1 = diminishing returns.
-DEFAULT_ELASTICITY = 0.8
+PAID_CHANNELS = _PAID_CHANNELS
 
 #: Every KPI of :func:`kpis`: (unit, definition).
 KPI_DEFINITIONS: dict[str, tuple[str, str]] = {
@@ -251,11 +249,13 @@ LEVERS: dict[str, Lever] = {
     "discount_prob": Lever("purchases.discount_prob", "share of orders with a promotion"),
     "acquisition_budget_change": Lever(
         "*",
-        "relative change of the paid media budget (0.2 = +20 %): paid channels' customers "
-        "× (1 + c) ** e and cost per lead × (1 + c) ** (1 − e), e = acquisition_elasticity",
+        "relative change of the paid media budget (0.2 = +20 %): acquisition.budget × (1 + c); "
+        "the world's saturation curve gives paid customers × budget ** saturation and cost "
+        "per lead × budget ** (1 − saturation)",
     ),
     "acquisition_elasticity": Lever(
-        "*", f"e in [0, 1] for acquisition_budget_change (default {DEFAULT_ELASTICITY})"
+        "acquisition.saturation",
+        "e in [0, 1]: paid leads grow as budget ** e (1 = constant cost per lead)",
     ),
     "acquisition_budget_mix": Lever(
         "*",
@@ -313,43 +313,41 @@ def _paid_shares(sc: Scenario, shares: Any) -> pd.Series:
 
 
 def _acquisition(sc: Scenario, levers: Mapping[str, Any]) -> Scenario:
-    """Apply the budget levers: new customer count, channel mix and costs per lead."""
+    """Apply the budget levers: the paid budget, and a new split of it over the paid channels."""
     c = levers.get("acquisition_budget_change", 0.0)
-    e = levers.get("acquisition_elasticity", DEFAULT_ELASTICITY)
     if isinstance(c, bool) or not isinstance(c, int | float) or not (c > -1 and math.isfinite(c)):
         raise _lever_error("acquisition_budget_change", c, "a relative change > -1 (0.2 = +20 %)")
-    if isinstance(e, bool) or not isinstance(e, int | float) or not 0 <= e <= 1:
-        raise _lever_error("acquisition_elasticity", e, "a number in [0, 1]")
+    if c:
+        try:
+            sc = sc.with_overrides({"acquisition": {"budget": sc.acquisition.budget * (1.0 + c)}})
+        except ScenarioError as err:
+            raise ScenarioError(f"lever acquisition_budget_change = {c!r}: {err}") from None
+    if "acquisition_budget_mix" not in levers:
+        return sc
     paid = list(PAID_CHANNELS)
     cac = _channel_cac(sc)
-    n = sc.population.customers * _customer_mix(sc)  # expected customers by channel
+    n = sc.population.customers * _customer_mix(sc)  # expected baseline customers by channel
     budget = float((n[paid] * cac[paid]).sum())
-    cpl_factor = (1.0 + c) ** (1.0 - e)
     new = n.copy()
-    if "acquisition_budget_mix" in levers:
-        shares = _paid_shares(sc, levers["acquisition_budget_mix"])
-        free = [ch for ch in paid if shares[ch] > 0 and cac[ch] <= 0]
-        if free:
-            raise _lever_error(
-                "acquisition_budget_mix", dict(levers["acquisition_budget_mix"]),
-                f"budget only on channels whose leads cost something ({', '.join(free)} cost 0)",
-            )  # fmt: skip
-        bought = budget * (1.0 + c) * shares / (cac[paid].where(shares > 0, 1.0) * cpl_factor)
-        new[paid] = bought.where(shares > 0, 0.0)
-    else:  # same split: each paid channel's customers grow as (1 + c) ** e
-        new[paid] = n[paid] * (1.0 + c) ** e
+    shares = _paid_shares(sc, levers["acquisition_budget_mix"])
+    free = [ch for ch in paid if shares[ch] > 0 and cac[ch] <= 0]
+    if free:
+        raise _lever_error(
+            "acquisition_budget_mix", dict(levers["acquisition_budget_mix"]),
+            f"budget only on channels whose leads cost something ({', '.join(free)} cost 0)",
+        )  # fmt: skip
+    # The same baseline budget bought at each channel's baseline cost per customer;
+    # acquisition.budget then moves every paid channel along the saturation curve.
+    bought = budget * shares / cac[paid].where(shares > 0, 1.0)
+    new[paid] = bought.where(shares > 0, 0.0)
     total = float(new.sum())
     if total <= 0:
         raise _lever_error("acquisition_budget_mix", levers.get("acquisition_budget_mix"),
                            "a budget that buys some customers")  # fmt: skip
-    cpl = {
-        ch: v * (cpl_factor if ch in PAID_CHANNELS else 1.0)
-        for ch, v in sc.acquisition.cost_per_lead.items()
-    }
     return sc.with_overrides(
         {
             "population": {"customers": max(1, int(round(total)))},
-            "acquisition": {"channel_mix": (new / total).to_dict(), "cost_per_lead": cpl},
+            "acquisition": {"channel_mix": (new / total).to_dict()},
         }
     )
 
@@ -365,16 +363,17 @@ def lever_scenario(base: Scenario, **levers: Any) -> Scenario:
     media budget, so they stay as they are; the paid channels
     (:data:`PAID_CHANNELS`) move:
 
-    - ``acquisition_budget_change=c`` (> −1) scales the paid budget by ``1 + c``.
-      Each paid channel's customers scale by ``(1 + c) ** e`` and its cost per
-      lead by ``(1 + c) ** (1 − e)``: spend grows by ``1 + c`` but each extra
+    - ``acquisition_budget_change=c`` (> −1) scales the paid budget by ``1 + c``
+      (``acquisition.budget``). The world's saturation curve does the rest:
+      each paid channel's customers scale by ``budget ** e`` and its cost per
+      lead by ``budget ** (1 − e)``, so spend grows by ``1 + c`` but each extra
       customer costs more than the average one when ``e < 1`` (diminishing
-      returns; ``acquisition_elasticity=e``, default :data:`DEFAULT_ELASTICITY`).
+      returns; ``acquisition_elasticity=e`` sets ``acquisition.saturation``).
     - ``acquisition_budget_mix={channel: share}`` re-splits the paid budget
       over the paid channels (shares sum to 1). A channel buys customers at its
-      cost per lead / lead conversion, so the number of customers and the
-      channel mix follow. (The simulation lets money buy any channel without
-      limit; a real channel saturates, so read big shifts with care.)
+      baseline cost per lead / lead conversion, so the number of customers and
+      the channel mix follow. (Each channel's own saturation within a re-split
+      is not modelled; read big shifts with care.)
     - ``customers`` and ``years`` set the population size and horizon first.
 
     Raises

@@ -83,6 +83,8 @@ class Brand(Protocol):
     """Person ``i``'s next candidate referral."""
     ref_end: Sequence[int]
     """One past person ``i``'s last candidate referral."""
+    next_cand: list[int]
+    """Person ``i``'s first candidate purchase not yet past (kept up to date by the process)."""
     t0: Sequence[float]
     """When person ``i`` became a customer (first purchase)."""
     alive: list[bool]
@@ -162,18 +164,24 @@ def lifecycle(env: simpy.Environment, w: Brand, i: int, j: int, stage: str):
     ar_days = w.at_risk_days
     lp_days = w.lapsed_days
     alive, state, clock = w.alive, w.state, w.clock_t
+    next_cand = w.next_cand
     inf = math.inf
     while True:
         now = env.now
         t_buy = t_ref = t_clock = inf
         r = ref_end
+        # Candidates already past are gone for good; the ones the state does not
+        # keep now are only looked past (a warmer state later may keep them).
+        while j < end and ev_time[j] <= now:
+            j += 1
+        next_cand[i] = j
+        k = j
         if alive[i]:
             m = mult[state[i]]
-            # Thinning: skip candidates already past and those the state does not keep.
-            while j < end and (ev_time[j] <= now or level[j] >= m):
-                j += 1
-            if j < end:
-                t_buy = ev_time[j]
+            while k < end and level[k] >= m:
+                k += 1
+            if k < end:
+                t_buy = ev_time[k]
                 # An advisor's call may have brought the next purchase forward.
                 if w.pulled[i] < t_buy:
                     t_buy = max(w.pulled[i], now)
@@ -210,10 +218,11 @@ def lifecycle(env: simpy.Environment, w: Brand, i: int, j: int, stage: str):
             elif stage in ("at_risk", "won_back"):
                 stage = "active"
                 w.set_stage(i, stage)
-            w.purchase(i, j)
+            w.purchase(i, k)
             w.pulled[i] = inf
-            j += 1
-            if u_drop[j - 1] < w.dropout_prob(i):
+            j = k + 1
+            next_cand[i] = j
+            if u_drop[k] < w.dropout_prob(i):
                 w.lose(i, "dropout")
         elif t == t_ref:
             ref_next[i] = r + 1

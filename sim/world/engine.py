@@ -227,7 +227,7 @@ class World:
         # Python lists: read and written one element at a time on the hot path,
         # and they grow in place as referred customers join.
         for name in (
-            "t0", "cand_start", "cand_end", "ref_first", "ref_next", "ref_end", "market", "state", "n_changes",
+            "t0", "cand_start", "cand_end", "next_cand", "ref_first", "ref_next", "ref_end", "market", "state", "n_changes",
             "clock_t", "clock_kind", "alive", "arrived", "member", "last_purchase", "pulled",
             "procs", "stage_of", "reach_l", "cum_spend", "dup_at", "first_drop", "final_drop",
             "won_back", "referrer", "p", "mu", "u_wom", "acq", "t_lead", "state0",
@@ -324,6 +324,7 @@ class World:
         self.t0.extend(tl.t0.tolist())
         self.cand_start.extend((tl.start + ev0).tolist())
         self.cand_end.extend((tl.end + ev0).tolist())
+        self.next_cand.extend((tl.start + ev0).tolist())
         self.ref_first.extend((tl.ref_start + ref0).tolist())
         self.ref_next.extend((tl.ref_start + ref0).tolist())
         self.ref_end.extend((tl.ref_end + ref0).tolist())
@@ -503,9 +504,21 @@ class World:
             self.drop(i)
         else:
             self._start_clock(i)
+        self._wake(i, "state")
+
+    def _wake(self, i: int, why: str) -> None:
+        """Make ``i``'s lifecycle recompute: interrupt it, or start it again if it had finished."""
         proc = self.procs[i]
-        if proc is not None and proc is not self.env.active_process and proc.is_alive:
-            proc.interrupt("state")
+        if proc is self.env.active_process:
+            return  # the customer's own process carries on with the new state
+        if proc is not None and proc.is_alive:
+            proc.interrupt(why)
+        elif self.alive[i] and self.arrived[i]:
+            # It ended when nothing more was due before the horizon; a warmer
+            # state or an advisor's call may have made something due.
+            self.procs[i] = self.env.process(
+                lifecycle(self.env, self, i, self.next_cand[i], self.stage_of[i])
+            )
 
     def impression(self, i: int, kind: str, cause: str, u: float) -> None:
         """A touchpoint left ``kind`` (positive / neutral / negative) on ``i``; ``u`` decides its effect."""
@@ -578,15 +591,7 @@ class World:
         self.states_log.append(i, self.env.now, old, new, CAUSE_CODE["win_back"])
         self.messenger.response[2 * i] = self.messenger.response[2 * i + 1] = self.response[new]
         self._start_clock(i)
-        proc = self.procs[i]
-        if proc is self.env.active_process:
-            return  # the customer's own process carries on with the revived state
-        if proc is not None and proc.is_alive:
-            proc.interrupt("won back")
-        else:
-            self.procs[i] = self.env.process(
-                lifecycle(self.env, self, i, self.cand_start[i], self.stage_of[i])
-            )
+        self._wake(i, "won back")
 
     def refer(self, i: int, r: int) -> None:
         """Person ``i`` recommends the brand (their referral candidate ``r``), if the state says so."""
@@ -635,7 +640,7 @@ class World:
             env.process(service_contact(env, self, i, k, order, j))
         if self.u_repair[j] < self._repair_prob:
             env.process(repair_journey(env, self, i, k, order, j))
-        if desk_on and (top or gross >= self._thank_you_threshold):
+        if desk_on and gross >= self._thank_you_threshold:
             self.desks[m].add(i, k, "thank_you_call", self.ckey[j])
         if self.states_model:
             kind = "positive" if self.u_delight[j] < self._delight else "neutral"
@@ -662,9 +667,7 @@ class World:
         if self.alive[person] and u_yes < exp.advisor_responsive:
             days = 1.0 + (self.sc.advisors.attribution_days - 1.0) * u_when
             self.pulled[person] = min(self.pulled[person], now + days)
-            proc = self.procs[person]
-            if proc is not None and proc.is_alive:
-                proc.interrupt("advisor call")
+            self._wake(person, "advisor call")
         if task_type == "win_back_call" and not self.alive[person]:
             if uniform(self.seed, "win-back", self.key[person], 1) < min(
                 1.0, 3.0 * exp.win_back_rate
