@@ -380,12 +380,14 @@ class Acquisition(_Section):
     _name = "acquisition"
     channel_mix: Mapping[str, float] = field(
         default_factory=lambda: {
-            "paid_search": 0.22,
-            "social": 0.20,
-            "tv": 0.08,
-            "referral": 0.15,
-            "store_walk_in": 0.27,
-            "partners": 0.08,
+            "paid_search": 0.26,
+            "social": 0.24,
+            "tv": 0.09,
+            # Referral customers come on top, from the recommendations customers
+            # make while the run goes on (word of mouth), not from this mix.
+            "referral": 0.0,
+            "store_walk_in": 0.32,
+            "partners": 0.09,
         }
     )
     cost_per_lead: Mapping[str, float] = field(
@@ -681,12 +683,12 @@ class Service(_Section):
     """Contact centre, repair workshop and surveys."""
 
     _name = "service"
-    agents: int = 2
+    agents: int = 8
     # The contact centre is shared with the group's other brands: their calls
     # bring this much traffic, in Erlangs (agents' worth of work while open),
     # whatever the number of agents; they fund that many agents, the brand the
     # rest. 0 = a team dedicated to this brand.
-    shared_traffic: float = 1.0
+    shared_traffic: float = 4.0
     open_hours: float = 10.0  # calls arrive within opening hours
     handle_minutes: float = 9.0  # mean handling time (exponential)
     patience_minutes: float = 6.0  # mean patience before hanging up (exponential); 0 = infinite
@@ -1100,10 +1102,10 @@ _PRESETS: dict[str, dict[str, Any]] = {
         },
         "acquisition": {
             "channel_mix": {
-                "paid_search": 0.40,
-                "social": 0.30,
+                "paid_search": 0.45,
+                "social": 0.35,
                 "tv": 0.10,
-                "referral": 0.10,
+                "referral": 0.0,
                 "store_walk_in": 0.02,
                 "partners": 0.08,
             },
@@ -1123,7 +1125,7 @@ _PRESETS: dict[str, dict[str, Any]] = {
             "gross_margin": 0.35,
         },
         "campaigns": {"newsletters_per_month": 6.0},
-        "service": {"agents": 6, "contact_prob": 0.12, "repair_prob": 0.0},
+        "service": {"agents": 12, "contact_prob": 0.12, "repair_prob": 0.0},
         "advisors": {"advisors": 0, "tasks_per_day": 0, "event_invites_per_month": 0},
         "loyalty": {"points_per_eur": 1.0, "reward_threshold": 200, "point_value": 0.01},
     },
@@ -1574,7 +1576,6 @@ def estimate_run(scenario: Scenario) -> RunSize:
     True
     """
     import numpy as np
-
 
     if not isinstance(scenario, Scenario):
         raise TypeError(f"scenario must be a Scenario, got {type(scenario).__name__}")

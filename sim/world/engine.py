@@ -245,7 +245,12 @@ class World:
         self.welcome_u: dict[int, np.ndarray] = {}
 
     def _add_people(
-        self, keys: np.ndarray, t0_raw: np.ndarray | None, channel: int | None, referrer
+        self,
+        keys: np.ndarray,
+        t0_raw: np.ndarray | None,
+        channel: int | None,
+        referrer,
+        t_tip: np.ndarray | None = None,
     ) -> range:
         """Bring the people keyed ``keys`` into the world and schedule their arrival."""
         sc, seed = self.sc, self.seed
@@ -261,6 +266,9 @@ class World:
             channel=channel,
             calendar=self.calendar,
         )
+        if t_tip is not None:
+            # A referred friend's lead is the recommendation itself.
+            tl.lead_delay = tl.t0 - np.asarray(t_tip, dtype=float)
         first = self.n_people
         m = len(keys)
         people = range(first, first + m)
@@ -722,6 +730,7 @@ class World:
                 t0[keep],
                 referral,
                 [i for (i, _, _), ok in zip(batch, keep, strict=True) if ok],
+                t_tip[keep],
             )
 
     def _message_impressions(self):
