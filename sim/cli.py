@@ -177,8 +177,15 @@ def _cmd_scenario(args: argparse.Namespace) -> int:
 
     from sim.scenario import load_scenario
 
+    from sim.scenario import FIELD_CHANGES
+
     scenario = load_scenario(args.source)
     print(yaml.safe_dump(scenario.to_dict(), sort_keys=False, allow_unicode=True), end="")
+    # What changed with the relationship-state brand, as YAML comments (the
+    # output still loads as a scenario file).
+    print("# Fields new, renamed or with a new meaning in this version:")
+    for name, change, meaning in FIELD_CHANGES:
+        print(f"#   {name} ({change}): {meaning}")
     return EXIT_OK
 
 

@@ -55,6 +55,7 @@ __all__ = [
     "Campaigns",
     "DataQuality",
     "Experience",
+    "FIELD_CHANGES",
     "FrozenMap",
     "Loyalty",
     "Markets",
@@ -1064,6 +1065,37 @@ def _apply(base: Scenario, overrides: Mapping[str, Any]) -> Scenario:
         except TypeError as err:  # e.g. a wrong type reaching a comparison
             raise ScenarioError(f"{key}: {err}") from None
     return dataclasses.replace(base, **changes)
+
+
+# --------------------------------------------------------------------------- changes
+#: Scenario fields added, renamed, removed or given a new meaning by the
+#: relationship-state brand: (field, change, what it means now).
+FIELD_CHANGES: tuple[tuple[str, str, str], ...] = (
+    ("relationship", "new section", "latent relationship states and what moves them; model: states, bgnbd or pareto_nbd"),
+    ("markets", "new section", "home countries grouped into markets, each with its own contact centre, workshop and advisors"),
+    ("acquisition.budget", "new", "paid spend relative to the baseline; paid leads grow as budget ** saturation"),
+    ("acquisition.saturation", "new", "diminishing returns of paid spend (replaces the what-if studio's acquisition_elasticity assumption)"),
+    ("acquisition.channel_traits", "new", "each channel's purchase-rate and spend multipliers and starting relationship mix"),
+    ("acquisition.detractor_penalty", "new", "word of mouth against: detractors put leads in their market off"),
+    ("acquisition.seasonality_weight", "new", "lead volume follows the purchase calendar to this power"),
+    ("acquisition.channel_mix.referral", "new meaning", "0 by default: referral customers come on top, from recommendations made during the run"),
+    ("purchases.seasonality", "new", "purchase intensity by month"),
+    ("purchases.lunar_new_year", "new", "Chinese customers' purchase peak around the Lunar New Year"),
+    ("purchases.trend_per_year", "new", "yearly trend of purchase intensity"),
+    ("purchases.a, purchases.b", "new meaning", "the BG/NBD dropout p ~ Beta(a, b): used by relationship.model bgnbd only"),
+    ("campaigns.personalisation", "new", "share of messages targeted to the recipient"),
+    ("campaigns.relevance_open_lift, relevance_click_lift, relevance_complaint_cut", "new", "what a targeted message does to opens, clicks, unsubscribes and spam complaints"),
+    ("campaigns.spam_complaint_rate", "new", "spam complaints per delivered untargeted message (a new message outcome)"),
+    ("advisors.app_adoption, offline_capacity", "new", "share of advisors on the clienteling app; the others' daily capacity"),
+    ("advisors.top_client_spend, check_in_days", "new", "top clients are looked after by advisors (check-ins), not newsletters"),
+    ("loyalty.self_selection", "new", "enrolment rises with engagement and spend (members are self-selected)"),
+    ("loyalty.member_effect", "new", "the programme's causal effect on members' chance of cooling and of being lost"),
+    ("loyalty.enrolment_prob", "new meaning", "the enrolment chance of an average engaged customer (before self-selection)"),
+    ("experience.retention_uplift", "new meaning", "a relative cut of the hazard of being lost (of the dropout p in bgnbd)"),
+    ("experience.bad_service_churn", "new meaning", "multiplies the chance a bad contact or repair moves the relationship down"),
+    ("experience.loyalty_member_churn, advisor_contact_churn", "new meaning", "used by the textbook cores (bgnbd, pareto_nbd) only"),
+    ("service.agents, shared_traffic, workshop_benches_per_10k; advisors.advisors", "new meaning", "brand totals split across markets by expected customers (largest remainders, at least one agent and bench per market)"),
+)  # fmt: skip
 
 
 # --------------------------------------------------------------------------- presets
