@@ -37,6 +37,8 @@ from typing import Any, NoReturn
 from sim.geography import MARKETS, country_codes, market_of
 from sim.vocab import (
     ACQUISITION_CHANNELS,
+    ADULT_AGE,
+    GENERATION_YEARS,
     GENERATIONS,
     JOURNEYS,
     MESSAGE_CHANNELS,
@@ -370,6 +372,20 @@ class Population(_Section):
             _mix(f"{p}.nationality_mix", self.nationality_mix, COUNTRY_CODES)
         _prob(f"{p}.home_abroad_share", self.home_abroad_share)
         _mix(f"{p}.generation_mix", self.generation_mix, GENERATIONS)
+        # Everyone is an adult on the first day: a generation too young for
+        # the start date cannot be in the mix.
+        latest = int(self.start_date[:4]) - ADULT_AGE
+        young = [
+            g for g, v in self.generation_mix.items() if v > 0 and GENERATION_YEARS[g][0] > latest
+        ]
+        if young:
+            _fail(
+                f"{p}.start_date",
+                self.start_date,
+                f"a date when every generation in generation_mix has adults ({', '.join(young)} "
+                f"born {GENERATION_YEARS[young[0]][0]} or later are not 18 before "
+                f"{GENERATION_YEARS[young[0]][0] + ADULT_AGE}-01-01; or drop them from the mix)",
+            )
         for name in ("consent_email", "consent_sms", "consent_social", "opt_out"):
             _prob(f"{p}.{name}", getattr(self, name))
 
@@ -561,10 +577,19 @@ class Purchases(_Section):
 
 @dataclass(frozen=True)
 class Experience(_Section):
-    """How experiences move the latent churn: the what-if levers.
+    """How experiences move the relationship: the what-if levers.
 
-    Each multiplier scales the dropout probability p at a purchase. 1.0 means
-    no effect; all at 1.0 with ``win_back_rate = 0`` gives the pure BG/NBD core.
+    In the relationship-state model (``relationship.model: states``):
+    ``retention_uplift`` cuts the hazard of being lost by this share;
+    ``bad_service_churn`` multiplies the chance that a bad service contact or
+    repair moves the relationship one step down; ``win_back_rate`` is the
+    chance a win-back message revives a lost customer (an advisor's win-back
+    call: three times it); ``advisor_responsive`` the share of reached clients
+    who bring their next purchase forward. The loyalty programme's effect is
+    ``loyalty.member_effect``. In the textbook cores (``bgnbd``,
+    ``pareto_nbd``) every multiplier scales the dropout probability p after a
+    purchase (the lifetime rate μ in ``pareto_nbd``), and ``retention_uplift``
+    cuts p (μ); all at 1.0 with ``win_back_rate = 0`` is the pure core.
     """
 
     _name = "experience"

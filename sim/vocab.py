@@ -8,8 +8,10 @@ from __future__ import annotations
 
 __all__ = [
     "ACQUISITION_CHANNELS",
+    "ADULT_AGE",
     "BOUNCES",
     "GENERATIONS",
+    "GENERATION_YEARS",
     "IMPRESSIONS",
     "INBOUND",
     "JOURNEYS",
@@ -52,3 +54,12 @@ BOUNCES = ("none", "soft", "hard")
 IMPRESSIONS = ("positive", "neutral", "negative")
 #: Generations by birth year (see :mod:`sim.world.population`).
 GENERATIONS = ("Gen Z", "Millennials", "Gen X", "Boomers")
+#: Birth years of each generation (inclusive). Gen Z is further cut at age 18.
+GENERATION_YEARS = {
+    "Gen Z": (1997, 2007),
+    "Millennials": (1981, 1996),
+    "Gen X": (1965, 1980),
+    "Boomers": (1946, 1964),
+}
+#: Customers are adults on the first day of the horizon.
+ADULT_AGE = 18

@@ -60,7 +60,7 @@ def test_mean_order_value_is_gamma_gamma_mean():
         ({"service": {"agents": 0}}, "service.agents", ">= 1"),
         ({"service": {"shared_traffic": -1.0}}, "service.shared_traffic", ">= 0"),
         (
-            {"service": {"patience_minutes": 0, "shared_traffic": 2.0}},
+            {"service": {"patience_minutes": 0, "shared_traffic": 8.0}},
             "service.shared_traffic",
             "fewer Erlangs than agents",
         ),

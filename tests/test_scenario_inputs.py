@@ -71,7 +71,7 @@ def test_mappings_are_read_only():
     with pytest.raises(dataclasses.FrozenInstanceError):
         s.service.agents = 3
     assert isinstance(s.campaigns.triggered, tuple)
-    assert preset("default").acquisition.channel_mix["tv"] == 0.08  # nothing leaked
+    assert preset("default").acquisition.channel_mix["tv"] == 0.09  # nothing leaked
 
 
 def test_input_dicts_and_lists_are_copied_and_frozen():

@@ -227,7 +227,7 @@ class World:
         # Python lists: read and written one element at a time on the hot path,
         # and they grow in place as referred customers join.
         for name in (
-            "t0", "cand_start", "cand_end", "next_cand", "ref_first", "ref_next", "ref_end", "market", "state", "n_changes",
+            "t0", "cand_start", "cand_end", "next_cand", "ref_first", "ref_next", "ref_end", "market", "state", "n_life", "n_drift", "h_left", "d_left", "h_rate", "d_rate", "t_mark",
             "clock_t", "clock_kind", "alive", "arrived", "member", "last_purchase", "pulled",
             "procs", "stage_of", "reach_l", "cum_spend", "dup_at", "first_drop", "final_drop",
             "won_back", "referrer", "p", "mu", "u_wom", "acq", "t_lead", "state0",
@@ -339,7 +339,13 @@ class World:
         self.market.extend(markets)
         self.state.extend(tl.state0.tolist())
         self.state0.extend(tl.state0.tolist())
-        self.n_changes.extend([0] * m)
+        self.n_life.extend([0] * m)
+        self.n_drift.extend([0] * m)
+        self.h_left.extend([math.inf] * m)
+        self.d_left.extend([math.inf] * m)
+        self.h_rate.extend([0.0] * m)
+        self.d_rate.extend([0.0] * m)
+        self.t_mark.extend([0.0] * m)
         self.clock_t.extend([math.inf] * m)
         self.clock_kind.extend([0] * m)
         self.alive.extend([False] * m)
@@ -450,9 +456,10 @@ class World:
         self.counts[m, s] += 1
         self.states_log.append(i, env.now, -1, s, CAUSE_CODE["acquisition"])
         self.messenger.response[k] = self.messenger.response[k + 1] = self.response[s]
-        self._start_clock(i)
         if sc.loyalty.enabled and uniform(self.seed, "enrol", self.key[i]) < self.enrol_p[i]:
             self.member[i] = True
+        self.t_mark[i] = env.now
+        self._start_clock(i, "life")
         self.messenger.send(k, "welcome", 0, self.welcome_u.pop(k, None))
         j = self.cand_start[i]
         self.purchase(i, j)
@@ -467,32 +474,46 @@ class World:
         self.messenger.send(k, "welcome", 0)
 
     # ------------------------------------------------------------------ relationship
-    def _start_clock(self, i: int) -> None:
-        """The next relationship event of ``i`` in their current state: lost, or cooling by drift."""
-        s = self.state[i]
+    def _start_clock(self, i: int, fresh: str = "") -> None:
+        """Set ``i``'s relationship clock for their current state: lost, or cooling by drift.
+
+        Each clock is an exponential "budget" of hazard, keyed by the person
+        (and their life, or their drift count), spent at the state's rate
+        while the state lasts: the relationship is lost when the lost budget is
+        spent. A lower hazard (a retention uplift, a better state) therefore
+        only ever delays the same loss. ``fresh`` draws a new budget: ``"life"``
+        (arrival, win-back), ``"drift"`` (after a drift).
+        """
         now = self.env.now
+        gone = now - self.t_mark[i]
+        self.h_left[i] -= self.h_rate[i] * gone
+        self.d_left[i] -= self.d_rate[i] * gone
+        self.t_mark[i] = now
+        key = self.key[i]
+        if fresh == "life":
+            self.h_left[i] = -math.log1p(-uniform(self.seed, "lifetime", key, self.n_life[i]))
+            self.n_life[i] += 1
+        if fresh in ("life", "drift") or self.d_left[i] == math.inf:
+            self.d_left[i] = -math.log1p(-uniform(self.seed, "drift", key, self.n_drift[i]))
+            self.n_drift[i] += 1
+        s = self.state[i]
         if self.states_model:
-            e_lost, e_drift = uniform_row(
-                self.seed, "relationship", self.key[i], 2, 2 * self.n_changes[i]
-            )
             memb = self.member_effect if self.member[i] else 1.0
             h, d = self.hazard[s] * memb, self.drift[s] * memb
-            t_lost = now - math.log1p(-e_lost) / h if h > 0 else math.inf
-            t_drift = now - math.log1p(-e_drift) / d if d > 0 else math.inf
-            if t_lost <= t_drift:
-                self.clock_t[i], self.clock_kind[i] = t_lost, LOST
-            else:
-                self.clock_t[i], self.clock_kind[i] = t_drift, s + 1
-        elif self.sc.relationship.model == "pareto_nbd":
-            # Exponential lifetime from acquisition; a win-back starts a new one.
-            e = uniform(self.seed, "lifetime", self.key[i], self.n_changes[i])
+        elif self.rel.model == "pareto_nbd":
             mu = self.mu[i]
             if self.member[i]:
                 mu *= self.sc.experience.loyalty_member_churn
-            self.clock_t[i] = now - math.log1p(-e) / mu if mu > 0 else math.inf
-            self.clock_kind[i] = LOST
+            h, d = mu, 0.0
         else:
-            self.clock_t[i] = math.inf
+            h = d = 0.0
+        self.h_rate[i], self.d_rate[i] = h, d
+        t_lost = now + max(self.h_left[i], 0.0) / h if h > 0 else math.inf
+        t_drift = now + max(self.d_left[i], 0.0) / d if d > 0 else math.inf
+        if t_lost <= t_drift:
+            self.clock_t[i], self.clock_kind[i] = t_lost, LOST
+        else:
+            self.clock_t[i], self.clock_kind[i] = t_drift, s + 1
 
     def change_state(self, i: int, new: int, cause: str) -> None:
         """Person ``i``'s relationship moves to state ``new`` now, because of ``cause``."""
@@ -504,14 +525,19 @@ class World:
         m = self.market[i]
         self.counts[m, old] -= 1
         self.counts[m, new] += 1
-        self.n_changes[i] += 1
         self.states_log.append(i, now, old, new, CAUSE_CODE[cause])
         self.messenger.response[2 * i] = self.messenger.response[2 * i + 1] = self.response[new]
         if new == LOST:
+            # Spend the clocks up to now, then stop them while the person is gone.
+            gone = now - self.t_mark[i]
+            self.h_left[i] -= self.h_rate[i] * gone
+            self.d_left[i] -= self.d_rate[i] * gone
+            self.t_mark[i] = now
+            self.h_rate[i] = self.d_rate[i] = 0.0
             self.clock_t[i] = math.inf
             self.drop(i)
         else:
-            self._start_clock(i)
+            self._start_clock(i, "drift" if cause == "drift" else "")
         self._wake(i, "state")
 
     def _wake(self, i: int, why: str) -> None:
@@ -595,10 +621,9 @@ class World:
         m = self.market[i]
         self.counts[m, old] -= 1
         self.counts[m, new] += 1
-        self.n_changes[i] += 1
         self.states_log.append(i, self.env.now, old, new, CAUSE_CODE["win_back"])
         self.messenger.response[2 * i] = self.messenger.response[2 * i + 1] = self.response[new]
-        self._start_clock(i)
+        self._start_clock(i, "life")
         self._wake(i, "won back")
 
     def refer(self, i: int, r: int) -> None:

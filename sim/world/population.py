@@ -35,6 +35,7 @@ from sim.geography import (
 from sim.scenario import DataQuality, Population
 from sim.vocab import GENERATIONS
 from sim.world.names import ascii_key, name_pools
+from sim.vocab import ADULT_AGE, GENERATION_YEARS
 from sim.world.seeding import uniforms
 
 __all__ = [
@@ -49,13 +50,6 @@ __all__ = [
     "misspell",
 ]
 
-# Birth years of each generation (inclusive). Gen Z is further cut at age 18.
-GENERATION_YEARS: Mapping[str, tuple[int, int]] = {
-    "Gen Z": (1997, 2007),
-    "Millennials": (1981, 1996),
-    "Gen X": (1965, 1980),
-    "Boomers": (1946, 1964),
-}
 
 IDENTITY_COLUMNS: tuple[str, ...] = (
     "first_name",
@@ -74,7 +68,7 @@ IDENTITY_COLUMNS: tuple[str, ...] = (
 )
 
 _FEMALE_SHARE = 0.6  # luxury/fashion clienteles lean female; only picks the name pool
-_ADULT_AGE = 18
+_ADULT_AGE = ADULT_AGE
 
 # Columns of the per-person uniform draws. Never reorder: each column feeds one
 # trait, so a seed keeps giving the same people. Spare columns leave room to

@@ -1,6 +1,9 @@
 """Simulation speed and memory: the full brand at 100k (and 1M) customers × 3 years.
 
-Each size runs in its own process so its peak memory (max RSS) is its own.
+Each size runs in its own process so its peak memory (VmHWM) is its own.
+The relationship-state brand must stay within 1.3x of the foundation v2 world
+(:data:`FOUNDATION_V2`, measured on the same 2-core machine); the figure is
+printed beside the new one.
 Beside it: the purchase core alone drawn with plain vectorised numpy — the
 speed limit of a buy-till-you-die simulation — so the cost of everything the
 SimPy world adds (queues, advisors, consent-aware messaging, loyalty) is visible.
@@ -16,7 +19,7 @@ import subprocess
 import sys
 
 CHILD = r"""
-import json, resource, sys, time
+import json, sys, time
 import numpy as np
 from sim.scenario import preset
 from sim.data.tables import build_tables
@@ -36,7 +39,8 @@ rows = sum(len(t) for t in tables.values())
 print(json.dumps({
     "n": n, "setup": t1 - t0, "run": t2 - t1, "tables": t3 - t2, "total": t3 - t0,
     "events": rec.events, "rows": rows, "orders": len(tables["orders"]),
-    "peak_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+    # VmHWM: this process's own peak (ru_maxrss can carry the parent's, see test_scenario_inputs).
+    "peak_mb": int(open("/proc/self/status").read().split("VmHWM:")[1].split()[0]) / 1024,
 }))
 """
 
@@ -49,6 +53,7 @@ n = int(sys.argv[1])
 sc = preset("pure_bgnbd").with_overrides({"population": {"customers": n, "years": 3.0}})
 t0 = time.perf_counter()
 tl = draw_timelines(sc, seed=1)
+tl.u_drop = tl.u_drop.astype(float)
 # Vectorised dropout: a person's purchases stop after the first repeat
 # purchase whose dropout draw falls below their p.
 owner = np.repeat(np.arange(n), tl.end - tl.start)
@@ -63,6 +68,11 @@ values = tl.basket[kept] / tl.nu[owner[kept]]
 t1 = time.perf_counter()
 print(json.dumps({"n": n, "core": t1 - t0, "orders": int(kept.sum())}))
 """
+
+
+#: Foundation v2 (commit 56c721d), full default brand × 3 years, 2-core machine:
+#: wall seconds of World + run + tables, by population.
+FOUNDATION_V2 = {100_000: 21.0}
 
 
 def _run(code: str, n: int) -> dict:
@@ -88,6 +98,11 @@ def main() -> None:
             f"{core['core']:>12.2f} {full['orders']:>9,}",
             flush=True,
         )
+    for n, before in FOUNDATION_V2.items():
+        if n in sizes:
+            print(
+                f"foundation v2 at {n:,}: {before:.1f} s wall (limit 1.3x = {1.3 * before:.1f} s)"
+            )
     print(
         "numpy core: the same BG/NBD purchase process drawn without SimPy, "
         "no service, messaging or loyalty (the speed limit of the purchase core)."
