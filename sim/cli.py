@@ -175,9 +175,7 @@ def _cmd_simulate(args: argparse.Namespace) -> int:
 def _cmd_scenario(args: argparse.Namespace) -> int:
     import yaml
 
-    from sim.scenario import load_scenario
-
-    from sim.scenario import FIELD_CHANGES
+    from sim.scenario import FIELD_CHANGES, load_scenario
 
     scenario = load_scenario(args.source)
     print(yaml.safe_dump(scenario.to_dict(), sort_keys=False, allow_unicode=True), end="")

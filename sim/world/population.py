@@ -33,9 +33,8 @@ from sim.geography import (
     email_domains,
 )
 from sim.scenario import DataQuality, Population
-from sim.vocab import GENERATIONS
+from sim.vocab import ADULT_AGE, GENERATION_YEARS, GENERATIONS
 from sim.world.names import ascii_key, name_pools
-from sim.vocab import ADULT_AGE, GENERATION_YEARS
 from sim.world.seeding import uniforms
 
 __all__ = [
