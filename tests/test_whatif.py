@@ -253,7 +253,9 @@ def test_compare_is_deterministic_and_retention_raises_orders(pair):
     pd.testing.assert_frame_equal(a, b)
     assert list(a.columns) == ["baseline", "retention"]
     assert list(a.index) == list(whatif.KPI_DEFINITIONS)
-    assert a.loc["customers", "baseline"] == a.loc["customers", "retention"]  # same people
+    # The same people arrive; only word of mouth (referrals, detractors) moves the count.
+    base_n, kept_n = a.loc["customers", "baseline"], a.loc["customers", "retention"]
+    assert abs(kept_n - base_n) <= 0.03 * base_n
     assert a.loc["orders", "retention"] > a.loc["orders", "baseline"]
     d = whatif.deltas(a)
     assert list(d.columns) == ["retention"]
@@ -341,5 +343,6 @@ def test_studio_runs_with_consultant_parameters(output_dir):
     assert "2,000 customers over 2 years" in text
     assert "Retention uplift of 10%" in text
     table = pd.read_csv(export, index_col="kpi")
-    assert table.loc["customers", "baseline"] == 2000
+    # 2,000 is the expected number of acquired customers; word of mouth moves it a little.
+    assert abs(table.loc["customers", "baseline"] - 2000) <= 0.05 * 2000
     assert table.loc["orders", "retention uplift"] > table.loc["orders", "baseline"]
