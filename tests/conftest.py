@@ -1,13 +1,50 @@
-"""Shared fixtures: the repository root, the output folder tests/_output/, the course kernel."""
+"""Shared fixtures: the repository root, the output folder tests/_output/, the course kernel.
+
+Every process of a run (pytest, its xdist workers, notebook kernels, checkers,
+grading workers) shares one on-disk cache of simulated course datasets
+(:data:`sim.compose.CACHE_ENV`, in the run's temporary folder), so a student's
+dataset is simulated once per run, not once per process.
+
+Under pytest-xdist (``make test`` runs ``-n auto --dist loadgroup``) the tests
+of a module stay on one worker, where its module fixtures are built once; only
+the notebook executions of :data:`SPLIT_MODULES` are spread one by one.
+"""
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
 
+from sim.compose import CACHE_ENV
+
 REPO = Path(__file__).resolve().parents[1]
 OUTPUT = REPO / "tests" / "_output"
+#: Modules whose tests are independent (no module fixture): xdist may run them on any worker.
+SPLIT_MODULES = frozenset({"test_notebooks.py"})
+
+
+@pytest.hookimpl(tryfirst=True)  # before xdist's own hook turns the groups into node ids
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    if not config.pluginmanager.hasplugin("xdist"):
+        return
+    for item in items:
+        module = item.path.name
+        if module not in SPLIT_MODULES and item.get_closest_marker("xdist_group") is None:
+            item.add_marker(pytest.mark.xdist_group(module))
+
+
+@pytest.fixture(scope="session", autouse=True)
+def dataset_cache(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The run's dataset cache folder, named in the environment every child process inherits."""
+    base = tmp_path_factory.getbasetemp()
+    if os.environ.get("PYTEST_XDIST_WORKER"):
+        base = base.parent  # the run's folder, shared by all workers
+    folder = Path(os.environ.get(CACHE_ENV) or base / "datasets")
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv(CACHE_ENV, str(folder))
+        yield folder
 
 
 @pytest.fixture(scope="session")
