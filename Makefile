@@ -26,10 +26,10 @@ $(DATASET)/manifest.json: | $(STAMP)
 lab: $(STAMP) $(DATASET)/manifest.json
 	$(PY) -m sim.course.lab --port=$(PORT)
 
-# On every core (pytest-xdist): a module's tests stay on one worker, so its fixtures are built
-# once; the notebook runs are spread one by one (tests/conftest.py). TEST_WORKERS=0: one process.
+# On every core (pytest-xdist): a module's tests stay on one worker, so its module fixtures
+# (site build, nbgrader and otter courses) are built once. TEST_WORKERS=0: one process.
 TEST_WORKERS ?= auto
-XDIST = -n $(TEST_WORKERS) --dist loadgroup
+XDIST = -n $(TEST_WORKERS) --dist loadfile
 
 test: $(STAMP)
 	$(PY) -m pytest -q -p no:cacheprovider $(XDIST) --durations=15

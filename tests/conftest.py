@@ -5,9 +5,9 @@ grading workers) shares one on-disk cache of simulated course datasets
 (:data:`sim.compose.CACHE_ENV`, in the run's temporary folder), so a student's
 dataset is simulated once per run, not once per process.
 
-Under pytest-xdist (``make test`` runs ``-n auto --dist loadgroup``) the tests
-of a module stay on one worker, where its module fixtures are built once; only
-the notebook executions of :data:`SPLIT_MODULES` are spread one by one.
+Under pytest-xdist (``make test`` runs ``-n auto --dist loadfile``) the tests
+of a module stay on one worker, where its module fixtures (the site build,
+the nbgrader and otter courses) are built once.
 """
 
 from __future__ import annotations
@@ -21,18 +21,6 @@ from sim.compose import CACHE_ENV
 
 REPO = Path(__file__).resolve().parents[1]
 OUTPUT = REPO / "tests" / "_output"
-#: Modules whose tests are independent (no module fixture): xdist may run them on any worker.
-SPLIT_MODULES = frozenset({"test_notebooks.py"})
-
-
-@pytest.hookimpl(tryfirst=True)  # before xdist's own hook turns the groups into node ids
-def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    if not config.pluginmanager.hasplugin("xdist"):
-        return
-    for item in items:
-        module = item.path.name
-        if module not in SPLIT_MODULES and item.get_closest_marker("xdist_group") is None:
-            item.add_marker(pytest.mark.xdist_group(module))
 
 
 @pytest.fixture(scope="session", autouse=True)
