@@ -26,11 +26,16 @@ $(DATASET)/manifest.json: | $(STAMP)
 lab: $(STAMP) $(DATASET)/manifest.json
 	$(PY) -m sim.course.lab --port=$(PORT)
 
+# On every core (pytest-xdist): a module's tests stay on one worker, so its module fixtures
+# (site build, nbgrader and otter courses) are built once. TEST_WORKERS=0: one process.
+TEST_WORKERS ?= auto
+XDIST = -n $(TEST_WORKERS) --dist loadfile
+
 test: $(STAMP)
-	$(PY) -m pytest -q -p no:cacheprovider --durations=15
+	$(PY) -m pytest -q -p no:cacheprovider $(XDIST) --durations=15
 
 test-fast: $(STAMP)
-	$(PY) -m pytest -q -p no:cacheprovider -m "not slow and not notebooks and not browser"
+	$(PY) -m pytest -q -p no:cacheprovider $(XDIST) -m "not slow and not notebooks and not browser"
 
 bench: $(STAMP)
 	$(PY) tests/benchmarks/run.py

@@ -7,18 +7,32 @@ data layer (:mod:`sim.data`): a run's records become a :class:`Dataset`.
 from __future__ import annotations
 
 import functools
+import hashlib
+import json
 import os
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 from sim.data import schema
-from sim.data.dataset import MANIFEST, Dataset, _manifest_scenario, load, read_manifest
+from sim.data.dataset import (
+    MANIFEST,
+    Dataset,
+    DatasetError,
+    _manifest_scenario,
+    load,
+    package_version,
+    read_manifest,
+    schema_fingerprint,
+)
 from sim.data.tables import build_tables
 from sim.scenario import Scenario, check_fits, preset
 from sim.world import engine
 
 __all__ = [
+    "CACHE_ENV",
     "FRESH_CUSTOMERS",
+    "cached_on_disk",
     "course_dataset",
     "default_dataset_path",
     "load_default",
@@ -130,6 +144,52 @@ def _cached_load(path: str, mtime_ns: int) -> Dataset:
 
 FRESH_CUSTOMERS = 5_000  # size of a freshly simulated dataset for another seed
 
+#: Environment variable: a folder where :func:`course_dataset` keeps the datasets it simulates,
+#: so that other processes (a sheet's kernel, its checker, the grader) load them instead of
+#: simulating them again. The test suite sets it to a folder of its own temporary area. Not for
+#: grading real submissions: a student's kernel could write the data the key is computed from.
+CACHE_ENV = "CRM_WORKBENCH_DATASET_CACHE"
+
+
+def _cache_folder(root: str, scenario: Scenario, seed: int) -> Path:
+    """``root/<hash>``: one folder per scenario, seed, package version and data model."""
+    identity = {
+        "scenario": scenario.to_dict(),
+        "seed": seed,
+        "package_version": package_version(),
+        "schema": schema_fingerprint(),
+    }
+    digest = hashlib.sha256(json.dumps(identity, sort_keys=True, default=str).encode())
+    return Path(root) / digest.hexdigest()[:24]
+
+
+def cached_on_disk(
+    scenario: Scenario, seed: int, run: Callable[[Scenario, int], Dataset] = simulate
+) -> Dataset:
+    """``run(scenario, seed)``, read from and written to the folder :data:`CACHE_ENV` names.
+
+    Without :data:`CACHE_ENV` this is just ``run(scenario, seed)``. With it, a
+    dataset another process already simulated is loaded (and verified) instead;
+    a new one is saved there atomically, so concurrent processes are safe. The
+    entry is keyed on scenario, seed, package version and data model, not on
+    the code: the folder is meant for one test run (tests/conftest.py).
+    """
+    root = os.environ.get(CACHE_ENV, "")
+    if not root:
+        return run(scenario, seed)
+    folder = _cache_folder(root, scenario, seed)
+    if (folder / MANIFEST).is_file():
+        try:
+            return _cached_load(str(folder), (folder / MANIFEST).stat().st_mtime_ns)
+        except DatasetError:
+            pass  # a broken entry: simulate (and leave it for whoever looks)
+    ds = run(scenario, seed)
+    try:
+        ds.save(folder)  # another process writing the same entry first is fine
+    except (DatasetError, OSError):
+        pass
+    return ds
+
 
 def course_dataset(
     path: str | os.PathLike | None = None,
@@ -155,7 +215,8 @@ def course_dataset(
     -------
     Dataset
         A copy: changing its tables does not affect later calls. Fresh
-        simulations are cached in memory per (scenario, seed, customers).
+        simulations are cached in memory per (scenario, seed, customers), and
+        on disk in the folder :data:`CACHE_ENV` names, if it is set.
     """
     path = Path(path) if path is not None else default_dataset_path()
     manifest = read_manifest(path) if (path / MANIFEST).is_file() else None
@@ -170,4 +231,4 @@ def course_dataset(
         scenario = scenario.with_overrides({"population": {"customers": customers}})
     if seed is None:
         seed = manifest["seed"] if manifest is not None else 0
-    return _cached_simulation(scenario, int(seed)).copy()
+    return cached_on_disk(scenario, int(seed), _cached_simulation).copy()

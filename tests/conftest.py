@@ -1,13 +1,38 @@
-"""Shared fixtures: the repository root, the output folder tests/_output/, the course kernel."""
+"""Shared fixtures: the repository root, the output folder tests/_output/, the course kernel.
+
+Every process of a run (pytest, its xdist workers, notebook kernels, checkers,
+grading workers) shares one on-disk cache of simulated course datasets
+(:data:`sim.compose.CACHE_ENV`, in the run's temporary folder), so a student's
+dataset is simulated once per run, not once per process.
+
+Under pytest-xdist (``make test`` runs ``-n auto --dist loadfile``) the tests
+of a module stay on one worker, where its module fixtures (the site build,
+the nbgrader and otter courses) are built once.
+"""
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
 
+from sim.compose import CACHE_ENV
+
 REPO = Path(__file__).resolve().parents[1]
 OUTPUT = REPO / "tests" / "_output"
+
+
+@pytest.fixture(scope="session", autouse=True)
+def dataset_cache(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The run's dataset cache folder, named in the environment every child process inherits."""
+    base = tmp_path_factory.getbasetemp()
+    if os.environ.get("PYTEST_XDIST_WORKER"):
+        base = base.parent  # the run's folder, shared by all workers
+    folder = Path(os.environ.get(CACHE_ENV) or base / "datasets")
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv(CACHE_ENV, str(folder))
+        yield folder
 
 
 @pytest.fixture(scope="session")

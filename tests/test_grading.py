@@ -677,11 +677,13 @@ def test_grading_a_batch_with_cheats_errors_loops_and_versions(tmp_path, course_
     submit("mal", mal)
 
     out = tmp_path / "grades" / "gradebook.csv"
+    # The loops cost a cell timeout (lou) and the notebook timeout (ann), so both are short; the
+    # slowest honest cell (setup: simulating the student's dataset) takes a few seconds.
     rows = grade(
         subs,
         out,
-        timeout=45,
-        notebook_timeout=100,
+        timeout=25,
+        notebook_timeout=60,
         kernel_name=course_kernel,
         workers=2,
         progress=False,

@@ -412,10 +412,11 @@ def lever_scenario(base: Scenario, **levers: Any) -> Scenario:
 
 @functools.lru_cache(maxsize=32)
 def _simulate(scenario: Scenario, seed: int):
-    # Keyed on the scenario itself: it is immutable and hashable.
-    from sim.compose import simulate
+    # Keyed on the scenario itself: it is immutable and hashable. On disk too when
+    # sim.compose.CACHE_ENV names a folder (the tests: a sheet's kernel and checker share runs).
+    from sim.compose import cached_on_disk
 
-    return simulate(scenario, seed=seed)
+    return cached_on_disk(scenario, seed)
 
 
 def simulate_scenarios(
