@@ -146,9 +146,10 @@ FRESH_CUSTOMERS = 5_000  # size of a freshly simulated dataset for another seed
 
 #: Environment variable: a folder where :func:`course_dataset` keeps the datasets it simulates,
 #: so that other processes (a sheet's kernel, its checker, the grader) load them instead of
-#: simulating them again. The test suite sets it to a folder of its own temporary area. Not for
-#: grading real submissions: a student's kernel could write the data the key is computed from.
+#: simulating them again. The test suite sets it to a folder of its own temporary area. It is
+#: ignored while grading, so a submission's kernel can never plant the data of the answer key.
 CACHE_ENV = "CRM_WORKBENCH_DATASET_CACHE"
+GRADING_ENV = "CRM_WORKBENCH_GRADING"  # sim.course.checker.GRADING_ENV (course imports compose)
 
 
 def _cache_folder(root: str, scenario: Scenario, seed: int) -> Path:
@@ -175,7 +176,10 @@ def cached_on_disk(
     the code: the folder is meant for one test run (tests/conftest.py).
     """
     root = os.environ.get(CACHE_ENV, "")
-    if not root:
+    # While grading (sim.course.checker.GRADING_ENV) nothing is read from or written
+    # to the cache: a submission's kernel must not be able to plant the data the
+    # answer key is computed from.
+    if not root or os.environ.get(GRADING_ENV):
         return run(scenario, seed)
     folder = _cache_folder(root, scenario, seed)
     if (folder / MANIFEST).is_file():
