@@ -709,12 +709,12 @@ class Service(_Section):
     """Contact centre, repair workshop and surveys."""
 
     _name = "service"
-    agents: int = 8
+    agents: int = 5
     # The contact centre is shared with the group's other brands: their calls
     # bring this much traffic, in Erlangs (agents' worth of work while open),
     # whatever the number of agents; they fund that many agents, the brand the
     # rest. 0 = a team dedicated to this brand.
-    shared_traffic: float = 4.0
+    shared_traffic: float = 1.0
     open_hours: float = 10.0  # calls arrive within opening hours
     handle_minutes: float = 9.0  # mean handling time (exponential)
     patience_minutes: float = 6.0  # mean patience before hanging up (exponential); 0 = infinite

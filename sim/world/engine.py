@@ -290,13 +290,24 @@ class World:
             src, rows = ident, dup_rows
         else:
             self.deferred_keys.append(keys)
-            src = build_identities(seed, keys[dup_rows], sc.population, sc.data_quality, self.start)
-            rows = np.arange(len(dup_rows))
-        dup = duplicate_identities(
-            src, rows, seed, sc.data_quality, population=sc.population, keys=keys[dup_rows]
-        )
-        dup.index = pd.Index(dup_rows + first, name="person")
-        self.dup_parts.append(dup)
+            src, rows = None, dup_rows
+            if len(dup_rows):
+                src = build_identities(
+                    seed, keys[dup_rows], sc.population, sc.data_quality, self.start
+                )
+                rows = np.arange(len(dup_rows))
+        if src is not None:
+            dup = duplicate_identities(
+                src, rows, seed, sc.data_quality, population=sc.population, keys=keys[dup_rows]
+            )
+            dup.index = pd.Index(dup_rows + first, name="person")
+            self.dup_parts.append(dup)
+            dup_consent = {c: dup[f"consent_{c}"].to_numpy(dtype=bool) for c in ("email", "sms")}
+            dup_opt_out = dup["opt_out"].to_numpy(dtype=bool)
+            dup_typo = dup["email_typo"].to_numpy(dtype=bool)
+        else:
+            dup_consent = {c: np.zeros(0, dtype=bool) for c in ("email", "sms")}
+            dup_opt_out = dup_typo = np.zeros(0, dtype=bool)
 
         # The messenger's view of the new profiles (2 per person).
         prof_consent = {
@@ -314,13 +325,13 @@ class World:
         typo[0::2] = basics["email_typo"]
         birth[0::2] = basics["birth_doy"]
         d = 2 * dup_rows + 1
-        prof_consent["email"][d] = dup["consent_email"].to_numpy(dtype=bool)
-        prof_consent["sms"][d] = dup["consent_sms"].to_numpy(dtype=bool)
+        prof_consent["email"][d] = dup_consent["email"]
+        prof_consent["sms"][d] = dup_consent["sms"]
         prof_consent["social"][d] = (tl.u_consent_social[dup_rows] * 7.0) % 1.0 < (
             sc.population.consent_social
         )
-        opt_out[d] = dup["opt_out"].to_numpy(dtype=bool)
-        typo[d] = dup["email_typo"].to_numpy(dtype=bool)
+        opt_out[d] = dup_opt_out
+        typo[d] = dup_typo
         birth[d] = basics["birth_doy"][dup_rows]
         profile_key = 2 * np.repeat(keys, 2) + np.tile([0, 1], m)
         self.messenger.add_profiles(prof_consent, opt_out, typo, birth, profile_key)
