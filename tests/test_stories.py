@@ -70,6 +70,7 @@ class FakeBrand:
         self.ref_time = list(refs)
         self.cand_end = [len(times)]
         self.next_cand = [0]
+        self.drops_after_purchase = True
         self.ref_next = [0]
         self.ref_end = [len(refs)]
         self.t0 = [times[0]]
@@ -728,7 +729,7 @@ def test_a_customer_warmed_after_their_lifecycle_found_nothing_left_still_buys()
 
 
 # ---------------------------------------------------------------- counting events
-def test_the_environment_counts_each_event_it_schedules():
+def test_the_environment_counts_each_event_it_processes():
     env = CountingEnvironment()
 
     def three_steps():
@@ -739,7 +740,7 @@ def test_the_environment_counts_each_event_it_schedules():
     env.run()
     # Initialize (the process's start), three timeouts, and the process's own
     # end event, which SimPy schedules so that waiters are resumed.
-    assert env.scheduled == 1 + 3 + 1
+    assert env.processed == 1 + 3 + 1
     assert env.now == 3.0
 
 
@@ -760,4 +761,4 @@ def test_a_process_waiting_for_another_counts_both():
     env.process(parent())
     env.run()
     # parent: initialize + end; child: initialize + timeout + end; the event: 1.
-    assert env.scheduled == 2 + 3 + 1
+    assert env.processed == 2 + 3 + 1

@@ -61,6 +61,8 @@ class Brand(Protocol):
     """The scenario's service settings (channels, effort, repairs)."""
     mult: Sequence[float]
     """Purchase-intensity multiplier of each relationship state."""
+    drops_after_purchase: bool
+    """True in the BG/NBD core: after each purchase the person may drop out (``dropout_prob``)."""
 
     # -- per candidate purchase j
     ev_time: Sequence[float]
@@ -164,7 +166,9 @@ def lifecycle(env: simpy.Environment, w: Brand, i: int, j: int, stage: str):
     ar_days = w.at_risk_days
     lp_days = w.lapsed_days
     alive, state, clock = w.alive, w.state, w.clock_t
-    next_cand = w.next_cand
+    next_cand, pulled, last_purchase = w.next_cand, w.pulled, w.last_purchase
+    timeout = env.timeout
+    drops = w.drops_after_purchase  # the BG/NBD core: dropout right after a purchase
     inf = math.inf
     while True:
         now = env.now
@@ -183,8 +187,8 @@ def lifecycle(env: simpy.Environment, w: Brand, i: int, j: int, stage: str):
             if k < end:
                 t_buy = ev_time[k]
                 # An advisor's call may have brought the next purchase forward.
-                if w.pulled[i] < t_buy:
-                    t_buy = max(w.pulled[i], now)
+                if pulled[i] < t_buy:
+                    t_buy = max(pulled[i], now)
             r = ref_next[i]
             while r < ref_end and ref_time[r] <= now:
                 r += 1
@@ -192,7 +196,7 @@ def lifecycle(env: simpy.Environment, w: Brand, i: int, j: int, stage: str):
             if r < ref_end:
                 t_ref = ref_time[r]
             t_clock = clock[i]
-        last = w.last_purchase[i]
+        last = last_purchase[i]
         t_risk = last + ar_days if stage in ("new", "active", "won_back") else inf
         t_lapse = last + lp_days if stage != "lapsed" else inf
         t = min(t_buy, t_ref, t_clock, t_risk, t_lapse)
@@ -201,7 +205,7 @@ def lifecycle(env: simpy.Environment, w: Brand, i: int, j: int, stage: str):
                 w.set_stage(i, "active", new_until)
             return
         try:
-            yield env.timeout(t - now)
+            yield timeout(t - now)
         except simpy.Interrupt:
             continue  # the state changed, or an advisor called: recompute what comes next
         if stage == "new" and t >= new_until:
@@ -219,10 +223,10 @@ def lifecycle(env: simpy.Environment, w: Brand, i: int, j: int, stage: str):
                 stage = "active"
                 w.set_stage(i, stage)
             w.purchase(i, k)
-            w.pulled[i] = inf
+            pulled[i] = inf
             j = k + 1
             next_cand[i] = j
-            if u_drop[k] < w.dropout_prob(i):
+            if drops and u_drop[k] < w.dropout_prob(i):
                 w.lose(i, "dropout")
         elif t == t_ref:
             ref_next[i] = r + 1

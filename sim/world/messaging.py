@@ -105,7 +105,7 @@ class Messenger:
         self._batches: list[dict[str, np.ndarray]] = []
         self._impressions: list[tuple[np.ndarray, np.ndarray]] = []
         self._single_imp: list[tuple[int, int]] = []
-        self._by_birthday: tuple[np.ndarray, np.ndarray] | None = None
+        self._birthday_groups: list[list[np.ndarray]] = [[] for _ in range(366)]
 
     def add_profiles(
         self,
@@ -135,7 +135,14 @@ class Messenger:
         reach[opt_out] = 0
         self._reach.extend(reach.tolist())
         self._typo.extend(email_typo.tolist())
-        self._by_birthday = None
+        # The new profiles joined to their birthday's group (0 = 1 January).
+        first = len(self.birth_doy) - m
+        order = np.argsort(birth_doy, kind="stable")
+        bounds = np.searchsorted(birth_doy[order], np.arange(367))
+        for doy in range(366):
+            a, b = bounds[doy], bounds[doy + 1]
+            if b > a:
+                self._birthday_groups[doy].append(first + order[a:b])
 
     def take_impressions(self) -> tuple[np.ndarray, np.ndarray] | None:
         """The impressions messages left since the last call: profiles and kinds (0 pos, 2 neg)."""
@@ -382,13 +389,8 @@ class Messenger:
         day = 0
         while day < self.horizon:
             doy = int(doys[day])
-            if self._by_birthday is None:
-                # Profiles join as people arrive: regroup them when they have.
-                order = np.argsort(self.birth_doy, kind="stable")
-                bounds = np.searchsorted(self.birth_doy[order], np.arange(367))
-                self._by_birthday = order, bounds
-            order, bounds = self._by_birthday
-            people = order[bounds[doy] : bounds[doy + 1]]
+            group = self._birthday_groups[doy]
+            people = np.concatenate(group) if group else np.zeros(0, dtype=np.int64)
             people = people[self.registered[people] & ~self.top[people]]
             sent = np.zeros(len(people), dtype=bool)
             # One greeting a day at most: the day keys it, whatever its channel.

@@ -94,6 +94,8 @@ class Timelines:
     advisor_u: np.ndarray
     u_consent_social: np.ndarray
     u_wom: np.ndarray  # does the lead convert despite detractors?
+    u_life: np.ndarray  # the first lifetime's hazard budget
+    u_drift: np.ndarray  # the first drift's budget
     lead_features: np.ndarray  # (n, 4): pages, opens, event, invalid email
     ceiling: np.ndarray  # highest intensity multiplier the candidates were drawn at
     start: np.ndarray
@@ -106,6 +108,7 @@ class Timelines:
     level: np.ndarray  # kept while (state multiplier) > level: thinning threshold
     u_drop: np.ndarray
     u_delight: np.ndarray
+    u_impression: np.ndarray  # does the purchase's impression move the state?
     basket: np.ndarray  # Gamma(spend_p, 1) draw; value = basket / ν
     u_channel: np.ndarray
     alt_channel: np.ndarray
@@ -214,7 +217,7 @@ _P = {
     name: i
     for i, name in enumerate(
         "lam p nu t0 channel lead_delay usual traveller enrol duplicate dup_delay advisor "
-        "social pages opens event invalid count state budget mu wom referrals".split()
+        "social pages opens event invalid count state budget mu wom referrals life drift".split()
     )
 }
 # Per-candidate uniforms, keyed by (person, rank in time order).
@@ -222,7 +225,7 @@ _C = {
     name: i
     for i, name in enumerate(
         "drop level basket channel alt travel dest discount contact repair survey route serve "
-        "delight".split()
+        "delight impression".split()
     )
 }
 
@@ -354,6 +357,8 @@ def draw_people(
         advisor_u=col["advisor"],
         u_consent_social=col["social"],
         u_wom=col["wom"],
+        u_life=col["life"],
+        u_drift=col["drift"],
         lead_features=np.column_stack(
             [
                 poisson_quantiles(col["pages"], 8.0),
@@ -372,6 +377,7 @@ def draw_people(
         level=level,
         u_drop=ccol["drop"].astype(float),
         u_delight=ccol["delight"],
+        u_impression=ccol["impression"],
         basket=gammaincinv(pu.spend_p, np.clip(ccol["basket"].astype(float), 1e-12, 1 - 1e-12)),
         u_channel=ccol["channel"],
         alt_channel=np.minimum((ccol["alt"] * n_alt).astype(np.int64), n_alt - 1),
