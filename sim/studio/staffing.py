@@ -12,9 +12,31 @@ from collections.abc import Iterable
 import pandas as pd
 
 from sim.analytics import service
+from sim.scenario import Scenario
 from sim.world.contact_centre import simulate_queue
+from sim.world.engine import team_sizes
 
-__all__ = ["simulated_staffing_table"]
+__all__ = ["market_teams", "simulated_staffing_table"]
+
+
+def market_teams(scenario: Scenario) -> pd.DataFrame:
+    """Each market's expected share of customers and its service teams, as the world splits them.
+
+    Brand totals (agents, the other brands' traffic, workshop benches,
+    advisors) are split by expected customers with largest remainders; every
+    market with customers keeps at least one agent and one bench.
+    """
+    t = team_sizes(scenario)
+    names = list(scenario.markets.names)
+    total = sum(t["shares"].values()) or 1.0
+    return pd.DataFrame(
+        {
+            "customer_share": [t["shares"][m] / total for m in names],
+            **{k: [t[k][m] for m in names] for k in ("agents", "benches", "advisors")},
+            "shared_traffic": [t["traffic"][m] for m in names],
+        },
+        index=pd.Index(names, name="market"),
+    )
 
 
 def simulated_staffing_table(

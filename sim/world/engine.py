@@ -61,7 +61,7 @@ from sim.world.purchases import (
 from sim.world.seeding import stream, uniform, uniform_row, uniforms
 from sim.world.workshop import Workshop
 
-__all__ = ["World", "market_shares", "run", "split_by_share"]
+__all__ = ["World", "market_shares", "run", "split_by_share", "team_sizes"]
 
 STAGE_CODE = {stage: code for code, stage in enumerate(STAGES)}
 CAUSE_CODE = {cause: code for code, cause in enumerate(TOUCHPOINT_CAUSES)}
@@ -140,6 +140,26 @@ def split_by_share(total: float, shares: dict[str, float], minimum: int = 0) -> 
     return {m: max(out.get(m, 0), minimum if m in live else 0) for m in shares}
 
 
+def team_sizes(sc: Scenario) -> dict[str, dict[str, float]]:
+    """Each market's expected customer share and its service teams (the brand totals split).
+
+    Agents, workshop benches and advisors are split by expected customers
+    (:func:`split_by_share`), every market with customers keeping at least
+    one agent and one bench; the other brands' traffic is split in proportion.
+    """
+    shares = market_shares(sc)
+    svc = sc.service
+    total = sum(shares.values()) or 1.0
+    benches = max(1, round(svc.workshop_benches_per_10k * sc.population.customers / 10_000))
+    return {
+        "shares": shares,
+        "agents": split_by_share(svc.agents, shares, minimum=1),
+        "benches": split_by_share(benches, shares, minimum=1),
+        "advisors": split_by_share(sc.advisors.advisors, shares),
+        "traffic": {m: svc.shared_traffic * v / total for m, v in shares.items()},
+    }
+
+
 class World:
     """State of the simulated brand while it runs; see :func:`run`.
 
@@ -162,15 +182,10 @@ class World:
         self.key: list[int] = []
         # Markets and their teams.
         self.market_names = sc.markets.names
-        self.shares = market_shares(sc)
+        teams = team_sizes(sc)
+        self.shares = teams["shares"]
         svc, adv = sc.service, sc.advisors
-        agents = split_by_share(svc.agents, self.shares, minimum=1)
-        n = sc.population.customers
-        benches = split_by_share(
-            max(1, round(svc.workshop_benches_per_10k * n / 10_000)), self.shares, minimum=1
-        )
-        advisors = split_by_share(adv.advisors, self.shares)
-        share_sum = sum(self.shares.values()) or 1.0
+        agents, benches, advisors = teams["agents"], teams["benches"], teams["advisors"]
         self.centres, self.workshops, self.desks = [], [], []
         adopters = app_adopters(adv, seed, list(range(1, sum(advisors.values()) + 1)))
         first_advisor = 1
@@ -193,7 +208,7 @@ class World:
                 )  # fmt: skip
             )
             first_advisor += advisors[m]
-        self.traffic = [svc.shared_traffic * self.shares[m] / share_sum for m in self.market_names]
+        self.traffic = [teams["traffic"][m] for m in self.market_names]
         self.agents_by_market = agents
         self.benches_by_market = benches
         self.advisors_by_market = advisors
