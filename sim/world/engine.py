@@ -26,6 +26,7 @@ from __future__ import annotations
 import bisect
 import gc
 import math
+from array import array
 from collections.abc import Iterator
 from contextlib import contextmanager
 
@@ -263,15 +264,17 @@ class World:
             "clock_t", "clock_kind", "alive", "arrived", "member", "last_purchase", "pulled",
             "procs", "stage_of", "reach_l", "cum_spend", "dup_at", "first_drop", "final_drop",
             "won_back", "referrer", "p", "mu", "u_wom", "acq", "t_lead", "state0",
-            "enrol_p", "top",
+            "enrol_p", "top", "next_check_in",
         ):  # fmt: skip
             setattr(self, name, [])
+        # Per candidate purchase (and referral): typed arrays, 8 bytes an entry
+        # instead of a list's pointer and float object; they grow in place too.
         for name in (
-            "ev_time", "level", "u_drop", "value", "u_contact", "u_repair", "u_route", "u_delight",
-            "u_impression",
-            "ckey", "ref_time", "ref_level",
+            "ev_time", "level", "u_drop", "value", "u_contact", "u_repair", "u_route",
+            "u_delight", "u_impression", "ref_time", "ref_level",
         ):  # fmt: skip
-            setattr(self, name, [])
+            setattr(self, name, array("d"))
+        self.ckey = array("q")
         self.thank_u: list[np.ndarray] = []
         self._thank_base: list[int] = []
         self.top_clients: list[int] = []
@@ -416,20 +419,21 @@ class World:
         self.t_lead.extend((tl.t0 - tl.lead_delay).tolist())
         self.enrol_p.extend(self._enrolment_chance(tl).tolist())
         self.top.extend([False] * m)
+        self.next_check_in.extend([0.0] * m)
         # Per-candidate lists.
-        self.ev_time.extend(tl.ev_time.tolist())
-        self.level.extend(tl.level.tolist())
-        self.u_drop.extend(tl.u_drop.tolist())
+        self.ev_time.frombytes(np.asarray(tl.ev_time, dtype=np.float64).tobytes())
+        self.level.frombytes(np.asarray(tl.level, dtype=np.float64).tobytes())
+        self.u_drop.frombytes(np.asarray(tl.u_drop, dtype=np.float64).tobytes())
         owner = np.repeat(np.arange(m), tl.end - tl.start)
-        self.value.extend((tl.basket / tl.nu[owner]).tolist())
-        self.u_contact.extend(tl.u_contact.tolist())
-        self.u_repair.extend(tl.u_repair.tolist())
-        self.u_route.extend(tl.u_route.tolist())
-        self.u_delight.extend(tl.u_delight.tolist())
-        self.u_impression.extend(tl.u_impression.tolist())
-        self.ckey.extend(tl.ckey.tolist())
-        self.ref_time.extend(tl.ref_time.tolist())
-        self.ref_level.extend(tl.ref_level.tolist())
+        self.value.frombytes(np.asarray(tl.basket / tl.nu[owner], dtype=np.float64).tobytes())
+        self.u_contact.frombytes(np.asarray(tl.u_contact, dtype=np.float64).tobytes())
+        self.u_repair.frombytes(np.asarray(tl.u_repair, dtype=np.float64).tobytes())
+        self.u_route.frombytes(np.asarray(tl.u_route, dtype=np.float64).tobytes())
+        self.u_delight.frombytes(np.asarray(tl.u_delight, dtype=np.float64).tobytes())
+        self.u_impression.frombytes(np.asarray(tl.u_impression, dtype=np.float64).tobytes())
+        self.ckey.frombytes(np.asarray(tl.ckey, dtype=np.int64).tobytes())
+        self.ref_time.frombytes(np.asarray(tl.ref_time, dtype=np.float64).tobytes())
+        self.ref_level.frombytes(np.asarray(tl.ref_level, dtype=np.float64).tobytes())
         # The most frequent messages' keyed draws, taken ahead vectorised (the
         # same numbers send() would hash one by one): each person's welcome,
         # and the thank-you of every candidate purchase on their first profile.
@@ -439,7 +443,7 @@ class World:
         welcome = self.messenger.draws(first_profiles, "welcome", 0)
         for k, row in zip(first_profiles.tolist(), welcome, strict=True):
             self.welcome_u[k] = row
-        # Arrivals.
+        # Arrivals: each person's first purchase, as a timed callback.
         env = self.env
         for i, t in zip(people, tl.t0.tolist(), strict=True):
             ev = env.timeout(t - env.now)
@@ -597,8 +601,10 @@ class World:
     def _wake(self, i: int, why: str) -> None:
         """Make ``i``'s lifecycle recompute: interrupt it, or start it again if it had finished."""
         proc = self.procs[i]
-        if proc is self.env.active_process:
-            return  # the customer's own process carries on with the new state
+        if proc is None or proc is self.env.active_process:
+            # Arriving (their lifecycle starts next), or their own process,
+            # which carries on with the new state.
+            return
         if proc is not None and proc.is_alive:
             proc.interrupt(why)
         elif self.alive[i] and self.arrived[i]:
@@ -887,8 +893,11 @@ class World:
             due = now - cfg.check_in_days
             recent = now - 365.0
             last, reach = self.last_purchase, self.reach_l
+            planned = self.next_check_in
             for i in self.top_clients:
-                if last[i] >= recent and reach[i] <= due:
+                # One check-in per check_in_days at most, reached or not.
+                if last[i] >= recent and reach[i] <= due and planned[i] <= now:
+                    planned[i] = now + cfg.check_in_days
                     self.desks[self.market[i]].add(i, 2 * i, "check_in", week)
             if now >= next_month and cfg.event_invites_per_month:
                 next_month += 30.4375
@@ -928,9 +937,7 @@ class World:
     def records(self) -> RunRecords:
         """What the run recorded, renumbered to the customers, with every random outcome resolved."""
         sc, seed = self.sc, self.seed
-        tl = self.cohorts[0]
-        for part in self.cohorts[1:]:
-            tl = tl.concat(part)
+        tl = Timelines.join(self.cohorts)
         arrived = np.asarray(self.arrived, dtype=bool)
         people = np.flatnonzero(arrived)
         n = len(people)

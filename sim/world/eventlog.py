@@ -33,8 +33,13 @@ class EventLog:
     def __init__(self, **fields: str) -> None:
         self.names = tuple(fields)
         self._cols = [array(code) for code in fields.values()]
-        # Bound methods, looked up once: append sits on the hot path.
-        self._appends = [col.append for col in self._cols]
+        # Bound methods, looked up once: append sits on the hot path, so the
+        # usual widths get an appender without a Python loop.
+        adds = [col.append for col in self._cols]
+        self._appends = adds
+        fast = _APPENDERS.get(len(adds))
+        if fast is not None:
+            self.append = fast(*adds)  # type: ignore[method-assign]
 
     def append(self, *values) -> None:
         """Add one record (values in field order)."""
@@ -50,6 +55,25 @@ class EventLog:
             name: np.array(col, dtype=col.typecode)
             for name, col in zip(self.names, self._cols, strict=True)
         }
+
+
+def _append2(a, b):
+    return lambda x, y: (a(x), b(y))
+
+
+def _append3(a, b, c):
+    return lambda x, y, z: (a(x), b(y), c(z))
+
+
+def _append4(a, b, c, d):
+    return lambda x, y, z, w: (a(x), b(y), c(z), d(w))
+
+
+def _append5(a, b, c, d, e):
+    return lambda x, y, z, w, v: (a(x), b(y), c(z), d(w), e(v))
+
+
+_APPENDERS = {2: _append2, 3: _append3, 4: _append4, 5: _append5}
 
 
 class Ticket(NamedTuple):

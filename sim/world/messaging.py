@@ -58,6 +58,7 @@ class Messenger:
         self.cfg = scenario.campaigns
         self.seed = seed
         n = 0
+        self.n_profiles = 0
         # A profile's stable identity for keyed draws (its index is not: people
         # are numbered as they join).
         self.profile_key = np.zeros(n, dtype=np.int64)
@@ -107,6 +108,32 @@ class Messenger:
         self._single_imp: list[tuple[int, int]] = []
         self._birthday_groups: list[list[np.ndarray]] = [[] for _ in range(366)]
 
+    # Per-profile arrays and the value a new profile starts with. They are
+    # allocated with room to spare (doubling), so weekly batches of new
+    # profiles do not copy everything each time; slots past ``n_profiles``
+    # are never registered, so no audience includes them.
+    _PROFILE_ARRAYS = {
+        "profile_key": (np.int64, 0), "opt_out": (bool, False), "email_typo": (bool, False),
+        "suppressed": (bool, False), "registered": (bool, False), "top": (bool, False),
+        "response": (float, 1.0), "last_purchase": (float, -np.inf), "birth_doy": (np.int64, -1),
+    }  # fmt: skip
+
+    def _room_for(self, m: int) -> None:
+        need = self.n_profiles + m
+        if need <= len(self.opt_out):
+            return
+        cap = max(need, 2 * len(self.opt_out), 1024)
+
+        def grown(old: np.ndarray, dtype, fill) -> np.ndarray:
+            new = np.full(cap, fill, dtype=dtype)
+            new[: len(old)] = old
+            return new
+
+        for name, (dtype, fill) in self._PROFILE_ARRAYS.items():
+            setattr(self, name, grown(getattr(self, name), dtype, fill))
+        for ch in MESSAGE_CHANNELS:
+            self.consent[ch] = grown(self.consent[ch], bool, False)
+
     def add_profiles(
         self,
         consent: dict[str, np.ndarray],
@@ -117,18 +144,16 @@ class Messenger:
     ) -> None:
         """Make room for new profiles (not registered until their person arrives)."""
         m = len(opt_out)
-        self.profile_key = np.concatenate([self.profile_key, profile_key.astype(np.int64)])
+        self._room_for(m)
+        a, b = self.n_profiles, self.n_profiles + m
+        self.profile_key[a:b] = profile_key
         self._key.extend(profile_key.tolist())
         for ch in MESSAGE_CHANNELS:
-            self.consent[ch] = np.concatenate([self.consent[ch], consent[ch]])
-        self.opt_out = np.concatenate([self.opt_out, opt_out])
-        self.email_typo = np.concatenate([self.email_typo, email_typo])
-        self.suppressed = np.concatenate([self.suppressed, np.zeros(m, dtype=bool)])
-        self.registered = np.concatenate([self.registered, np.zeros(m, dtype=bool)])
-        self.top = np.concatenate([self.top, np.zeros(m, dtype=bool)])
-        self.response = np.concatenate([self.response, np.ones(m)])
-        self.last_purchase = np.concatenate([self.last_purchase, np.full(m, -np.inf)])
-        self.birth_doy = np.concatenate([self.birth_doy, birth_doy.astype(np.int64)])
+            self.consent[ch][a:b] = consent[ch]
+        self.opt_out[a:b] = opt_out
+        self.email_typo[a:b] = email_typo
+        self.birth_doy[a:b] = birth_doy
+        self.n_profiles = b
         reach = np.zeros(m, dtype=np.int64)
         for bit, ch in enumerate(MESSAGE_CHANNELS):
             reach |= consent[ch].astype(np.int64) << bit
@@ -136,13 +161,12 @@ class Messenger:
         self._reach.extend(reach.tolist())
         self._typo.extend(email_typo.tolist())
         # The new profiles joined to their birthday's group (0 = 1 January).
-        first = len(self.birth_doy) - m
         order = np.argsort(birth_doy, kind="stable")
         bounds = np.searchsorted(birth_doy[order], np.arange(367))
         for doy in range(366):
-            a, b = bounds[doy], bounds[doy + 1]
-            if b > a:
-                self._birthday_groups[doy].append(first + order[a:b])
+            lo, hi = bounds[doy], bounds[doy + 1]
+            if hi > lo:
+                self._birthday_groups[doy].append(a + order[lo:hi])
 
     def take_impressions(self) -> tuple[np.ndarray, np.ndarray] | None:
         """The impressions messages left since the last call: profiles and kinds (0 pos, 2 neg)."""

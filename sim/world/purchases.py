@@ -131,16 +131,22 @@ class Timelines:
 
     def concat(self, other: Timelines) -> Timelines:
         """These people followed by ``other``'s (row ranges shifted)."""
-        parts = {}
-        n_ev, n_ref = len(self.ev_time), len(self.ref_time)
-        for f in fields(self):
-            a, b = getattr(self, f.name), getattr(other, f.name)
+        return Timelines.join([self, other])
+
+    @staticmethod
+    def join(parts: list[Timelines]) -> Timelines:
+        """The people of ``parts`` one after the other (row ranges shifted), in one copy."""
+        ev = np.cumsum([0] + [len(p.ev_time) for p in parts[:-1]])
+        ref = np.cumsum([0] + [len(p.ref_time) for p in parts[:-1]])
+        out = {}
+        for f in fields(Timelines):
+            cols = [getattr(p, f.name) for p in parts]
             if f.name in ("start", "end"):
-                b = b + n_ev
+                cols = [c + o for c, o in zip(cols, ev, strict=True)]
             elif f.name in ("ref_start", "ref_end"):
-                b = b + n_ref
-            parts[f.name] = np.concatenate([a, b])
-        return Timelines(**parts)
+                cols = [c + o for c, o in zip(cols, ref, strict=True)]
+            out[f.name] = np.concatenate(cols)
+        return Timelines(**out)
 
 
 def acquisition_day(u: np.ndarray, horizon: float, growth_per_year: float) -> np.ndarray:
