@@ -156,7 +156,8 @@ TRAITS = ["lam", "p", "nu", "mu", "state0", "acq_channel", "t0"]
 def test_most_customers_live_the_same_life_in_a_bigger_population(doubled):
     small, big = doubled
     ka, kb = _keys(small), _keys(big)
-    assert len(np.unique(ka)) == small.n and (ka < REFERRED).sum() > 900
+    # Of the 1,000 acquired prospects, detractors put about a tenth off.
+    assert len(np.unique(ka)) == small.n and (ka < REFERRED).sum() > 850
     # The small run's people are in the big run (word of mouth may put a few
     # leads off), as the same people: identities and traits.
     found = np.isin(ka, kb)

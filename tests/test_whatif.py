@@ -153,7 +153,7 @@ def test_simple_levers_map_to_scenario_fields():
     assert s.campaigns.newsletters_per_month == 4.0
     assert (s.loyalty.points_per_eur, s.loyalty.reward_threshold) == (2.0, 800)
     assert s.loyalty.expiry_days == 365.0
-    assert base.service.agents == 8  # the base is untouched
+    assert base.service.agents == 5  # the base is untouched
     for name, lever in whatif.LEVERS.items():
         assert lever.meaning, name
 
