@@ -512,7 +512,7 @@ class Purchases(_Section):
 
     _name = "purchases"
     r: float = 0.55  # purchase rate λ ~ Gamma(shape r, rate alpha), per day
-    alpha: float = 95.0
+    alpha: float = 110.0
     a: float = 0.9  # dropout p ~ Beta(a, b) after each purchase
     b: float = 3.2
     spend_p: float = 6.0  # order value z ~ Gamma(shape spend_p, rate ν)
@@ -600,7 +600,7 @@ class Experience(_Section):
     win_back_rate: float = 0.06  # a lapsed, truly lost customer is revived by a win-back action
     # Clienteling: this share of clients answer a reached advisor call by
     # bringing their next purchase forward into the attribution window.
-    advisor_responsive: float = 0.08
+    advisor_responsive: float = 0.12
 
     def validate(self, p: str) -> None:
         for name in ("bad_service_churn", "loyalty_member_churn", "advisor_contact_churn"):
@@ -782,7 +782,7 @@ class Advisors(_Section):
     # Top clients (lifetime spend at or above this) are looked after by
     # advisors: a check-in every check_in_days, and no mass newsletters.
     top_client_spend: float = 3000.0
-    check_in_days: float = 120.0
+    check_in_days: float = 60.0
 
     def validate(self, p: str) -> None:
         _prob(f"{p}.app_adoption", self.app_adoption)

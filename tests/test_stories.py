@@ -453,6 +453,8 @@ def test_a_second_repair_waits_for_the_only_bench():
 # ---------------------------------------------------------------- the real world
 TINY = {
     "population": {"customers": 1, "years": 2.0},
+    # The purchase rate the seeded stories were told with (not the brand's tuning).
+    "purchases": {"alpha": 95.0},
     "service": {"contact_prob": 0.0, "repair_prob": 0.0, "shared_traffic": 0.0},
     "data_quality": {"duplicate_share": 0.0},
     "campaigns": {"newsletters_per_month": 0.0},
