@@ -139,3 +139,21 @@ def test_sbg_discounted_value_closed_form_matches_sum():
     closed = model.expected_lifetime_value(100.0, 0.1)
     assert closed == pytest.approx(model.expected_lifetime_value(100.0, 0.1, periods=3000))
     assert model.expected_lifetime_value(100.0, 0.1, periods=1) == 100.0  # t = 0 paid now
+
+
+def test_fit_sbg_fits_heterogeneous_series_and_names_the_geometric_limit():
+    # The published series (Fader & Hardie's "regular" customers) identifies the sBG.
+    model, note = clv.fit_sbg([1000, 631, 468, 382, 326, 289, 262, 241])
+    assert note == ""
+    assert model.params_ == pytest.approx(
+        clv.ShiftedBetaGeometric().fit([1000, 631, 468, 382, 326, 289, 262, 241]).params_
+    )
+    # A series that loses 8 % a period (to the customer) has no spread of churn:
+    # the fit runs to the boundary, and the model returned is its geometric limit.
+    geometric = [round(100_000 * 0.92**k) for k in range(8)]
+    model, note = clv.fit_sbg(geometric)
+    assert "boundary" in note or "does not converge" in note
+    assert "geometric model with churn 0.080" in note
+    a, b = model.params_["alpha"], model.params_["beta"]
+    assert a / (a + b) == pytest.approx(0.08, abs=1e-4) and a + b >= clv.sbg.BOUNDARY
+    np.testing.assert_allclose(model.expected_active(np.arange(8), 100_000), geometric, rtol=1e-3)

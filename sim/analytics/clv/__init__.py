@@ -23,7 +23,7 @@ from .formulas import (
 )
 from .gamma_gamma import GammaGamma, simulate_gamma_gamma
 from .pareto_nbd import ParetoNBD, simulate_pareto_nbd
-from .sbg import ShiftedBetaGeometric, simulate_sbg
+from .sbg import ShiftedBetaGeometric, fit_sbg, simulate_sbg
 from .summary import calibration_holdout_split, summary_from_orders
 
 __all__ = [
@@ -42,6 +42,7 @@ __all__ = [
     "simulate_bgnbd",
     "simulate_gamma_gamma",
     "simulate_pareto_nbd",
+    "fit_sbg",
     "simulate_sbg",
     "summary_from_orders",
 ]

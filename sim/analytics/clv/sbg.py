@@ -18,9 +18,9 @@ import numpy as np
 from numpy.typing import ArrayLike
 from scipy.special import betaln, digamma, hyp2f1
 
-from ._fitting import FittedParams, as_float_array, fit_log_params
+from ._fitting import ConvergenceError, FittedParams, as_float_array, fit_log_params
 
-__all__ = ["ShiftedBetaGeometric", "simulate_sbg"]
+__all__ = ["ShiftedBetaGeometric", "fit_sbg", "simulate_sbg"]
 
 
 def _check_active(active: ArrayLike) -> np.ndarray:
@@ -188,3 +188,49 @@ def simulate_sbg(
     rng = np.random.default_rng(seed)
     lifetime = rng.geometric(rng.beta(alpha, beta, cohort_size))
     return (lifetime[None, :] > np.arange(periods)[:, None]).sum(axis=1)
+
+
+def fit_sbg(active: ArrayLike) -> tuple[ShiftedBetaGeometric, str]:
+    """Fit the sBG to an active-customer series, or say why the data do not identify it.
+
+    When the fit runs to the boundary (α, β → ∞ with α / (α + β) fixed: every
+    customer has the same churn probability, so there is no heterogeneity for
+    the Beta to describe) the series is a plain geometric decay; the model
+    returned is then that limit — an sBG with α + β = 10⁶ and α / (α + β) = θ,
+    θ the constant churn per period fitted to the series — and the note says
+    so. A fit that converges with alpha + beta >= :data:`BOUNDARY` is the same
+    limit, reached: it is returned with the same kind of note. Otherwise the
+    note is empty.
+
+    Returns
+    -------
+    (model, note)
+    """
+    a = _check_active(active)
+    try:
+        model = ShiftedBetaGeometric().fit(a)
+    except ConvergenceError as err:
+        periods = len(a) - 1
+        theta = 1.0 - (a[-1] / a[0]) ** (1.0 / periods)
+        scale = 1e6
+        model = ShiftedBetaGeometric.from_params(alpha=theta * scale, beta=(1 - theta) * scale)
+        note = (
+            f"the sBG fit does not converge ({err}): the series loses about the same share every "
+            f"period, so the data do not identify a spread of churn probabilities. Its limit "
+            f"(alpha, beta -> infinity) is a geometric model with churn {theta:.3f} a period."
+        )
+        return model, note
+    alpha, beta = model.params_["alpha"], model.params_["beta"]
+    if alpha + beta >= BOUNDARY:
+        theta = alpha / (alpha + beta)
+        return model, (
+            f"the sBG fit runs to the boundary (alpha + beta = {alpha + beta:,.0f}): the "
+            f"series loses about the same share every period, so the data do not identify a "
+            f"spread of churn probabilities; in effect a geometric model with churn "
+            f"{theta:.3f} a period."
+        )
+    return model, ""
+
+
+#: alpha + beta beyond which a fitted Beta has no spread worth the name (sd of churn < 1 %).
+BOUNDARY = 1e4
