@@ -501,24 +501,30 @@ class _Target:
             if fcntl is None:  # no flock (Windows): no protection against a second writer
                 break
             try:
-                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-            except BlockingIOError:
-                pid = _read_json(fd).get("pid")
-                os.close(fd)
-                who = f"another run (process {pid})" if isinstance(pid, int) else "another run"
-                raise DatasetError(
-                    f"{who} is writing {self.shown} right now; nothing was changed — "
-                    f"wait for it to finish or choose another folder"
-                ) from None
-            except BaseException:
-                os.close(fd)
+                try:
+                    fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                except BlockingIOError:
+                    pid = _read_json(fd).get("pid")
+                    os.close(fd)
+                    fd = -1
+                    who = f"another run (process {pid})" if isinstance(pid, int) else "another run"
+                    raise DatasetError(
+                        f"{who} is writing {self.shown} right now; nothing was changed — "
+                        f"wait for it to finish or choose another folder"
+                    ) from None
+                # The previous holder deletes the file when done: if it did so after
+                # our open(), we locked a file nobody else will look at. Start over.
+                try:
+                    same = os.path.samestat(os.fstat(fd), os.stat(self.lockfile))
+                except FileNotFoundError:
+                    same = False
+            except DatasetError:
                 raise
-            # The previous holder deletes the file when done: if it did so after
-            # our open(), we locked a file nobody else will look at. Start over.
-            try:
-                same = os.path.samestat(os.fstat(fd), os.stat(self.lockfile))
-            except FileNotFoundError:
-                same = False
+            except BaseException:
+                # Interrupted (a signal) while taking the lock: leave no lock file
+                # behind if nobody else holds it.
+                self._drop_unheld_lock(fd)
+                raise
             if same:
                 break
             os.close(fd)
@@ -526,6 +532,19 @@ class _Target:
         journal = _read_json(fd)
         self._set_journal({})
         return journal
+
+    def _drop_unheld_lock(self, fd: int) -> None:
+        """Close ``fd``; remove the lock file if nobody else holds it (an interrupted take)."""
+        if fd < 0:
+            return
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            if os.path.samestat(os.fstat(fd), os.stat(self.lockfile)):
+                os.unlink(self.lockfile)
+        except OSError:
+            pass  # held by another run, or already gone: theirs to remove
+        finally:
+            os.close(fd)
 
     def _set_journal(self, journal: dict[str, Any]) -> None:
         assert self._fd is not None
