@@ -69,7 +69,6 @@ CAUSE_CODE = {cause: code for code, cause in enumerate(TOUCHPOINT_CAUSES)}
 COMMITTED, ENGAGED, COOLING, LOST = range(4)
 ADVISOR_EFFECT_DAYS = 90.0  # textbook cores: an advisor's contact keeps a client closer this long
 REFERRAL_WEEK = 7.0  # referred friends join in weekly batches, a week or more after the tip
-IMPRESSION_CODE = {"positive": 0, "neutral": 1, "negative": 2}
 
 
 class CountingEnvironment(simpy.Environment):

@@ -129,10 +129,6 @@ class Timelines:
         """Number of people."""
         return len(self.lam)
 
-    def concat(self, other: Timelines) -> Timelines:
-        """These people followed by ``other``'s (row ranges shifted)."""
-        return Timelines.join([self, other])
-
     @staticmethod
     def join(parts: list[Timelines]) -> Timelines:
         """The people of ``parts`` one after the other (row ranges shifted), in one copy."""
