@@ -30,7 +30,7 @@ from sim.course import lab
 
 ROOT = Path(__file__).resolve().parents[1]
 # Names that differ between PyPI and conda-forge.
-CONDA_NAMES = {"pyyaml": "pyyaml", "faker": "faker"}
+CONDA_NAMES = {"pyyaml": "pyyaml", "faker": "faker", "duckdb": "python-duckdb"}
 
 
 def _norm(spec: str) -> tuple[str, str]:
