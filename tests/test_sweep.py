@@ -463,3 +463,60 @@ def test_grid_sweep_ranks_the_levers_and_draws_a_tornado(tmp_path):
     assert isinstance(diff_intervals(result.summary, "orders"), Figure)
     with pytest.raises(KeyError, match="profit"):
         tornado(result.sensitivity, "profit")
+
+
+# --------------------------------------------------------------------------- stopping
+
+
+def test_a_stop_event_ends_the_run_early_and_a_rerun_resumes(tmp_path):
+    import threading
+
+    stop = threading.Event()
+    out = tmp_path / "out"
+    seen = []
+
+    def on_task(row):
+        seen.append(row)
+        stop.set()
+
+    result = sweep.run_sweep(
+        small_spec(4), out, workers=2, progress=False, on_task=on_task, stop=stop
+    )
+    assert result.complete is False
+    done = sweep.status(out)["done"]
+    assert done == len(seen) and 1 <= done < 12
+    assert result.summary.set_index(["variant", "kpi"])["n"].sum() == done * 3
+    rest = []
+    again = sweep.run_sweep(small_spec(4), out, workers=1, progress=False, on_task=rest.append)
+    assert again.complete and len(rest) == 12 - done
+
+
+def test_a_second_driver_on_the_same_folder_is_refused(minimal):
+    from sim.studio.sweep_folder import _locked
+
+    result, _ = minimal
+    with _locked(result.out), pytest.raises(sweep.SweepError, match="another sweep is running"):
+        sweep.run_sweep(tiny(), result.out, workers=1, progress=False)
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="POSIX signals")
+def test_sigterm_stops_the_cli_and_says_what_is_kept(tmp_path):
+    data = small_spec(6)
+    spec_file = tmp_path / "spec.yaml"
+    spec_file.write_text(yaml.safe_dump(data))
+    out = tmp_path / "out"
+    driver = subprocess.Popen(
+        [sys.executable, "-m", "sim", "sweep", str(spec_file), "--out", str(out),
+         "--workers", "2", "--quiet"],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    deadline = time.monotonic() + 240
+    while not list(out.glob("tasks/*/seed-*.json")):
+        assert driver.poll() is None and time.monotonic() < deadline
+        time.sleep(0.05)
+    driver.send_signal(signal.SIGTERM)
+    _, err = driver.communicate(timeout=60)
+    assert driver.returncode == 130, err
+    done = sweep.status(out)["done"]
+    assert f"interrupted: {done}/18 tasks are done and kept in {out}" in err
+    assert "Traceback" not in err

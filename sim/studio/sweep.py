@@ -100,6 +100,8 @@ class SweepResult:
     sensitivity: pd.DataFrame | None = None
     failures: list[dict[str, Any]] = field(default_factory=list)
     spec: SweepSpec | None = None
+    #: False when the run was stopped (``stop`` set) before every task was tried.
+    complete: bool = True
 
 
 # --------------------------------------------------------------------------- one task
@@ -261,8 +263,14 @@ class _Attempts:
         return False
 
 
-def _run_inline(tasks, kpis, faults, attempts, done) -> None:
+def _stopped(stop: Any) -> bool:
+    return stop is not None and stop.is_set()
+
+
+def _run_inline(tasks, kpis, faults, attempts, done, stop) -> None:
     for task in tasks:
+        if _stopped(stop):
+            return
         while True:
             try:
                 row = execute(task, kpis, faults)
@@ -333,12 +341,14 @@ class _LocalPool:
         child.close()
         return proc, parent
 
-    def run(self, tasks, kpis, attempts, done) -> None:
+    def run(self, tasks, kpis, attempts, done, stop) -> None:
         from multiprocessing.connection import wait
 
         queue = list(tasks)
         busy: dict[int, Task] = {}  # worker index -> task
         while queue or busy:
+            if _stopped(stop):
+                return  # the caller kills the workers and their unfinished tasks
             for i in range(len(self.workers)):
                 if i not in busy and queue:
                     task = queue.pop(0)
@@ -356,7 +366,8 @@ class _LocalPool:
                 proc, conn = self.workers[i]
                 handles[conn] = i
                 handles[proc.sentinel] = i
-            for ready in wait(list(handles)):
+            # A timeout, so that a stop request is seen while every worker is busy.
+            for ready in wait(list(handles), timeout=None if stop is None else 0.2):
                 i = handles[ready]
                 if i not in busy:
                     continue  # its pipe and its sentinel were both ready
@@ -405,7 +416,7 @@ class _LocalPool:
                 proc.join(timeout=5)
 
 
-def _run_dask(client, tasks, kpis, faults, attempts, done) -> None:
+def _run_dask(client, tasks, kpis, faults, attempts, done, stop) -> None:
     from distributed import as_completed
 
     def submit(task: Task):
@@ -415,6 +426,8 @@ def _run_dask(client, tasks, kpis, faults, attempts, done) -> None:
     pending = as_completed(list(futures))
     try:
         for fut in pending:
+            if _stopped(stop):
+                return
             task = futures.pop(fut)
             if fut.status == "finished":
                 done(task, fut.result())
@@ -466,6 +479,7 @@ def run_sweep(
     progress: bool = True,
     on_task: Callable[[dict[str, Any]], None] | None = None,
     retries: int = 2,
+    stop: Any = None,
 ) -> SweepResult:
     """Run (or resume) a sweep into the folder ``out`` and return its result tables.
 
@@ -494,6 +508,12 @@ def run_sweep(
         How many times a failing task is tried again (a worker that dies
         counts as a failure); then it is reported in ``failures.json`` and the
         others carry on.
+    stop
+        Optional :class:`threading.Event` (anything with ``is_set()``): when
+        set, e.g. by an app running the sweep in a thread, no new task starts,
+        running ones are abandoned (their workers stopped; in this process,
+        with ``workers=1``, the running task finishes first) and the result
+        holds what finished, with ``complete=False``. Rerun to resume.
     """
     spec = load_spec(spec)
     out = Path(out).expanduser()
@@ -544,17 +564,17 @@ def run_sweep(
                 if not todo:
                     pass
                 elif client is not None:
-                    _run_dask(client, todo, spec.kpis, faults, attempts, done)
+                    _run_dask(client, todo, spec.kpis, faults, attempts, done, stop)
                 elif n_workers == 1 or len(todo) == 1:
-                    _run_inline(todo, spec.kpis, faults, attempts, done)
+                    _run_inline(todo, spec.kpis, faults, attempts, done, stop)
                 else:
                     pool = _LocalPool(min(n_workers, len(todo)), faults)
                     try:
-                        pool.run(todo, spec.kpis, attempts, done)
+                        pool.run(todo, spec.kpis, attempts, done, stop)
                     except BaseException:
                         pool.close(now=True)
                         raise
-                    pool.close()
+                    pool.close(now=_stopped(stop))
             finally:
                 if bar is not None:
                     bar.close()
@@ -570,4 +590,11 @@ def run_sweep(
     finally:
         if own_client is not None:
             own_client.close()
-    return SweepResult(out=out, summary=summary, sensitivity=sens, failures=failures, spec=spec)
+    return SweepResult(
+        out=out,
+        summary=summary,
+        sensitivity=sens,
+        failures=failures,
+        spec=spec,
+        complete=not _stopped(stop),
+    )

@@ -180,6 +180,15 @@ class SweepSpec:
         table.index.name = "variant"
         return table
 
+    @property
+    def fingerprint(self) -> str:
+        """A short hash of the normalised SPEC: equal SPECs, equal fingerprints (a folder name)."""
+        import hashlib
+        import json
+
+        text = json.dumps(self.to_dict(), sort_keys=True, separators=(",", ":"))
+        return hashlib.sha256(text.encode("utf-8")).hexdigest()[:16]
+
     def to_dict(self) -> dict[str, Any]:
         """The normalised SPEC as plain data (what ``spec.yaml`` of a sweep folder holds)."""
         return _plain(self.source)
