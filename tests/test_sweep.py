@@ -520,3 +520,19 @@ def test_sigterm_stops_the_cli_and_says_what_is_kept(tmp_path):
     done = sweep.status(out)["done"]
     assert f"interrupted: {done}/18 tasks are done and kept in {out}" in err
     assert "Traceback" not in err
+
+
+def test_a_sweep_too_big_for_the_memory_is_refused_before_any_task(tmp_path):
+    data = {"variants": {"big": {"population": {"customers": 200_000_000}}}, "replications": 1}
+    with pytest.raises(sweep.SweepError, match="variant big .*population.customers"):
+        sweep.run_sweep(data, tmp_path / "out", workers=2, progress=False)
+    assert not (tmp_path / "out").exists()
+
+
+def test_status_of_a_sweep_not_started(tmp_path):
+    s = sweep.status(tmp_path / "new", spec=tiny())
+    assert (s["done"], s["total"], s["pending"], s["failed"]) == (0, 18, 18, 0)
+    assert s["variants"] == {"baseline": 0, "retention": 0, "agents": 0}
+    assert not (tmp_path / "new").exists()
+    with pytest.raises(sweep.SweepError, match="not a sweep folder"):
+        sweep.status(tmp_path / "new")

@@ -52,6 +52,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from sim.scenario import ScenarioError
 from sim.studio.sweep_folder import (
     _FAILURES,
     _SPEC_FILE,
@@ -67,7 +68,7 @@ from sim.studio.sweep_folder import (
     read_rows,
     status,
 )
-from sim.studio.sweep_spec import BASELINE, SweepSpec, Task, load_spec
+from sim.studio.sweep_spec import BASELINE, SpecError, SweepSpec, Task, load_spec
 
 __all__ = [
     "FAULTS_ENV",
@@ -459,6 +460,25 @@ def _connect(scheduler: str):
         raise SweepError(f"scheduler {scheduler}: cannot connect ({_one_line(err)})") from None
 
 
+def _check_fits(spec: SweepSpec, n_workers: int) -> None:
+    """Refuse, before any task, a sweep whose runs cannot fit in this machine's memory at once."""
+    from sim.scenario import available_memory, check_fits
+
+    memory = available_memory()
+    if memory is None:
+        return
+    for v in spec.variants:
+        try:
+            check_fits(v.scenario, memory // n_workers)
+        except SpecError:
+            raise
+        except ScenarioError as err:
+            share = (
+                f" (each of {n_workers} workers gets 1/{n_workers} of it)" if n_workers > 1 else ""
+            )
+            raise SweepError(f"variant {v.name}{share}: {err}") from None
+
+
 def _workers(workers: Any) -> int:
     if workers is None:
         return max(1, os.cpu_count() or 1)
@@ -524,6 +544,8 @@ def run_sweep(
     if (client is not None or scheduler is not None) and workers is not None:
         raise SweepError("workers: not used with a Dask client or scheduler (it has its own)")
     n_workers = _workers(workers) if client is None and scheduler is None else 0
+    if n_workers:
+        _check_fits(spec, n_workers)
     _prepare(out, spec)
     own_client = _connect(scheduler) if scheduler is not None else None
     client = own_client or client

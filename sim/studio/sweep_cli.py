@@ -90,13 +90,7 @@ def _cmd_sweep(args: argparse.Namespace) -> int:
 
     out = Path(args.out)
     if args.status:
-        if (out / "spec.yaml").exists() or args.spec is None:
-            _print_status(status(out))
-        else:
-            total = len(load_spec(args.spec).tasks())
-            _print_status(
-                {"out": str(out), "done": 0, "total": total, "failed": 0, "pending": total}
-            )
+        _print_status(status(out, spec=args.spec))
         return 0
     if args.spec is None:
         raise SweepError("sweep: give the SPEC file to run (or --status to inspect a folder)")

@@ -168,8 +168,11 @@ def _failures(out: Path) -> list[dict[str, Any]]:
     return _read_json(path) if path.is_file() else []
 
 
-def status(out: str | os.PathLike) -> dict[str, Any]:
+def status(out: str | os.PathLike, spec: Any = None) -> dict[str, Any]:
     """A sweep folder's progress without running anything.
+
+    ``spec`` (optional) describes a sweep whose folder may not exist yet:
+    everything is then pending. A folder holding a different SPEC is refused.
 
     Returns
     -------
@@ -179,11 +182,20 @@ def status(out: str | os.PathLike) -> dict[str, Any]:
         holds the folder now), ``out`` and ``variants`` (done per variant).
     """
     out = Path(out)
+    if spec is not None:
+        spec = load_spec(spec)
+        _prepare(out, spec)
+        if not (out / _SPEC_FILE).exists():
+            n = len(spec.tasks())
+            return {
+                "out": str(out), "done": 0, "total": n, "failed": 0, "pending": n,
+                "running": _running(out), "variants": dict.fromkeys(spec.variant_names, 0),
+            }  # fmt: skip
     spec = _stored_spec(out)
     done = {(r["variant"], r["seed"]) for r in read_rows(out, spec)}
     failed = {(f["variant"], f["seed"]) for f in _failures(out)} - done
     total = len(spec.tasks())
-    per_variant = {v: 0 for v in spec.variant_names}
+    per_variant = dict.fromkeys(spec.variant_names, 0)
     for v, _ in done:
         per_variant[v] += 1
     return {
@@ -195,6 +207,9 @@ def status(out: str | os.PathLike) -> dict[str, Any]:
         "running": _running(out),
         "variants": per_variant,
     }
+
+
+# --------------------------------------------------------------------------- summary inputs
 
 
 def _values(rows: list[dict[str, Any]], kpis: tuple[str, ...]) -> pd.DataFrame:
