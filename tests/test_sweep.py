@@ -536,3 +536,34 @@ def test_status_of_a_sweep_not_started(tmp_path):
     assert not (tmp_path / "new").exists()
     with pytest.raises(sweep.SweepError, match="not a sweep folder"):
         sweep.status(tmp_path / "new")
+
+
+def test_morris_design_and_its_elementary_effects(tmp_path):
+    from sim.charts.sweep import tornado
+
+    data = {
+        "baseline": {"preset": "default", "population": TINY},
+        "morris": {"trajectories": 2, "levels": 4, "ranges": {"agents": [3, 9],
+                   "retention_uplift": [0.0, 0.3]}, "seed": 2},
+        "replications": 1,
+        "kpis": ["service_cost", "orders"],
+    }  # fmt: skip
+    spec = load_spec(data)
+    points = [v for v in spec.variants if v.kind == "morris"]
+    assert len(points) == 2 * (2 + 1)  # trajectories x (factors + 1)
+    assert {v.factors["agents"] for v in points} <= {3, 5, 7, 9}  # a 4-level grid
+    assert all(v.scenario.service.agents == v.factors["agents"] for v in points)
+    result = sweep.run_sweep(spec, tmp_path / "morris", workers=1, progress=False)
+    table = result.sensitivity
+    assert set(table["method"]) == {"morris"}
+    cost = table[table["kpi"] == "service_cost"].set_index("factor")
+    # Service cost is exactly 45,000 x 0.5 year per agent: every elementary effect of agents
+    # over the whole range [3, 9] is 6 x 22,500, and retention has none.
+    assert cost.loc["agents", "effect"] == pytest.approx(6 * 22_500)
+    assert cost.loc["agents", "mu_star"] == pytest.approx(6 * 22_500)
+    assert cost.loc["agents", "sigma"] == pytest.approx(0.0, abs=1e-6)
+    assert cost.loc["retention_uplift", "mu_star"] == pytest.approx(0.0, abs=1e-6)
+    assert cost.loc["agents", "rank"] == 1
+    assert len(tornado(table, "service_cost", value="mu_star").axes[0].patches) == 2
+    with pytest.raises(SpecError, match="spec.morris.ranges.agents: a whole-number factor"):
+        load_spec({**data, "morris": {**data["morris"], "ranges": {"agents": [3, 8]}}})

@@ -12,22 +12,32 @@ from sim.studio.whatif import KPI_DEFINITIONS
 __all__ = ["diff_intervals", "tornado"]
 
 
-def tornado(sensitivity: pd.DataFrame, kpi: str, value: str = "effect") -> Figure:
+def tornado(
+    sensitivity: pd.DataFrame, kpi: str, value: str = "effect", method: str | None = None
+) -> Figure:
     """Tornado chart: each factor's effect on ``kpi``, the largest at the top.
 
     ``sensitivity`` comes from :func:`sim.studio.sensitivity.sensitivity`.
     ``value="effect"`` draws how much the KPI moves across each factor's range
-    in the design (its unit); ``value="src"`` the standardised regression
-    coefficients (unit-free, comparable across KPIs). Bars right of zero raise
-    the KPI. Factors without an estimate (constant in the design) are left out.
+    in the design (its unit; bars right of zero raise the KPI); ``"src"`` the
+    standardised regression coefficients (unit-free); ``"mu_star"`` Morris's
+    mean absolute effect. ``method`` picks ``"src"`` or ``"morris"`` rows
+    (default: the method of the value, else whichever the table has, src
+    first). Factors without an estimate (constant in the design) are left out.
     """
-    if value not in ("effect", "src"):
-        raise ValueError(f"value = {value!r} is not allowed: expected 'effect' or 'src'")
+    if value not in ("effect", "src", "mu_star"):
+        raise ValueError(f"value = {value!r} is not allowed: expected 'effect', 'src' or 'mu_star'")
     if kpi not in set(sensitivity["kpi"]):
         raise KeyError(
             f"kpi {kpi!r} is not in the table: KPIs are {sorted(set(sensitivity['kpi']))}"
         )
-    rows = sensitivity[(sensitivity["kpi"] == kpi) & sensitivity[value].notna()].copy()
+    methods = list(dict.fromkeys(sensitivity["method"]))
+    if method is None:
+        wanted = {"src": "src", "mu_star": "morris"}.get(value)
+        method = wanted if wanted in methods else ("src" if "src" in methods else methods[0])
+    rows = sensitivity[
+        (sensitivity["kpi"] == kpi) & (sensitivity["method"] == method) & sensitivity[value].notna()
+    ]
     rows = rows.reindex(rows[value].abs().sort_values().index)
     fig, ax = plt.subplots(figsize=(6.4, 0.45 * max(len(rows), 1) + 1.4))
     y = np.arange(len(rows))
@@ -40,12 +50,18 @@ def tornado(sensitivity: pd.DataFrame, kpi: str, value: str = "effect") -> Figur
     ax.set_yticks(y, labels)
     ax.axvline(0.0, color="black", linewidth=0.8)
     unit = KPI_DEFINITIONS.get(kpi, ("", ""))[0]
-    if value == "effect":
-        ax.set_xlabel(f"change of {kpi} across the factor's range ({unit})")
+    ax.set_xlabel(
+        {
+            "effect": f"change of {kpi} across the factor's range ({unit})",
+            "src": f"standardised regression coefficient on {kpi}",
+            "mu_star": f"Morris mu*: mean absolute effect on {kpi} ({unit})",
+        }[value]
+    )
+    if method == "src":
+        r2 = rows["r2"].iloc[0] if len(rows) else float("nan")
+        ax.set_title(f"What moves {kpi} (linear fit R² = {r2:.2f})")
     else:
-        ax.set_xlabel(f"standardised regression coefficient on {kpi}")
-    r2 = rows["r2"].iloc[0] if len(rows) else float("nan")
-    ax.set_title(f"What moves {kpi} (linear fit R² = {r2:.2f})")
+        ax.set_title(f"What moves {kpi} (Morris elementary effects)")
     fig.tight_layout()
     return fig
 

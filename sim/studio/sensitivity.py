@@ -10,9 +10,13 @@ comparable across factors of different units (retention points, agents).
 below 1 the ranking is a rough guide only (interactions, curvature). A
 Latin hypercube gives each factor many levels, so it suits this best.
 
-SALib's Morris and Sobol indices need their own sampling plans (trajectories,
-Saltelli points) rather than a grid or a Latin hypercube, so they are not
-used here.
+A ``morris`` design (its own sampling plan: trajectories that move one
+factor at a time, drawn by SALib) is analysed with SALib's Morris method
+instead: ``mu_star`` is the mean absolute elementary effect (how much the KPI
+moves across a factor's whole range, whatever the direction), ``sigma`` their
+spread (large: the factor interacts or acts non-linearly), ``effect`` the
+signed mean effect μ. Factors are ranked by ``mu_star``. Morris needs every
+point of the design: with a point missing (a failed task), its rows are NaN.
 
 ``effect`` is slope × (largest − smallest value of the factor): how much the
 KPI moves, in its own unit, across the factor's range, the others held;
@@ -32,7 +36,7 @@ __all__ = ["SENSITIVITY_COLUMNS", "sensitivity", "standardised_coefficients"]
 
 #: The columns of ``sensitivity.csv``.
 SENSITIVITY_COLUMNS = ("kpi", "factor", "src", "effect", "low", "high", "rank", "r2", "points",
-                       "method")  # fmt: skip
+                       "method", "mu_star", "sigma")  # fmt: skip
 
 
 def standardised_coefficients(x: pd.DataFrame, y: pd.Series) -> tuple[pd.Series, pd.Series, float]:
@@ -60,35 +64,55 @@ def standardised_coefficients(x: pd.DataFrame, y: pd.Series) -> tuple[pd.Series,
 
 
 def sensitivity(out: str | os.PathLike, spec=None, write: bool = True) -> pd.DataFrame:
-    """Rank a grid/LHS sweep's factors per KPI; written to ``out/sensitivity.csv``.
+    """Rank a grid/LHS/Morris sweep's factors per KPI; written to ``out/sensitivity.csv``.
 
-    Returns one row per (KPI, factor): ``src`` (standardised regression
-    coefficient, signed), ``effect`` (KPI change across the factor's range),
-    ``low``/``high`` (the factor's range in the design), ``rank`` (1 = the
-    largest \\|src\\| for that KPI), ``r2`` of the KPI's regression, ``points``
-    (design points with a finished replication) and ``method``. Factors that
-    are not numbers (a budget mix) are left out.
+    Returns one row per (KPI, factor, method): ``src`` (standardised
+    regression coefficient, signed; grid and LHS points), ``effect`` (KPI
+    change across the factor's range), ``low``/``high`` (the factor's range
+    in the design), ``rank`` (1 = the largest \\|src\\| or μ* for that KPI),
+    ``r2`` of the KPI's regression, ``points`` (design points with a finished
+    replication), ``method`` (``src`` or ``morris``) and Morris's ``mu_star``
+    and ``sigma``. Factors that are not numbers (a budget mix) are left out.
     """
     from sim.studio.sweep_folder import _stored_spec, _values, _write_atomic, read_rows
     from sim.studio.sweep_spec import load_spec
 
     out = Path(out)
     spec = load_spec(spec) if spec is not None else _stored_spec(out)
+    values = _values(read_rows(out, spec), spec.kpis)
+    means = values.groupby(level="variant").mean() if len(values) else values
+    kinds = {v.name: v.kind for v in spec.variants}
     design = spec.design()
+    regression = design[[kinds[v] in ("grid", "lhs") for v in design.index]]
+    morris = design[[kinds[v] == "morris" for v in design.index]]
+    rows = []
+    if len(regression):
+        rows += _src_rows(spec, _numeric(regression), means)
+    if len(morris):
+        rows += _morris_rows(spec, _numeric(morris), means)
+    table = pd.DataFrame(rows, columns=list(SENSITIVITY_COLUMNS))
+    table["rank"] = table["rank"].astype("Int64")
+    if write:
+        _write_atomic(out / "sensitivity.csv", table.to_csv(index=False))
+    return table
+
+
+def _numeric(design: pd.DataFrame) -> pd.DataFrame:
+    design = design.dropna(axis=1, how="all")
     numeric = [
         c
         for c in design.columns
         if design[c].dropna().map(lambda v: isinstance(v, int | float)).all()
-        and design[c].notna().any()
     ]
-    design = design[numeric].astype(float)
-    values = _values(read_rows(out, spec), spec.kpis)
-    means = values.groupby(level="variant").mean() if len(values) else values
+    return design[numeric].astype(float)
+
+
+def _src_rows(spec, design: pd.DataFrame, means: pd.DataFrame) -> list[dict]:
     rows = []
     for kpi in spec.kpis:
         points = [v for v in design.index if v in means.index and pd.notna(means.loc[v, kpi])]
         # A factor missing at a point (grid and LHS over different factors) sits at the baseline.
-        x = design.loc[points]
+        x = design.loc[points].copy()
         for c in x.columns:
             x[c] = x[c].fillna(_baseline_value(spec, c))
         y = means.loc[points, kpi] if points else pd.Series(dtype=float)
@@ -98,23 +122,46 @@ def sensitivity(out: str | os.PathLike, spec=None, write: bool = True) -> pd.Dat
             lo, hi = (float(x[c].min()), float(x[c].max())) if len(x) else (math.nan, math.nan)
             rows.append(
                 {
-                    "kpi": kpi,
-                    "factor": c,
-                    "src": src[c],
-                    "effect": slope[c] * (hi - lo),
-                    "low": lo,
-                    "high": hi,
-                    "rank": order[c],
-                    "r2": r2,
-                    "points": len(points),
-                    "method": "src",
+                    "kpi": kpi, "factor": c, "src": src[c], "effect": slope[c] * (hi - lo),
+                    "low": lo, "high": hi, "rank": order[c], "r2": r2, "points": len(points),
+                    "method": "src", "mu_star": math.nan, "sigma": math.nan,
                 }
-            )
-    table = pd.DataFrame(rows, columns=list(SENSITIVITY_COLUMNS))
-    table["rank"] = table["rank"].astype("Int64")
-    if write:
-        _write_atomic(out / "sensitivity.csv", table.to_csv(index=False))
-    return table
+            )  # fmt: skip
+    return rows
+
+
+def _morris_rows(spec, design: pd.DataFrame, means: pd.DataFrame) -> list[dict]:
+    from SALib.analyze import morris
+
+    source = spec.to_dict()["morris"]
+    names = [c for c in source["ranges"] if c in design.columns]
+    bounds = [list(map(float, source["ranges"][c])) for c in names]
+    problem = {"num_vars": len(names), "names": names, "bounds": bounds}
+    rows = []
+    for kpi in spec.kpis:
+        y = means[kpi].reindex(design.index) if len(means) else pd.Series(np.nan, design.index)
+        complete = bool(y.notna().all()) and len(y) > 0
+        if complete:
+            res = morris.analyze(
+                problem, design[names].to_numpy(), y.to_numpy(dtype=float),
+                num_levels=int(source["levels"]), seed=int(source["seed"]),
+            )  # fmt: skip
+            mu = np.asarray(res["mu"], dtype=float)
+            mu_star = np.asarray(res["mu_star"], dtype=float)
+            sigma = np.asarray(res["sigma"], dtype=float)
+        else:
+            mu = mu_star = sigma = np.full(len(names), np.nan)
+        order = pd.Series(mu_star, index=names).rank(ascending=False, method="min")
+        for j, c in enumerate(names):
+            rows.append(
+                {
+                    "kpi": kpi, "factor": c, "src": math.nan, "effect": mu[j],
+                    "low": bounds[j][0], "high": bounds[j][1], "rank": order[c], "r2": math.nan,
+                    "points": int(y.notna().sum()), "method": "morris",
+                    "mu_star": mu_star[j], "sigma": sigma[j],
+                }
+            )  # fmt: skip
+    return rows
 
 
 def _baseline_value(spec, factor: str) -> float:

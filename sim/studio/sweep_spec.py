@@ -35,6 +35,12 @@ Every field of a SPEC:
     ``{samples: N, ranges: {factor: [low, high]}, seed: k}``: a Latin hypercube
     of N points over numeric factors (whole-number fields are rounded); the
     design is a function of the SPEC alone. Variants are named ``lhs-001``...
+``morris``
+    ``{trajectories: r, levels: p, ranges: {factor: [low, high]}, seed: k}``:
+    Morris's elementary-effects design (SALib), r × (factors + 1) points on a
+    p-level grid; the sensitivity table then holds Morris's μ* and σ
+    (:mod:`sim.studio.sensitivity`). A whole-number factor needs
+    (high − low) divisible by p − 1. Variants are named ``morris-001``...
 ``replications`` or ``seeds``
     ``replications: n`` runs seeds 0..n−1; ``seeds: [..]`` names them.
 ``kpis``
@@ -44,7 +50,7 @@ Every field of a SPEC:
 ``name``, ``description``
     Free text, carried into the sweep folder and reports.
 
-At least one of ``variants``, ``grid`` and ``lhs`` is needed. Every scenario
+At least one of ``variants``, ``grid``, ``lhs`` and ``morris`` is needed. Every scenario
 of the sweep is built (and so validated) by :func:`load_spec`, before any
 task starts; an error is one line naming the field.
 """
@@ -88,6 +94,7 @@ SPEC_FIELDS = (
     "variants",
     "grid",
     "lhs",
+    "morris",
     "replications",
     "seeds",
     "kpis",
@@ -121,7 +128,7 @@ class Variant:
 
     name: str
     scenario: Scenario
-    kind: str = "variant"  # "baseline", "variant", "grid" or "lhs"
+    kind: str = "variant"  # "baseline", "variant", "grid", "lhs" or "morris"
     factors: FrozenMap = FrozenMap()
 
 
@@ -152,7 +159,7 @@ class SweepSpec:
 
     @property
     def factors(self) -> list[str]:
-        """The factors of the grid and LHS designs, in the order written."""
+        """The factors of the grid, LHS and Morris designs, in the order written."""
         out: list[str] = []
         for v in self.variants:
             out += [f for f in v.factors if f not in out]
@@ -174,8 +181,8 @@ class SweepSpec:
         return [Task(v.name, s, v.scenario) for s in self.seeds for v in self.variants]
 
     def design(self) -> pd.DataFrame:
-        """The grid and LHS points: one row per variant (index ``variant``), one column per factor."""
-        rows = {v.name: dict(v.factors) for v in self.variants if v.kind in ("grid", "lhs")}
+        """The grid, LHS and Morris points: one row per variant (index ``variant``), one column per factor."""
+        rows = {v.name: dict(v.factors) for v in self.variants if v.factors}
         table = pd.DataFrame.from_dict(rows, orient="index", columns=self.factors)
         table.index.name = "variant"
         return table
@@ -437,18 +444,7 @@ def _lhs(raw: Any, base: Scenario) -> list[Variant]:
         raise _fail("lhs.seed", f"{seed!r} is not allowed: expected a whole number >= 0")
     if not isinstance(ranges, Mapping) or not ranges:
         raise _fail("lhs.ranges", f"expected a mapping factor -> [low, high], got {ranges!r}")
-    whole = {}
-    for name, bounds in ranges.items():
-        kind, _ = _factor(name, base, "lhs.ranges")
-        ok = isinstance(bounds, list) and len(bounds) == 2 and all(map(_is_number, bounds))
-        if not ok or not bounds[0] < bounds[1]:
-            raise _fail(
-                f"lhs.ranges.{name}", f"{bounds!r} is not allowed: expected [low, high], low < high"
-            )
-        current = _current(base, kind, name)
-        if isinstance(current, bool) or not (current is None or _is_number(current)):
-            raise _fail(f"lhs.ranges.{name}", "a Latin hypercube needs a numeric factor")
-        whole[name] = isinstance(current, int)
+    whole = {name: _numeric_range(name, b, base, "lhs.ranges") for name, b in ranges.items()}
     unit = qmc.LatinHypercube(d=len(ranges), rng=np.random.default_rng(seed)).random(n)
     out = []
     for i, row in enumerate(unit, start=1):
@@ -460,6 +456,65 @@ def _lhs(raw: Any, base: Scenario) -> list[Variant]:
         scenario = _apply(base, _definition(factors, base, "lhs.ranges"), f"lhs[{name}]")
         out.append(Variant(name, scenario, "lhs", FrozenMap(factors)))
     return out
+
+
+def _morris(raw: Any, base: Scenario) -> list[Variant]:
+    from SALib.sample import morris as morris_sample
+
+    if not isinstance(raw, Mapping):
+        raise _fail("morris", f"expected a mapping with trajectories, levels, ranges, got {raw!r}")
+    unknown = sorted(set(raw) - {"trajectories", "levels", "ranges", "seed"})
+    if unknown:
+        raise _fail(
+            f"morris.{unknown[0]}", "unknown field: expected trajectories, levels, ranges, seed"
+        )
+    r, p, seed = raw.get("trajectories"), raw.get("levels", 4), raw.get("seed", 0)
+    ranges = raw.get("ranges")
+    for key, value, low in (("trajectories", r, 2), ("levels", p, 2), ("seed", seed, 0)):
+        if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= 10_000:
+            raise _fail(
+                f"morris.{key}", f"{value!r} is not allowed: expected a whole number from {low}"
+            )
+    if not isinstance(ranges, Mapping) or not ranges:
+        raise _fail("morris.ranges", f"expected a mapping factor -> [low, high], got {ranges!r}")
+    whole = {}
+    for name, bounds in ranges.items():
+        whole[name] = _numeric_range(name, bounds, base, "morris.ranges")
+        if whole[name] and (bounds[1] - bounds[0]) % (p - 1):
+            raise _fail(
+                f"morris.ranges.{name}",
+                f"a whole-number factor needs high - low divisible by levels - 1 = {p - 1}",
+            )
+    problem = {
+        "num_vars": len(ranges),
+        "names": list(ranges),
+        "bounds": [list(map(float, b)) for b in ranges.values()],
+    }
+    points = morris_sample.sample(problem, N=r, num_levels=p, seed=seed)
+    out = []
+    for i, row in enumerate(points, start=1):
+        factors = {
+            name: int(round(float(u))) if whole[name] else round(float(u), 12)
+            for name, u in zip(ranges, row, strict=True)
+        }
+        name = f"morris-{i:03d}"
+        scenario = _apply(base, _definition(factors, base, "morris.ranges"), f"morris[{name}]")
+        out.append(Variant(name, scenario, "morris", FrozenMap(factors)))
+    return out
+
+
+def _numeric_range(name: str, bounds: Any, base: Scenario, field: str) -> bool:
+    """Check ``[low, high]`` of a numeric factor; True when the factor is a whole number."""
+    kind, _ = _factor(name, base, field)
+    ok = isinstance(bounds, list) and len(bounds) == 2 and all(map(_is_number, bounds))
+    if not ok or not bounds[0] < bounds[1]:
+        raise _fail(
+            f"{field}.{name}", f"{bounds!r} is not allowed: expected [low, high], low < high"
+        )
+    current = _current(base, kind, name)
+    if isinstance(current, bool) or not (current is None or _is_number(current)):
+        raise _fail(f"{field}.{name}", "this design needs a numeric factor")
+    return isinstance(current, int)
 
 
 def _seeds(data: Mapping[str, Any]) -> tuple[int, ...]:
@@ -538,9 +593,12 @@ def load_spec(source: Any) -> SweepSpec:
         variants += _grid(data["grid"], base)
     if data.get("lhs") is not None:
         variants += _lhs(data["lhs"], base)
+    if data.get("morris") is not None:
+        variants += _morris(data["morris"], base)
     if len(variants) == 1:
         raise SpecError(
-            "spec: empty design: give at least one variant (variants), a grid or an lhs design"
+            "spec: empty design: give at least one variant (variants), or a grid, lhs or "
+            "morris design"
         )
     seen: set[str] = set()
     for v in variants:
@@ -559,11 +617,13 @@ def load_spec(source: Any) -> SweepSpec:
         if key in data:
             normal[key] = data[key]
     normal["baseline"] = base_normal
-    for key in ("variants", "grid", "lhs"):
+    for key in ("variants", "grid", "lhs", "morris"):
         if data.get(key):
             normal[key] = data[key]
     if "lhs" in normal:
         normal["lhs"] = {"seed": 0, **normal["lhs"]}
+    if "morris" in normal:
+        normal["morris"] = {"levels": 4, "seed": 0, **normal["morris"]}
     normal["seeds"] = list(seeds)
     normal["kpis"] = list(kpis)
     normal["level"] = float(level)
