@@ -567,3 +567,13 @@ def test_morris_design_and_its_elementary_effects(tmp_path):
     assert len(tornado(table, "service_cost", value="mu_star").axes[0].patches) == 2
     with pytest.raises(SpecError, match="spec.morris.ranges.agents: a whole-number factor"):
         load_spec({**data, "morris": {**data["morris"], "ranges": {"agents": [3, 8]}}})
+
+
+def test_monthly_revenue_adds_up_to_the_mean_revenue(minimal):
+    result, _ = minimal
+    monthly = sweep.monthly_revenue(result.out)
+    assert list(monthly.columns) == ["baseline", "retention", "agents"]
+    assert isinstance(monthly.index, pd.PeriodIndex) and len(monthly) in (6, 7)
+    mean = result.summary.set_index(["variant", "kpi"])["mean"]
+    for variant in monthly.columns:
+        assert monthly[variant].sum() == pytest.approx(mean[(variant, "revenue")], rel=1e-12)

@@ -4,14 +4,14 @@
 >>> result = run_sweep(load_spec("sweep.yaml"), out="sweeps/retention")  # doctest: +SKIP
 >>> result.summary.query("kpi == 'profit'")                    # doctest: +SKIP
 
-The SPEC (baseline, variants, grid or Latin hypercube, seeds, KPIs) is
+The SPEC (baseline, variants, a grid, Latin hypercube or Morris design, seeds, KPIs) is
 described in :mod:`sim.studio.sweep_spec`. A sweep folder holds::
 
     spec.yaml                    the normalised SPEC (a different SPEC is refused)
     tasks/<variant>/seed-<k>.json  one finished task: its KPIs and monthly revenue
     failures.json                tasks that kept failing: variant, seed, error
     summary.csv                  per variant and KPI: mean, se, interval, paired diff
-    sensitivity.csv              for grid and LHS designs (see sim.studio.sensitivity)
+    sensitivity.csv              for grid, LHS and Morris designs (sim.studio.sensitivity)
 
 Each task's file is written atomically (temporary file in the same folder,
 fsync, rename) by the driver as soon as the task finishes, so a sweep stopped
@@ -77,6 +77,7 @@ __all__ = [
     "SweepResult",
     "SweepSpec",
     "Task",
+    "execute",
     "load_spec",
     "monthly_revenue",
     "read_rows",
@@ -92,7 +93,7 @@ SUMMARY_COLUMNS = ("variant", "kpi", "mean", "se", "ci_low", "ci_high", "diff", 
 FAULTS_ENV = "SIM_SWEEP_FAULTS"
 
 
-@dataclass
+@dataclass(frozen=True)
 class SweepResult:
     """What :func:`run_sweep` returns: the summary, sensitivity, failures and the folder."""
 
