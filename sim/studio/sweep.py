@@ -53,6 +53,7 @@ import numpy as np
 import pandas as pd
 
 from sim.scenario import ScenarioError
+from sim.studio.sensitivity import sensitivity
 from sim.studio.sweep_folder import (
     _FAILURES,
     _SPEC_FILE,
@@ -82,6 +83,7 @@ __all__ = [
     "monthly_revenue",
     "read_rows",
     "run_sweep",
+    "sensitivity",
     "status",
     "summarise",
 ]
@@ -607,8 +609,6 @@ def run_sweep(
             _csv(summary, out / _SUMMARY)
             sens = None
             if spec.factors:
-                from sim.studio.sensitivity import sensitivity
-
                 sens = sensitivity(out, spec)
     finally:
         if own_client is not None:
