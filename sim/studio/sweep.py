@@ -133,7 +133,7 @@ def execute(task: Task, kpis: tuple[str, ...], faults: str | None = None) -> dic
     from sim.studio.whatif import kpis as kpi_values
 
     _faults(task.variant, task.seed, faults)
-    started = time.perf_counter()
+    started, cpu = time.perf_counter(), time.process_time()
     ds = simulate(task.scenario, task.seed)
     values = kpi_values(ds)
     orders = ds.orders
@@ -144,6 +144,7 @@ def execute(task: Task, kpis: tuple[str, ...], faults: str | None = None) -> dic
         "kpis": {k: _json_number(values[k]) for k in kpis},
         "monthly_revenue": {str(m): float(v) for m, v in monthly.items()},
         "seconds": round(time.perf_counter() - started, 3),
+        "cpu_seconds": round(time.process_time() - cpu, 3),
         "pid": os.getpid(),
     }
 
@@ -525,8 +526,10 @@ def run_sweep(
         Show one tqdm bar: tasks done / total, with an ETA.
     on_task
         Called in this process with each finished task's row (the content of
-        its task file: ``variant``, ``seed``, ``kpis``, ``monthly_revenue``,
-        ``seconds``), as soon as the file is written.
+        its task file: ``variant``, ``seed``, ``kpis`` (a dict KPI -> value,
+        ``None`` for a KPI without data), ``monthly_revenue`` (``"YYYY-MM"`` ->
+        EUR), ``seconds``, ``cpu_seconds``, ``pid``, ``finished_at``,
+        ``attempts``), as soon as the file is written.
     retries
         How many times a failing task is tried again (a worker that dies
         counts as a failure); then it is reported in ``failures.json`` and the
