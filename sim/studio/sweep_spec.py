@@ -445,7 +445,11 @@ def _lhs(raw: Any, base: Scenario) -> list[Variant]:
     if not isinstance(ranges, Mapping) or not ranges:
         raise _fail("lhs.ranges", f"expected a mapping factor -> [low, high], got {ranges!r}")
     whole = {name: _numeric_range(name, b, base, "lhs.ranges") for name, b in ranges.items()}
-    unit = qmc.LatinHypercube(d=len(ranges), rng=np.random.default_rng(seed)).random(n)
+    try:
+        sampler = qmc.LatinHypercube(d=len(ranges), rng=np.random.default_rng(seed))
+    except TypeError:  # SciPy before 1.15 calls it seed (the same draws)
+        sampler = qmc.LatinHypercube(d=len(ranges), seed=np.random.default_rng(seed))
+    unit = sampler.random(n)
     out = []
     for i, row in enumerate(unit, start=1):
         factors: dict[str, Any] = {}
