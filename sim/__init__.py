@@ -7,6 +7,7 @@ The package face::
     ds = sim.simulate(scenario, seed=1)      # a Dataset: ds.orders, ds.customers, ...
     ds.save("datasets/mine")
     ds = sim.load("datasets/mine")
+    result = sim.sweep("sweep.yaml", out="sweeps/mine")   # variants x seeds, with intervals
 
 The layers, each a subpackage: ``sim.world`` (the simulated brand: SimPy
 processes that emit plain records), ``sim.data`` (the data model, records →
@@ -21,6 +22,7 @@ from sim.compose import course_dataset, regenerate, simulate
 from sim.data.dataset import Dataset, DatasetError, load
 from sim.data.schema import SchemaError
 from sim.scenario import Scenario, ScenarioError, load_scenario, preset, preset_names
+from sim.studio.sweep import run_sweep as sweep
 
 __all__ = [
     "Dataset",
@@ -36,5 +38,6 @@ __all__ = [
     "preset_names",
     "regenerate",
     "simulate",
+    "sweep",
 ]
 __version__ = "0.1.0"

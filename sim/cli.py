@@ -7,6 +7,7 @@ Usage (``python -m sim ...`` or the ``crm-sim`` console script)::
     python -m sim scenario show mass_market
     python -m sim verify datasets/default
     python -m sim regenerate datasets/default
+    python -m sim sweep sweep.yaml --out sweeps/mine
     python -m sim schema --update datasets/README.md
 
 Bad input (unknown preset, unreadable scenario file, out-of-range value, a
@@ -118,6 +119,10 @@ def build_parser() -> argparse.ArgumentParser:
     from sim.course.classroom import register_lab
 
     register_lab(sub)  # `lab`: the course without make (see sim.course.classroom.lab)
+
+    from sim.studio.sweep_cli import register_sweep
+
+    register_sweep(sub)  # `sweep`: variants x seeds with intervals (see sim.studio.sweep)
 
     p = sub.add_parser("schema", help="print the data dictionary as Markdown")
     p.add_argument(
@@ -249,6 +254,7 @@ _COMMANDS = {
     "regenerate": _cmd_regenerate,
     "schema": _cmd_schema,
     "lab": _cmd_lab,
+    "sweep": _cmd_lab,  # both dispatch to the function their register_* set
 }
 
 

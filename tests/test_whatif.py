@@ -108,7 +108,7 @@ def test_kpis_by_hand():
     assert k["abandonment"] == pytest.approx(0.25)  # phone only
     assert k["members"] == pytest.approx(1 / 3)
     assert k["cac"] == pytest.approx(100.0)
-    assert k["clv_per_customer"] == pytest.approx(260.0 / 3)
+    assert k["past_margin_per_customer"] == pytest.approx(260.0 / 3)
 
 
 def test_kpis_without_programme_surveys_or_calls():

@@ -112,9 +112,10 @@ KPI_DEFINITIONS: dict[str, tuple[str, str]] = {
     "abandonment": ("share", "phone contacts whose caller hung up before being answered"),
     "members": ("share", "customer profiles enrolled in the loyalty programme"),
     "cac": ("EUR", "acquisition_spend / customers"),
-    "clv_per_customer": (
+    "past_margin_per_customer": (
         "EUR",
-        "gross_margin / customers: value realised so far (undiscounted, within the horizon)",
+        "gross_margin / customers: margin realised so far per customer (undiscounted, within "
+        "the horizon); backward-looking, so not a CLV, which is the expected future margin",
     ),
 }
 
@@ -211,7 +212,7 @@ def kpis(
         if len(customers)
         else math.nan,
         "cac": acq / n_customers if n_customers else math.nan,
-        "clv_per_customer": margin / n_customers if n_customers else math.nan,
+        "past_margin_per_customer": margin / n_customers if n_customers else math.nan,
     }
     return pd.Series({k: float(v) for k, v in out.items()}, name="kpi")
 
