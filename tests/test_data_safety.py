@@ -55,7 +55,7 @@ def fake_engine(monkeypatch: pytest.MonkeyPatch) -> list[tuple]:
     """Replace the simulation with the tiny hand-built dataset; record the calls."""
     calls: list[tuple] = []
 
-    def simulate(scenario, seed, progress=False):
+    def simulate(scenario, seed, progress=False, workers=1, client=None):
         calls.append((scenario, seed, progress))
         return tiny_dataset(seed=seed)
 
