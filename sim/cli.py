@@ -165,18 +165,25 @@ def build_parser() -> argparse.ArgumentParser:
 
 # --------------------------------------------------------------------------- commands
 def _summary(ds, path: Path, seconds: float, source: str) -> None:
-    rows = ds.summary()["rows"]
+    """Rows per table and a closing line; ``ds`` a Dataset, or ``(rows by table, seed)``."""
+    if isinstance(ds, tuple):
+        import pandas as pd
+
+        table_rows, seed = ds
+        rows = pd.Series(table_rows, dtype="int64")
+    else:
+        rows, seed = ds.summary()["rows"], ds.seed
     width = max(map(len, rows.index))
     for table, n in rows.items():
         print(f"  {table:<{width}}  {n:>12,}")
     print(
         f"wrote {path}: {len(rows)} tables, {int(rows.sum()):,} rows in {seconds:.1f} s "
-        f"(scenario: {source}, seed {ds.seed})"
+        f"(scenario: {source}, seed {seed})"
     )
 
 
 def _cmd_simulate(args: argparse.Namespace) -> int:
-    from sim.compose import _default_workers, simulate
+    from sim import compose
     from sim.data.dataset import InterruptedAfterSave, writing
     from sim.scenario import resolve_scenario
 
@@ -197,15 +204,25 @@ def _cmd_simulate(args: argparse.Namespace) -> int:
         # the lock keeps a second run off this folder until the swap.
         with writing(out, overwrite=args.force) as target:
             client = _dask_client(args.scheduler) if args.scheduler else None
-            workers = args.workers or _default_workers()
+            run = {
+                "progress": not args.quiet,
+                "workers": args.workers or compose._default_workers(),
+                "client": client,
+            }
             try:
-                ds = simulate(
-                    scenario, args.seed, progress=not args.quiet, workers=workers, client=client
-                )
+                if args.csv:
+                    # The CSV export needs whole tables: simulated in memory.
+                    ds = compose.simulate(scenario, args.seed, **run)
+                    ds.save(out, overwrite=args.force, csv=True)
+                else:
+                    # Streamed: each shard's parts go to the output's temporary folder.
+                    rows = compose.simulate_to(
+                        out, scenario, args.seed, overwrite=args.force, **run
+                    )
+                    ds = (rows, args.seed)
             finally:
                 if client is not None:
                     client.close()
-            ds.save(out, overwrite=args.force, csv=args.csv)
         if not args.quiet:
             _summary(ds, out, time.perf_counter() - start, source)
     except KeyboardInterrupt as err:

@@ -32,7 +32,11 @@ from sim.data.dataset import (
     load,
     package_version,
     read_manifest,
+    read_table_file,
     schema_fingerprint,
+    write_parts,
+    write_table_file,
+    writing,
 )
 from sim.data.tables import (
     SHARED_TABLES,
@@ -60,6 +64,7 @@ __all__ = [
     "regenerate_and_compare",
     "simulate",
     "simulate_shard",
+    "simulate_to",
 ]
 
 
@@ -91,6 +96,42 @@ def simulate_shard(scenario: Scenario, seed: int, market: str) -> Shard:
 def _shard_task(scenario: Scenario, seed: int, market: str) -> Shard:
     # Module-level: worker processes and Dask workers import it by name.
     return simulate_shard(scenario, seed, market)
+
+
+class StagedShard(NamedTuple):
+    """A shard whose tables were written to its staged parts; only the small rest comes back."""
+
+    market: str
+    rows: dict[str, int]
+    counts: dict[str, int]
+    campaign_sends: np.ndarray
+    events: int
+    campaigns: pd.DataFrame
+    spend: pd.DataFrame
+
+
+def _stage_file(folder: Path, table: str, market: str) -> Path:
+    # Named like a part (so a failed run's folder is recognised as the workbench's).
+    return folder / table / f"part-{market}.stage.parquet"
+
+
+def _stage_task(scenario: Scenario, seed: int, market: str, folder: str) -> StagedShard:
+    """Simulate one shard and write its tables (ids from 1) to staged parts in ``folder``."""
+    shard = simulate_shard(scenario, seed, market)
+    rows = {}
+    for name, df in shard.tables.items():
+        rows[name] = len(df)
+        if name not in SHARED_TABLES:
+            write_table_file(name, df, _stage_file(Path(folder), name, market))
+    return StagedShard(
+        market,
+        rows,
+        shard.counts,
+        shard.campaign_sends,
+        shard.events,
+        shard.tables["campaigns"],
+        shard.tables["marketing_spend"],
+    )
 
 
 def _watch_driver(driver: int) -> None:
@@ -133,8 +174,10 @@ def _run_shards(
     workers: int,
     client: Any,
     progress: bool,
-) -> Iterator[Shard]:
-    """The markets' shards, in ``markets`` order, from wherever they run."""
+    task: Callable[..., Any] = _shard_task,
+    extra: tuple = (),
+) -> Iterator[Any]:
+    """``task(scenario, seed, market, *extra)`` for every market, in ``markets`` order."""
     bar = None
     if progress:
         from tqdm.auto import tqdm
@@ -151,7 +194,13 @@ def _run_shards(
 
             futures = [
                 client.submit(
-                    _shard_task, scenario, seed, m, pure=False, key=f"shard-{m}-{uuid.uuid4().hex}"
+                    task,
+                    scenario,
+                    seed,
+                    m,
+                    *extra,
+                    pure=False,
+                    key=f"shard-{m}-{uuid.uuid4().hex}",
                 )
                 for m in markets
             ]
@@ -161,7 +210,7 @@ def _run_shards(
                 yield f.result()
         elif workers <= 1 or len(markets) <= 1:
             for m in markets:
-                yield simulate_shard(scenario, seed, m)
+                yield task(scenario, seed, m, *extra)
                 done()
         else:
             ctx = multiprocessing.get_context("forkserver")
@@ -175,7 +224,7 @@ def _run_shards(
                 # Largest markets first keeps the workers busy to the end.
                 shares = engine.market_shares(scenario)
                 futures = {
-                    m: pool.submit(_shard_task, scenario, seed, m)
+                    m: pool.submit(task, scenario, seed, m, *extra)
                     for m in sorted(markets, key=lambda m: -shares.get(m, 0.0))
                 }
                 for f in as_completed_futures(futures.values()):
@@ -284,6 +333,103 @@ def simulate(
     return ds
 
 
+def simulate_to(
+    path: str | os.PathLike,
+    scenario: Scenario,
+    seed: int = 0,
+    progress: bool = False,
+    workers: int = 1,
+    client: Any = None,
+    overwrite: bool = False,
+) -> dict[str, int]:
+    """Simulate ``scenario`` straight into dataset folder ``path``; return the rows per table.
+
+    The same files and bytes as ``simulate(...).save(path)``, without holding
+    the dataset in memory: each shard writes its tables to staged parts inside
+    the output's temporary folder (in the worker that ran it), then this process
+    renumbers them one part at a time (the shards before it give the offsets)
+    into ``<table>/part-<market>.parquet``, writes the brand's campaigns and
+    spend, the manifest last, and swaps the folder in atomically. Memory is
+    that of the largest shard, not of the whole run. With ``client`` the Dask
+    workers write the staged parts, so the output folder must be on a file
+    system every worker reaches (e.g. a shared mount).
+
+    Raises
+    ------
+    DatasetError
+        ``path`` may not or cannot be written (checked before any simulation).
+    """
+    if not isinstance(scenario, Scenario):
+        raise TypeError(f"scenario must be a Scenario, got {type(scenario).__name__}")
+    workers = _check_workers(workers, client)
+    check_fits(scenario)
+    markets = list(scenario.markets.names)
+    rows: dict[str, int] = {}
+
+    def fill(tmp: Path) -> dict[str, Any]:
+        staged = list(
+            _run_shards(
+                scenario, seed, markets, workers, client, progress, _stage_task, (str(tmp),)
+            )
+        )
+        info = _finish_parts(tmp, staged)
+        rows.update(info["rows"])
+        return info
+
+    with writing(path, overwrite=overwrite):
+        write_parts(path, scenario, seed, fill, overwrite=overwrite)
+    return rows
+
+
+def _finish_parts(tmp: Path, staged: list[StagedShard]) -> dict[str, Any]:
+    """Renumber the staged parts in market order into the dataset's parts (one part at a time)."""
+    # E-mail addresses unique across markets: only that column of every shard is read.
+    emails = np.concatenate(
+        [
+            read_table_file("customers", _stage_file(tmp, "customers", s.market), ["email"])[
+                "email"
+            ].to_numpy(dtype=object)
+            for s in staged
+        ]
+    )
+    emails = unique_emails(emails)
+    offsets: dict[str, int] = {}
+    parts: dict[str, list[dict[str, Any]]] = {}
+    rows = {t: 0 for t in schema.TABLES}
+    first_customer = 0
+    for shard in staged:
+        for name in schema.TABLES:
+            if name in SHARED_TABLES:
+                continue
+            stage = _stage_file(tmp, name, shard.market)
+            df = offset_ids({name: read_table_file(name, stage)}, offsets)[name]
+            if name == "customers":
+                df = df.assign(email=emails[first_customer : first_customer + len(df)])
+                first_customer += len(df)
+            rel = f"{name}/part-{shard.market}.parquet"
+            checksum = write_table_file(name, df, tmp / rel)
+            stage.unlink()
+            parts.setdefault(name, []).append({"file": rel, "rows": len(df), "checksum": checksum})
+            rows[name] += len(df)
+            del df
+        for kind, n in shard.counts.items():
+            offsets[kind] = offsets.get(kind, 0) + n
+    checksums = {}
+    shared = {
+        "campaigns": merge_campaigns([(s.campaigns, s.campaign_sends) for s in staged]),
+        "marketing_spend": merge_spend([s.spend for s in staged]),
+    }
+    for name, df in shared.items():
+        checksums[name] = write_table_file(name, df, tmp / f"{name}.parquet")
+        rows[name] = len(df)
+    return {
+        "rows": rows,
+        "parts": parts,
+        "checksums": checksums,
+        "meta": {"events": sum(s.events for s in staged)},
+    }
+
+
 def regenerate_and_compare(
     path: str | os.PathLike, progress: bool = False
 ) -> dict[str, tuple[str, str]]:
@@ -327,8 +473,6 @@ def regenerate(path: str | os.PathLike, progress: bool = False) -> Dataset:
         workbench did not write, another run is writing it, or it cannot be
         written (see :func:`sim.data.dataset.writing`).
     """
-    from sim.data.dataset import writing
-
     path = Path(path)
     read_manifest(path)  # the clearest message for a missing or broken manifest
     with writing(path, overwrite=True):

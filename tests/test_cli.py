@@ -40,7 +40,14 @@ def fake_engine(monkeypatch: pytest.MonkeyPatch) -> list[tuple]:
         calls.append((scenario, seed, progress))
         return tiny_dataset(seed=seed)
 
+    def simulate_to(path, scenario, seed, progress=False, overwrite=False, **run):
+        # The CLI's streamed save, through the same fake.
+        ds = simulate(scenario, seed, progress, **run)
+        ds.save(path, overwrite=overwrite)
+        return ds.summary()["rows"].to_dict()
+
     monkeypatch.setattr(compose, "simulate", simulate)
+    monkeypatch.setattr(compose, "simulate_to", simulate_to)
     return calls
 
 

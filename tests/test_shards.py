@@ -84,6 +84,16 @@ def test_bytes_do_not_depend_on_the_workers(small, in_memory, tmp_path):
     assert "campaigns.parquet" in manifest["files"]
 
 
+def test_a_streamed_save_writes_the_same_bytes(small, in_memory, tmp_path):
+    # simulate_to: each shard writes its parts in its worker, the driver only
+    # renumbers them one at a time; the folder is the in-memory run's, byte for byte.
+    in_memory.save(tmp_path / "memory")
+    rows = sim.compose.simulate_to(tmp_path / "streamed", small, 5, workers=2)
+    assert rows == {t: len(df) for t, df in in_memory.tables.items()}
+    assert _folder_bytes(tmp_path / "memory") == _folder_bytes(tmp_path / "streamed")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["memory", "streamed"]
+
+
 def test_load_of_the_parts_equals_the_in_memory_run(in_memory, tmp_path):
     in_memory.save(tmp_path / "ds")
     back = load(tmp_path / "ds")

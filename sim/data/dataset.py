@@ -89,6 +89,10 @@ __all__ = [
     "check_target",
     "load",
     "package_version",
+    "parts_checksum",
+    "read_table_file",
+    "write_parts",
+    "write_table_file",
     "read_manifest",
     "schema_fingerprint",
     "table_checksum",
@@ -224,6 +228,17 @@ def table_checksum(name: str, df: pd.DataFrame) -> str:
             h.update(len(chunk).to_bytes(8, "little"))
             h.update(chunk)
     return h.hexdigest()
+
+
+def parts_checksum(name: str, part_checksums: Sequence[str], rows: int) -> str:
+    """SHA-256 of a table kept in parts: its name, rows and its parts' checksums, in order.
+
+    Each part's checksum is :func:`table_checksum` of the part, so a table's
+    checksum can be computed one part at a time, without the whole table.
+    """
+    header = {"table": name, "rows": int(rows), "algorithm": CHECKSUM_ALGORITHM}
+    body = json.dumps({"header": header, "parts": list(part_checksums)}, sort_keys=True)
+    return hashlib.sha256(body.encode()).hexdigest()
 
 
 # --------------------------------------------------------------------------- safe folders
@@ -990,8 +1005,15 @@ class Dataset:
         )
 
     def checksums(self) -> dict[str, str]:
-        """Per-table SHA-256 of the content (see :func:`table_checksum`)."""
-        return {t: table_checksum(t, df) for t, df in self.tables.items()}
+        """Per-table SHA-256 of the content (:func:`table_checksum`; by part: :func:`parts_checksum`)."""
+        out = {}
+        entries = self._part_entries()
+        for t, df in self.tables.items():
+            if t in entries:
+                out[t] = parts_checksum(t, [e["checksum"] for e in entries[t]], len(df))
+            else:
+                out[t] = table_checksum(t, df)
+        return out
 
     def manifest(
         self, files: Sequence[str] | None = None, *, format: str = FORMAT
@@ -1132,6 +1154,67 @@ class Dataset:
             self._write_manifest(tmp, CSV_FORMAT)
 
         return _write_atomically(path, overwrite, fill)
+
+
+def write_parts(
+    path: str | os.PathLike,
+    scenario: Scenario,
+    seed: int,
+    fill: Callable[[Path], Mapping[str, Any]],
+    overwrite: bool = False,
+) -> Path:
+    """Write a dataset folder whose tables ``fill`` writes itself, part by part.
+
+    ``fill(tmp)`` writes every table into the temporary folder (with
+    :func:`write_table_file`) and returns ``{"rows": {table: n}, "parts":
+    {table: [{"file", "rows", "checksum"}, ...]}, "checksums": {table: sha}
+    (single-file tables), "meta": {...}}``; the manifest is written from it,
+    last, and the folder is swapped in atomically as by :meth:`Dataset.save`.
+    Nothing needs the whole table in memory.
+    """
+
+    def write(tmp: Path) -> None:
+        info = fill(tmp)
+        parts = {t: list(e) for t, e in info["parts"].items()}
+        checksums = dict(info["checksums"])
+        for t, entries in parts.items():
+            checksums[t] = parts_checksum(t, [e["checksum"] for e in entries], info["rows"][t])
+        meta = {"package_version": package_version(), **dict(info.get("meta") or {})}
+        meta = {k: v for k, v in meta.items() if k not in RUN_META_KEYS}
+        manifest = {
+            "format": FORMAT,
+            "package_version": package_version(),
+            "schema_version": schema_fingerprint(),
+            "checksum_algorithm": CHECKSUM_ALGORITHM,
+            "seed": int(seed),
+            "scenario": scenario.to_dict(),
+            "rows": {t: int(info["rows"][t]) for t in schema.TABLES},
+            "checksums": {t: checksums[t] for t in schema.TABLES},
+            "files": sorted(set(_files_in(tmp)) | {MANIFEST}),
+            "meta": _jsonable(meta),
+        }
+        if parts:
+            manifest["parts"] = {t: parts[t] for t in schema.TABLES if t in parts}
+        text = json.dumps(manifest, indent=2, ensure_ascii=False) + "\n"
+        (tmp / MANIFEST).write_text(text, encoding="utf-8")
+
+    return _write_atomically(path, overwrite, write)
+
+
+def write_table_file(name: str, df: pd.DataFrame, file: Path) -> str:
+    """Write one conformed table (or part of one) to Parquet; return its :func:`table_checksum`."""
+    file.parent.mkdir(exist_ok=True)
+    _write_parquet(name, df, file)
+    return table_checksum(name, df)
+
+
+def read_table_file(name: str, file: Path, columns: Sequence[str] | None = None) -> pd.DataFrame:
+    """Read a Parquet file written by :func:`write_table_file`, conformed (or only ``columns``)."""
+    if columns is not None:
+        import pyarrow.parquet as pq
+
+        return pq.read_table(file, columns=list(columns)).to_pandas()
+    return schema.conform(name, _read_parquet(name, file))
 
 
 def _jsonable(value: Any) -> Any:
@@ -1294,7 +1377,11 @@ def load(path: str | os.PathLike) -> Dataset:
                 f"{path}: {file.name} has {len(df):,} rows, the manifest says {expected_rows} — "
                 f"the file was changed or is corrupt; {_regenerate_hint(path)}"
             )
-        if manifest["checksums"].get(name) != table_checksum(name, df):
+        if name in all_parts:
+            actual = parts_checksum(name, [e["checksum"] for e in entries], len(df))
+        else:
+            actual = table_checksum(name, df)
+        if manifest["checksums"].get(name) != actual:
             raise DatasetError(
                 f"{path}: {file.name} checksum mismatch — the file was changed or is corrupt; "
                 f"{_regenerate_hint(path)}"

@@ -81,7 +81,7 @@ def offset_ids(tables: dict[str, pd.DataFrame], offsets: dict[str, int]) -> dict
     """One shard's tables with every id moved past the shards before it (``offsets`` by kind)."""
     out = dict(tables)
     for name, cols in ID_COLUMNS.items():
-        if not any(offsets.get(kind, 0) for kind in cols.values()):
+        if name not in tables or not any(offsets.get(kind, 0) for kind in cols.values()):
             continue
         df = tables[name].copy()
         for col, kind in cols.items():
