@@ -19,6 +19,32 @@ People are numbered as they enter the world: first the acquired population
 referrals bring. A person's profiles are numbered ``2 * person`` (the first)
 and ``2 * person + 1`` (a second registration, if any) while the world runs;
 :meth:`World.records` renumbers everybody who became a customer.
+
+Shards
+------
+``run(scenario, seed, market=...)`` simulates one market: only the people of
+the acquired population whose home country is in that market, with the
+market's own contact centre, workshop, advisors and share of the other
+brands' calls. Nothing a person meets depends on another market, so a
+person's story is the same in the shard as in a world holding every market
+(``market=None``; tests/test_shards.py checks it). Where the brand used to
+couple its markets, the coupling is cut by a rule that holds in both:
+
+* a referred friend joins the referrer's market (whatever their own home
+  country): the recommendation came through that market's people;
+* the monthly event invitations go to each market's own top clients, the
+  places split by expected customer share (:func:`split_by_share`), as are
+  agents, benches, advisors and the other brands' traffic already;
+* whether a newsletter is an A/B test is the newsletter's own keyed draw, not
+  a matter of how many people one market's audience holds;
+* acquisition needs no split: the budget's prospects are keyed people
+  (:func:`sim.world.purchases.pool_keys`), each in the market they live in,
+  and detractors put off only their own market's leads.
+
+A shard numbers its customers, orders, tickets, ... from 1; the dataset
+numbers the shards one after another in the scenario's market order (see
+:func:`sim.compose.assemble`), so the ids do not depend on how many workers
+ran the shards.
 """
 
 from __future__ import annotations
