@@ -218,6 +218,9 @@ def _run_shards(
             with ProcessPoolExecutor(
                 max_workers=min(workers, len(markets)),
                 mp_context=ctx,
+                # A fresh process per shard: a finished shard's memory goes back
+                # to the system instead of staying in the worker for the next one.
+                max_tasks_per_child=1,
                 initializer=_watch_driver,
                 initargs=(os.getpid(),),
             ) as pool:
