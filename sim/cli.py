@@ -3,6 +3,8 @@
 Usage (``python -m sim ...`` or the ``crm-sim`` console script)::
 
     python -m sim simulate --scenario default --customers 5000 --years 2 --seed 3 --out data/mine
+    python -m sim simulate --customers 1000000 --workers 2 --out data/big
+    python -m sim simulate --scheduler tcp://10.0.0.5:8786 --out data/big
     python -m sim presets
     python -m sim scenario show mass_market
     python -m sim verify datasets/default
@@ -58,6 +60,28 @@ def _non_negative_int(text: str) -> int:
     return value
 
 
+def _positive_int(text: str) -> int:
+    value = _non_negative_int(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"{value} is not allowed: expected a whole number >= 1")
+    return value
+
+
+def _dask_client(address: str):
+    """A client of the Dask scheduler at ``address``, or a one-line error before any work."""
+    try:
+        from distributed import Client
+    except ImportError:  # pragma: no cover - distributed is a dependency
+        raise _BadInput("--scheduler needs the 'distributed' package") from None
+    try:
+        return Client(address, timeout="10s")
+    except (OSError, TimeoutError, ValueError) as err:
+        raise _BadInput(
+            f"--scheduler {address}: cannot reach a Dask scheduler there ({err}); "
+            "give its address as tcp://host:port"
+        ) from None
+
+
 def _prog() -> str:
     name = Path(sys.argv[0]).name if sys.argv and sys.argv[0] else ""
     return "python -m sim" if name in ("", "__main__.py", "-c") else name
@@ -97,6 +121,17 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="replace an existing dataset folder (only the files its manifest lists)",
     )
+    p.add_argument(
+        "--workers",
+        type=_positive_int,
+        metavar="N",
+        help="local worker processes running the market shards (default: this machine's cores)",
+    )
+    p.add_argument(
+        "--scheduler",
+        metavar="ADDR",
+        help="run the shards on the Dask cluster at ADDR (e.g. tcp://host:8786) instead",
+    )
     p.add_argument("--quiet", action="store_true", help="no progress bar and no summary")
 
     p = sub.add_parser("scenario", help="inspect scenarios")
@@ -135,18 +170,25 @@ def build_parser() -> argparse.ArgumentParser:
 
 # --------------------------------------------------------------------------- commands
 def _summary(ds, path: Path, seconds: float, source: str) -> None:
-    rows = ds.summary()["rows"]
+    """Rows per table and a closing line; ``ds`` a Dataset, or ``(rows by table, seed)``."""
+    if isinstance(ds, tuple):
+        import pandas as pd
+
+        table_rows, seed = ds
+        rows = pd.Series(table_rows, dtype="int64")
+    else:
+        rows, seed = ds.summary()["rows"], ds.seed
     width = max(map(len, rows.index))
     for table, n in rows.items():
         print(f"  {table:<{width}}  {n:>12,}")
     print(
         f"wrote {path}: {len(rows)} tables, {int(rows.sum()):,} rows in {seconds:.1f} s "
-        f"(scenario: {source}, seed {ds.seed})"
+        f"(scenario: {source}, seed {seed})"
     )
 
 
 def _cmd_simulate(args: argparse.Namespace) -> int:
-    from sim.compose import simulate
+    from sim import compose
     from sim.data.dataset import InterruptedAfterSave, writing
     from sim.scenario import resolve_scenario
 
@@ -166,8 +208,26 @@ def _cmd_simulate(args: argparse.Namespace) -> int:
         # Every problem with --out is reported before a long simulation, and
         # the lock keeps a second run off this folder until the swap.
         with writing(out, overwrite=args.force) as target:
-            ds = simulate(scenario, args.seed, progress=not args.quiet)
-            ds.save(out, overwrite=args.force, csv=args.csv)
+            client = _dask_client(args.scheduler) if args.scheduler else None
+            run = {
+                "progress": not args.quiet,
+                "workers": args.workers or compose._default_workers(),
+                "client": client,
+            }
+            try:
+                if args.csv:
+                    # The CSV export needs whole tables: simulated in memory.
+                    ds = compose.simulate(scenario, args.seed, **run)
+                    ds.save(out, overwrite=args.force, csv=True)
+                else:
+                    # Streamed: each shard's parts go to the output's temporary folder.
+                    rows = compose.simulate_to(
+                        out, scenario, args.seed, overwrite=args.force, **run
+                    )
+                    ds = (rows, args.seed)
+            finally:
+                if client is not None:
+                    client.close()
         if not args.quiet:
             _summary(ds, out, time.perf_counter() - start, source)
     except KeyboardInterrupt as err:

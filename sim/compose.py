@@ -6,13 +6,22 @@ data layer (:mod:`sim.data`): a run's records become a :class:`Dataset`.
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import hashlib
 import json
+import multiprocessing
 import os
 import time
-from collections.abc import Callable
+import uuid
+from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures import as_completed as as_completed_futures
 from pathlib import Path
+from typing import Any, NamedTuple
+
+import numpy as np
+import pandas as pd
 
 from sim.data import schema
 from sim.data.dataset import (
@@ -23,15 +32,30 @@ from sim.data.dataset import (
     load,
     package_version,
     read_manifest,
+    read_table_file,
     schema_fingerprint,
+    write_parts,
+    write_table_file,
+    writing,
 )
-from sim.data.tables import build_tables
+from sim.data.tables import (
+    SHARED_TABLES,
+    build_tables,
+    id_counts,
+    merge_campaigns,
+    merge_spend,
+    offset_ids,
+)
 from sim.scenario import Scenario, check_fits, preset
 from sim.world import engine
+from sim.world.engine import _collector_paused
+from sim.world.population import unique_emails
 
 __all__ = [
     "CACHE_ENV",
     "FRESH_CUSTOMERS",
+    "Shard",
+    "assemble",
     "cached_on_disk",
     "course_dataset",
     "default_dataset_path",
@@ -39,11 +63,259 @@ __all__ = [
     "regenerate",
     "regenerate_and_compare",
     "simulate",
+    "simulate_shard",
+    "simulate_to",
 ]
 
 
-def simulate(scenario: Scenario, seed: int = 0, progress: bool = False) -> Dataset:
+class Shard(NamedTuple):
+    """One market's share of a run: its tables (ids from 1) and what assembling needs."""
+
+    market: str
+    tables: dict[str, pd.DataFrame]
+    counts: dict[str, int]  # ids of each kind it uses (sim.data.tables.id_counts)
+    campaign_sends: np.ndarray  # messages sent per campaign (campaign_id order)
+    events: int
+
+
+def simulate_shard(scenario: Scenario, seed: int, market: str) -> Shard:
+    """Simulate one market of ``scenario`` (a deterministic function of scenario, seed, market).
+
+    Only the people living in ``market`` and the friends they refer take part,
+    with the market's contact centre, workshop and advisors; every draw is keyed
+    by what it is about, so their stories are those of the whole brand's run.
+    """
+    with _collector_paused():
+        records = engine.run(scenario, seed, market=market)
+        tables = build_tables(records, scenario)
+    n_camps = len(tables["campaigns"])
+    sends = np.bincount(tables["messages"]["campaign_id"].to_numpy(), minlength=n_camps + 1)[1:]
+    return Shard(market, tables, id_counts(tables), sends, int(records.events))
+
+
+def _shard_task(scenario: Scenario, seed: int, market: str) -> Shard:
+    # Module-level: worker processes and Dask workers import it by name.
+    return simulate_shard(scenario, seed, market)
+
+
+class StagedShard(NamedTuple):
+    """A shard whose tables were written to its staged parts; only the small rest comes back."""
+
+    market: str
+    rows: dict[str, int]
+    counts: dict[str, int]
+    campaign_sends: np.ndarray
+    events: int
+    campaigns: pd.DataFrame
+    spend: pd.DataFrame
+
+
+def _stage_file(folder: Path, table: str, market: str) -> Path:
+    # Named like a part (so a failed run's folder is recognised as the workbench's).
+    return folder / table / f"part-{market}.stage.parquet"
+
+
+def _stage_task(scenario: Scenario, seed: int, market: str, folder: str) -> StagedShard:
+    """Simulate one shard and write its tables (ids from 1) to staged parts in ``folder``."""
+    shard = simulate_shard(scenario, seed, market)
+    rows = {}
+    for name, df in shard.tables.items():
+        rows[name] = len(df)
+        if name not in SHARED_TABLES:
+            write_table_file(name, df, _stage_file(Path(folder), name, market))
+    return StagedShard(
+        market,
+        rows,
+        shard.counts,
+        shard.campaign_sends,
+        shard.events,
+        shard.tables["campaigns"],
+        shard.tables["marketing_spend"],
+    )
+
+
+def _watch_driver(driver: int) -> None:
+    """In a worker process: end it as soon as the driver process that started it is gone.
+
+    Linux's parent-death signal covers the worker's own parent; the polling
+    thread covers a parent that is a fork server, and other systems.
+    """
+    import threading
+
+    with contextlib.suppress(Exception):
+        import ctypes
+        import signal
+
+        ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, int(signal.SIGKILL))  # PR_SET_PDEATHSIG
+
+    def watch() -> None:
+        while True:
+            time.sleep(0.5)
+            try:
+                os.kill(driver, 0)
+            except ProcessLookupError:
+                os._exit(1)
+            except PermissionError:
+                pass
+
+    threading.Thread(target=watch, name="driver-watch", daemon=True).start()
+
+
+def _default_workers() -> int:
+    return max(
+        1, len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
+    )
+
+
+def _run_shards(
+    scenario: Scenario,
+    seed: int,
+    markets: list[str],
+    workers: int,
+    client: Any,
+    progress: bool,
+    task: Callable[..., Any] = _shard_task,
+    extra: tuple = (),
+) -> Iterator[Any]:
+    """``task(scenario, seed, market, *extra)`` for every market, in ``markets`` order."""
+    bar = None
+    if progress:
+        from tqdm.auto import tqdm
+
+        bar = tqdm(total=len(markets), unit="market", desc=f"Simulating {scenario.name}")
+
+    def done() -> None:
+        if bar is not None:
+            bar.update(1)
+
+    try:
+        if client is not None:
+            from distributed import as_completed
+
+            futures = [
+                client.submit(
+                    task,
+                    scenario,
+                    seed,
+                    m,
+                    *extra,
+                    pure=False,
+                    key=f"shard-{m}-{uuid.uuid4().hex}",
+                )
+                for m in markets
+            ]
+            for _ in as_completed(futures):
+                done()
+            for f in futures:
+                yield f.result()
+        elif workers <= 1 or len(markets) <= 1:
+            for m in markets:
+                yield task(scenario, seed, m, *extra)
+                done()
+        else:
+            ctx = multiprocessing.get_context("forkserver")
+            ctx.set_forkserver_preload(["sim.compose"])
+            with ProcessPoolExecutor(
+                max_workers=min(workers, len(markets)),
+                mp_context=ctx,
+                # A fresh process per shard: a finished shard's memory goes back
+                # to the system instead of staying in the worker for the next one.
+                max_tasks_per_child=1,
+                initializer=_watch_driver,
+                initargs=(os.getpid(),),
+            ) as pool:
+                # Largest markets first keeps the workers busy to the end.
+                shares = engine.market_shares(scenario)
+                futures = {
+                    m: pool.submit(task, scenario, seed, m, *extra)
+                    for m in sorted(markets, key=lambda m: -shares.get(m, 0.0))
+                }
+                for f in as_completed_futures(futures.values()):
+                    f.result()  # raise a shard's error at once
+                    done()
+                for m in markets:
+                    yield futures[m].result()
+    finally:
+        if bar is not None:
+            bar.close()
+
+
+def _check_workers(workers: Any, client: Any) -> int:
+    if isinstance(workers, bool) or not isinstance(workers, int | np.integer) or workers < 1:
+        raise ValueError(f"workers must be a whole number >= 1, got {workers!r}")
+    if client is not None and not hasattr(client, "submit"):
+        raise TypeError(f"client must be a distributed.Client, got {type(client).__name__}")
+    return int(workers)
+
+
+def assemble(
+    scenario: Scenario, seed: int, shards: Iterable[Shard], meta: dict | None = None
+) -> Dataset:
+    """The dataset of a run from its market shards, taken in the scenario's market order.
+
+    Ids: each shard numbers its rows from 1; the dataset numbers the shards one
+    after another in market order (:func:`sim.data.tables.offset_ids`), so every
+    id is unique and the bytes do not depend on how many workers ran the shards.
+    E-mail addresses are made unique across markets by the same rule as within
+    one (a later namesake gets ``.<profile index>``). Campaigns and marketing
+    spend are the brand's: merged into one table each; every other table keeps
+    one part per market.
+    """
+    offsets: dict[str, int] = {}
+    pieces: dict[str, list[pd.DataFrame]] = {t: [] for t in schema.TABLES}
+    camp_parts, spend_parts, parts = [], [], {}
+    events = 0
+    for shard in shards:
+        tables = offset_ids(shard.tables, offsets)
+        for kind, n in shard.counts.items():
+            offsets[kind] = offsets.get(kind, 0) + n
+        for name, df in tables.items():
+            if name not in SHARED_TABLES:
+                pieces[name].append(df)
+                parts.setdefault(name, []).append((shard.market, len(df)))
+        camp_parts.append((tables["campaigns"], shard.campaign_sends))
+        spend_parts.append(tables["marketing_spend"])
+        events += shard.events
+    out = {
+        name: pd.concat(dfs, ignore_index=True) if len(dfs) > 1 else dfs[0]
+        for name, dfs in pieces.items()
+        if name not in SHARED_TABLES
+    }
+    out["campaigns"] = merge_campaigns(camp_parts)
+    out["marketing_spend"] = merge_spend(spend_parts)
+    customers = out["customers"]
+    emails = unique_emails(customers["email"].to_numpy(dtype=object))
+    if not np.array_equal(emails, customers["email"].to_numpy(dtype=object)):
+        out["customers"] = customers.assign(email=emails)
+    meta = {**(meta or {}), "events": events}
+    ordered = {t: out[t] for t in schema.TABLES}
+    return Dataset(ordered, scenario=scenario, seed=seed, meta=meta, parts=parts)
+
+
+def simulate(
+    scenario: Scenario,
+    seed: int = 0,
+    progress: bool = False,
+    workers: int = 1,
+    client: Any = None,
+) -> Dataset:
     """Simulate the brand described by ``scenario`` and return its :class:`Dataset`.
+
+    The run is sharded by market (:func:`simulate_shard`) and the shards are
+    assembled in market order (:func:`assemble`), so the dataset is the same
+    bytes however the shards ran.
+
+    Parameters
+    ----------
+    workers
+        1 (default) runs the shards one after another in this process (no
+        worker is started: notebooks and graders stay in one process); more
+        runs them on that many local worker processes, which end with this one.
+    client
+        A ``distributed.Client``: run the shards on its Dask cluster instead.
+        The shards' tables come back to this process.
+    progress
+        Show one progress bar: markets done out of all.
 
     >>> from sim.scenario import preset
     >>> ds = simulate(preset("default").with_overrides({"population": {"customers": 200, "years": 1}}), seed=1)
@@ -52,14 +324,113 @@ def simulate(scenario: Scenario, seed: int = 0, progress: bool = False) -> Datas
     """
     if not isinstance(scenario, Scenario):
         raise TypeError(f"scenario must be a Scenario, got {type(scenario).__name__}")
+    workers = _check_workers(workers, client)
     # Refuse a run that cannot fit in memory now, with a message saying what
     # to change, rather than with a MemoryError minutes into it.
     check_fits(scenario)
     started = time.perf_counter()
-    records = engine.run(scenario, seed, progress=progress)
-    tables = build_tables(records, scenario)
-    meta = {"wall_seconds": round(time.perf_counter() - started, 3), "events": records.events}
-    return Dataset(tables=tables, scenario=scenario, seed=seed, meta=meta)
+    markets = list(scenario.markets.names)
+    shards = _run_shards(scenario, seed, markets, workers, client, progress)
+    ds = assemble(scenario, seed, shards)
+    ds.meta["wall_seconds"] = round(time.perf_counter() - started, 3)
+    return ds
+
+
+def simulate_to(
+    path: str | os.PathLike,
+    scenario: Scenario,
+    seed: int = 0,
+    progress: bool = False,
+    workers: int = 1,
+    client: Any = None,
+    overwrite: bool = False,
+) -> dict[str, int]:
+    """Simulate ``scenario`` straight into dataset folder ``path``; return the rows per table.
+
+    The same files and bytes as ``simulate(...).save(path)``, without holding
+    the dataset in memory: each shard writes its tables to staged parts inside
+    the output's temporary folder (in the worker that ran it), then this process
+    renumbers them one part at a time (the shards before it give the offsets)
+    into ``<table>/part-<market>.parquet``, writes the brand's campaigns and
+    spend, the manifest last, and swaps the folder in atomically. Memory is
+    that of the largest shard, not of the whole run. With ``client`` the Dask
+    workers write the staged parts, so the output folder must be on a file
+    system every worker reaches (e.g. a shared mount).
+
+    Raises
+    ------
+    DatasetError
+        ``path`` may not or cannot be written (checked before any simulation).
+    """
+    if not isinstance(scenario, Scenario):
+        raise TypeError(f"scenario must be a Scenario, got {type(scenario).__name__}")
+    workers = _check_workers(workers, client)
+    check_fits(scenario)
+    markets = list(scenario.markets.names)
+    rows: dict[str, int] = {}
+
+    def fill(tmp: Path) -> dict[str, Any]:
+        staged = list(
+            _run_shards(
+                scenario, seed, markets, workers, client, progress, _stage_task, (str(tmp),)
+            )
+        )
+        info = _finish_parts(tmp, staged)
+        rows.update(info["rows"])
+        return info
+
+    with writing(path, overwrite=overwrite):
+        write_parts(path, scenario, seed, fill, overwrite=overwrite)
+    return rows
+
+
+def _finish_parts(tmp: Path, staged: list[StagedShard]) -> dict[str, Any]:
+    """Renumber the staged parts in market order into the dataset's parts (one part at a time)."""
+    # E-mail addresses unique across markets: only that column of every shard is read.
+    emails = np.concatenate(
+        [
+            read_table_file("customers", _stage_file(tmp, "customers", s.market), ["email"])[
+                "email"
+            ].to_numpy(dtype=object)
+            for s in staged
+        ]
+    )
+    emails = unique_emails(emails)
+    offsets: dict[str, int] = {}
+    parts: dict[str, list[dict[str, Any]]] = {}
+    rows = {t: 0 for t in schema.TABLES}
+    first_customer = 0
+    for shard in staged:
+        for name in schema.TABLES:
+            if name in SHARED_TABLES:
+                continue
+            stage = _stage_file(tmp, name, shard.market)
+            df = offset_ids({name: read_table_file(name, stage)}, offsets)[name]
+            if name == "customers":
+                df = df.assign(email=emails[first_customer : first_customer + len(df)])
+                first_customer += len(df)
+            rel = f"{name}/part-{shard.market}.parquet"
+            checksum = write_table_file(name, df, tmp / rel)
+            stage.unlink()
+            parts.setdefault(name, []).append({"file": rel, "rows": len(df), "checksum": checksum})
+            rows[name] += len(df)
+            del df
+        for kind, n in shard.counts.items():
+            offsets[kind] = offsets.get(kind, 0) + n
+    checksums = {}
+    shared = {
+        "campaigns": merge_campaigns([(s.campaigns, s.campaign_sends) for s in staged]),
+        "marketing_spend": merge_spend([s.spend for s in staged]),
+    }
+    for name, df in shared.items():
+        checksums[name] = write_table_file(name, df, tmp / f"{name}.parquet")
+        rows[name] = len(df)
+    return {
+        "rows": rows,
+        "parts": parts,
+        "checksums": checksums,
+        "meta": {"events": sum(s.events for s in staged)},
+    }
 
 
 def regenerate_and_compare(
@@ -105,8 +476,6 @@ def regenerate(path: str | os.PathLike, progress: bool = False) -> Dataset:
         workbench did not write, another run is writing it, or it cannot be
         written (see :func:`sim.data.dataset.writing`).
     """
-    from sim.data.dataset import writing
-
     path = Path(path)
     read_manifest(path)  # the clearest message for a missing or broken manifest
     with writing(path, overwrite=True):

@@ -411,11 +411,20 @@ def test_every_market_gets_its_documented_share_of_the_teams():
     # Largest remainders: no market is more than one away from its exact share.
     exact = {m: adv.advisors * shares[m] for m in names}
     assert all(abs(w.advisors_by_market[m] - exact[m]) < 1 for m in names)
-    # Customers belong to their home country's market (the override included).
+    # Customers belong to their home country's market (the override included);
+    # a referred friend to the referrer's (its advisors and centre made the
+    # recommendation, and markets are simulated as separate shards).
     ds = sim.simulate(sc, seed=1)
     c = ds.customers
-    assert (c["market"] == c["home_country"].map(sc.markets.market_of)).all()
-    assert (c.loc[c["home_country"] == "JP", "market"] == "europe_middle_east_africa").all()
+    own = c[c["referred_by"].isna()]
+    assert (own["market"] == own["home_country"].map(sc.markets.market_of)).all()
+    referred = c.dropna(subset=["referred_by"])
+    by_id = c.set_index("customer_id")["market"]
+    assert len(referred) > 0
+    assert (
+        referred["market"].to_numpy() == by_id[referred["referred_by"].astype(int)].to_numpy()
+    ).all()
+    assert (own.loc[own["home_country"] == "JP", "market"] == "europe_middle_east_africa").all()
     assert (c["home_country"] == "JP").sum() > 10
 
 

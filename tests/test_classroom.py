@@ -262,7 +262,7 @@ def test_release_holds_what_students_need(released):
         "exercises/04_segmentation.ipynb",
         "datasets/README.md",
         "datasets/default/manifest.json",
-        "datasets/default/orders.parquet",
+        "datasets/default/orders/part-europe_middle_east_africa.parquet",
         "datasets/reference/cdnow/README.md",
     ]:
         assert (out / rel).is_file(), rel

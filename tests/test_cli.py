@@ -34,11 +34,20 @@ def fake_engine(monkeypatch: pytest.MonkeyPatch) -> list[tuple]:
     """Replace the simulation with the tiny hand-built dataset; record the calls."""
     calls: list[tuple] = []
 
-    def simulate(scenario, seed, progress=False):
+    def simulate(scenario, seed, progress=False, workers=1, client=None):
+        # The CLI runs the shards on the machine's cores unless told otherwise.
+        assert workers >= 1 and client is None
         calls.append((scenario, seed, progress))
         return tiny_dataset(seed=seed)
 
+    def simulate_to(path, scenario, seed, progress=False, overwrite=False, **run):
+        # The CLI's streamed save, through the same fake.
+        ds = simulate(scenario, seed, progress, **run)
+        ds.save(path, overwrite=overwrite)
+        return ds.summary()["rows"].to_dict()
+
     monkeypatch.setattr(compose, "simulate", simulate)
+    monkeypatch.setattr(compose, "simulate_to", simulate_to)
     return calls
 
 
@@ -216,8 +225,14 @@ def test_python_m_sim_simulate_writes_every_table(tmp_path: Path) -> None:
     proc = subprocess.run(cmd, cwd=tmp_path, capture_output=True, text=True, timeout=300)
     assert proc.returncode == 0, proc.stderr
     out = tmp_path / "tmp"
+    # The brand's tables in one file each, the others in one part per market.
+    shared = ("campaigns", "marketing_spend")
     assert sorted(p.name for p in out.iterdir()) == sorted(
-        [f"{t}.parquet" for t in schema.TABLES] + ["manifest.json"]
+        [f"{t}.parquet" if t in shared else t for t in schema.TABLES] + ["manifest.json"]
+    )
+    markets = load(out).scenario.markets.names
+    assert sorted(p.name for p in (out / "orders").iterdir()) == sorted(
+        f"part-{m}.parquet" for m in markets
     )
     ds = load(out)
     assert ds.seed == 3 and ds.scenario.population.customers == 300

@@ -55,11 +55,18 @@ def fake_engine(monkeypatch: pytest.MonkeyPatch) -> list[tuple]:
     """Replace the simulation with the tiny hand-built dataset; record the calls."""
     calls: list[tuple] = []
 
-    def simulate(scenario, seed, progress=False):
+    def simulate(scenario, seed, progress=False, workers=1, client=None):
         calls.append((scenario, seed, progress))
         return tiny_dataset(seed=seed)
 
+    def simulate_to(path, scenario, seed, progress=False, overwrite=False, **run):
+        # The CLI's streamed save, through the same fake.
+        ds = simulate(scenario, seed, progress, **run)
+        ds.save(path, overwrite=overwrite)
+        return ds.summary()["rows"].to_dict()
+
     monkeypatch.setattr(compose, "simulate", simulate)
+    monkeypatch.setattr(compose, "simulate_to", simulate_to)
     return calls
 
 
@@ -71,6 +78,7 @@ def no_engine(monkeypatch: pytest.MonkeyPatch) -> None:
         raise AssertionError("simulated although the output folder could not be written")
 
     monkeypatch.setattr(compose, "simulate", simulate)
+    monkeypatch.setattr(compose, "simulate_to", simulate)
 
 
 def python_m_sim(*argv: str, cwd: Path) -> subprocess.Popen[str]:

@@ -6,10 +6,17 @@ that produced it. On disk a dataset is a folder::
 
     datasets/default/
         manifest.json        format, scenario, seed, versions, rows, checksums, files
-        customers.parquet    one file per table
-        orders.parquet
+        customers.parquet    one file per table, or
+        orders/part-<market>.parquet   one part per market shard (manifest order)
         ...
         csv/customers.csv    only with save(csv=True)
+
+A sharded run (:func:`sim.compose.simulate`) keeps its tables in parts, one
+per market in the scenario's market order; the manifest's ``parts`` entry lists
+each table's part files in that order with their rows and checksums, and a
+table is the concatenation of its parts (a table without an entry is the single
+file ``<table>.parquet``). :func:`load` reads either layout into the same
+DataFrames.
 
 A folder counts as a dataset only if its ``manifest.json`` carries the
 workbench's format marker and lists the files the workbench wrote there.
@@ -82,6 +89,10 @@ __all__ = [
     "check_target",
     "load",
     "package_version",
+    "parts_checksum",
+    "read_table_file",
+    "write_parts",
+    "write_table_file",
     "read_manifest",
     "schema_fingerprint",
     "table_checksum",
@@ -219,6 +230,17 @@ def table_checksum(name: str, df: pd.DataFrame) -> str:
     return h.hexdigest()
 
 
+def parts_checksum(name: str, part_checksums: Sequence[str], rows: int) -> str:
+    """SHA-256 of a table kept in parts: its name, rows and its parts' checksums, in order.
+
+    Each part's checksum is :func:`table_checksum` of the part, so a table's
+    checksum can be computed one part at a time, without the whole table.
+    """
+    header = {"table": name, "rows": int(rows), "algorithm": CHECKSUM_ALGORITHM}
+    body = json.dumps({"header": header, "parts": list(part_checksums)}, sort_keys=True)
+    return hashlib.sha256(body.encode()).hexdigest()
+
+
 # --------------------------------------------------------------------------- safe folders
 # Every write of folder PARENT/NAME (save, to_csv) holds an exclusive flock on
 # PARENT/.NAME.lock from the pre-flight check (the CLI takes it before it
@@ -238,6 +260,17 @@ _LEGACY_FILES = frozenset(
 # Every name the workbench writes into a folder; a dead writer's temporary
 # folder (its manifest not yet written) holds only these.
 _KNOWN_FILES = _LEGACY_FILES | {f"{t}.csv" for t in schema.TABLES}
+# A table's parts: "<table>/part-<label>.parquet", the label a market's name.
+_PART_FILE = re.compile(
+    r"^(" + "|".join(map(re.escape, schema.TABLES)) + r")/part-[A-Za-z0-9_.-]+\.parquet$"
+)
+
+
+def _is_part_file(rel: str) -> bool:
+    """True for a relative path the workbench writes a table's part to."""
+    return _PART_FILE.match(rel) is not None
+
+
 _SHOWN_NAMES = 5  # unlisted files named in a refusal
 
 
@@ -380,7 +413,8 @@ def _discard(folder: Path, kept_as: Path) -> None:
         prefix = _relative(root, folder)
         for f in filenames:
             file = os.path.join(root, f)
-            if prefix + f in ours and stat.S_ISREG(os.lstat(file).st_mode):
+            ours_ = prefix + f in ours or _is_part_file(prefix + f)
+            if ours_ and stat.S_ISREG(os.lstat(file).st_mode):
                 os.unlink(file)
         for d in dirnames:
             with contextlib.suppress(OSError):  # not empty, or a symlink: keep it
@@ -864,6 +898,7 @@ class Dataset:
         scenario: Scenario,
         seed: int,
         meta: Mapping[str, Any] | None = None,
+        parts: Mapping[str, Sequence[tuple[str, int]]] | None = None,
     ) -> None:
         if not isinstance(tables, Mapping):
             raise schema.SchemaError(
@@ -878,7 +913,7 @@ class Dataset:
                 f"unknown table(s) {', '.join(map(str, unknown))}; known tables: {', '.join(schema.TABLES)}"
             )
         conformed = {t: schema.conform(t, tables[t]) for t in schema.TABLES}
-        self._setup(conformed, scenario, seed, meta)
+        self._setup(conformed, scenario, seed, meta, parts)
 
     def _setup(
         self,
@@ -886,6 +921,7 @@ class Dataset:
         scenario: Scenario,
         seed: int,
         meta: Mapping[str, Any] | None,
+        parts: Mapping[str, Sequence[tuple[str, int]]] | None = None,
     ) -> None:
         if not isinstance(scenario, Scenario):
             raise TypeError(f"scenario must be a Scenario, got {type(scenario).__name__}")
@@ -895,13 +931,28 @@ class Dataset:
         self.scenario = scenario
         self.seed = int(seed)
         self.meta: dict[str, Any] = {"package_version": package_version(), **dict(meta or {})}
+        # Table -> [(part label, rows), ...]: how a sharded run's rows split by market.
+        self.parts: dict[str, list[tuple[str, int]]] = {
+            t: [(str(label), int(rows)) for label, rows in p] for t, p in (parts or {}).items()
+        }
 
     @classmethod
-    def _trusted(cls, tables, scenario, seed, meta) -> Dataset:
+    def _trusted(cls, tables, scenario, seed, meta, parts=None) -> Dataset:
         """Build from tables already conformed (load() does it once, with file names)."""
         ds = cls.__new__(cls)
-        ds._setup(tables, scenario, seed, meta)
+        ds._setup(tables, scenario, seed, meta, parts)
         return ds
+
+    def _parts_of(self, name: str) -> list[tuple[str, int]] | None:
+        """The parts table ``name`` is saved in, or ``None`` for one file.
+
+        Parts that no longer add up to the table (its rows were changed in
+        memory) are dropped: the table is then saved as one file.
+        """
+        parts = self.parts.get(name)
+        if not parts or sum(rows for _, rows in parts) != len(self.tables[name]):
+            return None
+        return parts
 
     # -- access ---------------------------------------------------------------
     def __getattr__(self, name: str) -> pd.DataFrame:
@@ -941,7 +992,7 @@ class Dataset:
         Cheap: pandas' copy-on-write only copies data when it is modified.
         """
         tables = {t: df.copy(deep=False) for t, df in self.tables.items()}
-        return Dataset._trusted(tables, self.scenario, self.seed, dict(self.meta))
+        return Dataset._trusted(tables, self.scenario, self.seed, dict(self.meta), self.parts)
 
     def summary(self) -> pd.DataFrame:
         """Rows and columns per table, indexed by table name."""
@@ -954,8 +1005,15 @@ class Dataset:
         )
 
     def checksums(self) -> dict[str, str]:
-        """Per-table SHA-256 of the content (see :func:`table_checksum`)."""
-        return {t: table_checksum(t, df) for t, df in self.tables.items()}
+        """Per-table SHA-256 of the content (:func:`table_checksum`; by part: :func:`parts_checksum`)."""
+        out = {}
+        entries = self._part_entries()
+        for t, df in self.tables.items():
+            if t in entries:
+                out[t] = parts_checksum(t, [e["checksum"] for e in entries[t]], len(df))
+            else:
+                out[t] = table_checksum(t, df)
+        return out
 
     def manifest(
         self, files: Sequence[str] | None = None, *, format: str = FORMAT
@@ -977,9 +1035,9 @@ class Dataset:
         the same scenario and seed give the same bytes.
         """
         if files is None:
-            files = [MANIFEST, *(f"{t}.parquet" for t in self.tables)]
+            files = [MANIFEST, *self._table_files()]
         meta = {k: v for k, v in self.meta.items() if k not in RUN_META_KEYS}
-        return {
+        out = {
             "format": format,
             "package_version": package_version(),
             "schema_version": schema_fingerprint(),
@@ -991,6 +1049,44 @@ class Dataset:
             "files": sorted(set(files) | {MANIFEST}),
             "meta": _jsonable(meta),
         }
+        parts = self._part_entries()
+        if parts and format == FORMAT:
+            out["parts"] = parts
+        return out
+
+    def _slices(self, name: str) -> Iterator[tuple[str, pd.DataFrame]]:
+        """``(file, rows)`` for each file table ``name`` is saved in (relative paths)."""
+        df = self.tables[name]
+        parts = self._parts_of(name)
+        if parts is None:
+            yield f"{name}.parquet", df
+            return
+        start = 0
+        for label, rows in parts:
+            yield f"{name}/part-{label}.parquet", df.iloc[start : start + rows]
+            start += rows
+
+    def _table_files(self) -> list[str]:
+        out = []
+        for name in self.tables:
+            parts = self._parts_of(name)
+            if parts is None:
+                out.append(f"{name}.parquet")
+            else:
+                out.extend(f"{name}/part-{label}.parquet" for label, _ in parts)
+        return out
+
+    def _part_entries(self) -> dict[str, list[dict[str, Any]]]:
+        """The manifest's ``parts``: per parted table, its files in order with rows and checksum."""
+        out: dict[str, list[dict[str, Any]]] = {}
+        for name in self.tables:
+            if self._parts_of(name) is None:
+                continue
+            out[name] = [
+                {"file": file, "rows": len(part), "checksum": table_checksum(name, part)}
+                for file, part in self._slices(name)
+            ]
+        return out
 
     def _write_manifest(self, folder: Path, format: str) -> None:
         # Written last, listing every file written before it: a folder with a
@@ -1031,8 +1127,10 @@ class Dataset:
         """
 
         def fill(tmp: Path) -> None:
-            for name, df in self.tables.items():
-                _write_parquet(name, df, tmp / f"{name}.parquet")
+            for name in self.tables:
+                for file, part in self._slices(name):
+                    (tmp / file).parent.mkdir(exist_ok=True)
+                    _write_parquet(name, part, tmp / file)
             if csv:
                 (tmp / "csv").mkdir()
                 for name, df in self.tables.items():
@@ -1056,6 +1154,67 @@ class Dataset:
             self._write_manifest(tmp, CSV_FORMAT)
 
         return _write_atomically(path, overwrite, fill)
+
+
+def write_parts(
+    path: str | os.PathLike,
+    scenario: Scenario,
+    seed: int,
+    fill: Callable[[Path], Mapping[str, Any]],
+    overwrite: bool = False,
+) -> Path:
+    """Write a dataset folder whose tables ``fill`` writes itself, part by part.
+
+    ``fill(tmp)`` writes every table into the temporary folder (with
+    :func:`write_table_file`) and returns ``{"rows": {table: n}, "parts":
+    {table: [{"file", "rows", "checksum"}, ...]}, "checksums": {table: sha}
+    (single-file tables), "meta": {...}}``; the manifest is written from it,
+    last, and the folder is swapped in atomically as by :meth:`Dataset.save`.
+    Nothing needs the whole table in memory.
+    """
+
+    def write(tmp: Path) -> None:
+        info = fill(tmp)
+        parts = {t: list(e) for t, e in info["parts"].items()}
+        checksums = dict(info["checksums"])
+        for t, entries in parts.items():
+            checksums[t] = parts_checksum(t, [e["checksum"] for e in entries], info["rows"][t])
+        meta = {"package_version": package_version(), **dict(info.get("meta") or {})}
+        meta = {k: v for k, v in meta.items() if k not in RUN_META_KEYS}
+        manifest = {
+            "format": FORMAT,
+            "package_version": package_version(),
+            "schema_version": schema_fingerprint(),
+            "checksum_algorithm": CHECKSUM_ALGORITHM,
+            "seed": int(seed),
+            "scenario": scenario.to_dict(),
+            "rows": {t: int(info["rows"][t]) for t in schema.TABLES},
+            "checksums": {t: checksums[t] for t in schema.TABLES},
+            "files": sorted(set(_files_in(tmp)) | {MANIFEST}),
+            "meta": _jsonable(meta),
+        }
+        if parts:
+            manifest["parts"] = {t: parts[t] for t in schema.TABLES if t in parts}
+        text = json.dumps(manifest, indent=2, ensure_ascii=False) + "\n"
+        (tmp / MANIFEST).write_text(text, encoding="utf-8")
+
+    return _write_atomically(path, overwrite, write)
+
+
+def write_table_file(name: str, df: pd.DataFrame, file: Path) -> str:
+    """Write one conformed table (or part of one) to Parquet; return its :func:`table_checksum`."""
+    file.parent.mkdir(exist_ok=True)
+    _write_parquet(name, df, file)
+    return table_checksum(name, df)
+
+
+def read_table_file(name: str, file: Path, columns: Sequence[str] | None = None) -> pd.DataFrame:
+    """Read a Parquet file written by :func:`write_table_file`, conformed (or only ``columns``)."""
+    if columns is not None:
+        import pyarrow.parquet as pq
+
+        return pq.read_table(file, columns=list(columns)).to_pandas()
+    return schema.conform(name, _read_parquet(name, file))
 
 
 def _jsonable(value: Any) -> Any:
@@ -1173,26 +1332,56 @@ def load(path: str | os.PathLike) -> Dataset:
         )
     scenario = _manifest_scenario(path, manifest)
     tables: dict[str, pd.DataFrame] = {}
+    all_parts = _manifest_parts(path, manifest)
+    parts_rows: dict[str, list[tuple[str, int]]] = {}
     for name in schema.TABLES:
-        file = path / f"{name}.parquet"
-        if not file.is_file():
-            raise DatasetError(
-                f"{path}: {file.name} is missing (incomplete dataset); {_regenerate_hint(path)}"
-            )
-        raw = _read_parquet(name, file)
-        try:
-            df = schema.conform(name, raw)
-        except schema.SchemaError as err:
-            raise DatasetSchemaError(
-                f"{path}: {file.name} does not match the data model: {err}; {_regenerate_hint(path)}"
-            ) from None
+        entries = all_parts.get(name) or [{"file": f"{name}.parquet"}]
+        pieces = []
+        for entry in entries:
+            rel = entry["file"]
+            file = path / rel
+            if not file.is_file():
+                raise DatasetError(
+                    f"{path}: {rel} is missing (incomplete dataset); {_regenerate_hint(path)}"
+                )
+            raw = _read_parquet(name, file)
+            try:
+                piece = schema.conform(name, raw)
+            except schema.SchemaError as err:
+                raise DatasetSchemaError(
+                    f"{path}: {rel} does not match the data model: {err}; {_regenerate_hint(path)}"
+                ) from None
+            if "checksum" in entry and (
+                entry["rows"] != len(piece) or entry["checksum"] != table_checksum(name, piece)
+            ):
+                raise DatasetError(
+                    f"{path}: {rel} checksum mismatch — the file was changed or is corrupt; "
+                    f"{_regenerate_hint(path)}"
+                )
+            pieces.append(piece)
+        file = path / (entries[0]["file"] if len(entries) == 1 else name)
+        if len(pieces) == 1:
+            df = pieces[0]
+        else:
+            df = pd.concat(pieces, ignore_index=True)
+            # Ids unique across parts too (conform checks one part at a time).
+            df = schema.conform(name, df)
+        if name in all_parts:
+            parts_rows[name] = [
+                (e["file"].rsplit("/part-", 1)[1].removesuffix(".parquet"), e["rows"])
+                for e in entries
+            ]
         expected_rows = manifest["rows"].get(name)
         if expected_rows != len(df):
             raise DatasetError(
                 f"{path}: {file.name} has {len(df):,} rows, the manifest says {expected_rows} — "
                 f"the file was changed or is corrupt; {_regenerate_hint(path)}"
             )
-        if manifest["checksums"].get(name) != table_checksum(name, df):
+        if name in all_parts:
+            actual = parts_checksum(name, [e["checksum"] for e in entries], len(df))
+        else:
+            actual = table_checksum(name, df)
+        if manifest["checksums"].get(name) != actual:
             raise DatasetError(
                 f"{path}: {file.name} checksum mismatch — the file was changed or is corrupt; "
                 f"{_regenerate_hint(path)}"
@@ -1200,4 +1389,26 @@ def load(path: str | os.PathLike) -> Dataset:
         tables[name] = df
     meta = dict(manifest.get("meta") or {})
     meta["path"] = str(path)
-    return Dataset._trusted(tables, scenario, manifest["seed"], meta)
+    return Dataset._trusted(tables, scenario, manifest["seed"], meta, parts_rows)
+
+
+def _manifest_parts(path: Path, manifest: Mapping[str, Any]) -> dict[str, list[dict[str, Any]]]:
+    """The manifest's ``parts`` entry, checked (empty for a dataset of single files)."""
+    parts = manifest.get("parts") or {}
+    bad = DatasetError(f"{path / MANIFEST}: invalid 'parts' entry; {_regenerate_hint(path)}")
+    if not isinstance(parts, dict):
+        raise bad
+    for name, entries in parts.items():
+        if name not in schema.TABLES or not isinstance(entries, list) or not entries:
+            raise bad
+        for e in entries:
+            if not (
+                isinstance(e, dict)
+                and isinstance(e.get("file"), str)
+                and e["file"].startswith(f"{name}/part-")
+                and _is_part_file(e["file"])
+                and isinstance(e.get("rows"), int)
+                and isinstance(e.get("checksum"), str)
+            ):
+                raise bad
+    return parts

@@ -18,7 +18,106 @@ from sim.data.schema import TABLES, conform
 from sim.scenario import Scenario
 from sim.vocab import ACQUISITION_CHANNELS, RELATIONSHIP_STATES, STAGES, TOUCHPOINT_CAUSES
 
-__all__ = ["build_tables", "timestamps"]
+__all__ = [
+    "ID_COLUMNS",
+    "SHARED_TABLES",
+    "build_tables",
+    "id_counts",
+    "merge_campaigns",
+    "merge_spend",
+    "offset_ids",
+    "timestamps",
+]
+
+#: Every id column and the kind of id it holds. A market's shard numbers its
+#: rows 1..n in each table; the dataset numbers the shards one after another in
+#: the scenario's market order, adding to each id the rows of that kind in the
+#: shards before it (:func:`offset_ids`), so ids are unique, contiguous and the
+#: same whatever ran the shards. Advisors and campaigns are the brand's own
+#: (numbered from the scenario), never offset.
+ID_COLUMNS: dict[str, dict[str, str]] = {
+    "customers": {"customer_id": "customer", "lead_id": "lead", "referred_by": "customer"},
+    "orders": {"order_id": "order", "customer_id": "customer"},
+    "touchpoints": {"touchpoint_id": "touchpoint", "customer_id": "customer"},
+    "messages": {"message_id": "message", "customer_id": "customer"},
+    "leads": {"lead_id": "lead", "customer_id": "customer"},
+    "tickets": {"ticket_id": "ticket", "customer_id": "customer", "order_id": "order"},
+    "surveys": {
+        "survey_id": "survey",
+        "customer_id": "customer",
+        "order_id": "order",
+        "ticket_id": "ticket",
+    },
+    "loyalty_ledger": {"entry_id": "entry", "customer_id": "customer", "order_id": "order"},
+    "advisor_tasks": {"task_id": "task", "customer_id": "customer"},
+    "truth": {"customer_id": "customer", "person_id": "person"},
+    "truth_states": {"change_id": "change", "person_id": "person"},
+}
+# The table whose rows are the ids of each kind (people: truth's first profiles).
+_ID_TABLE = {
+    "customer": "customers",
+    "order": "orders",
+    "touchpoint": "touchpoints",
+    "message": "messages",
+    "lead": "leads",
+    "ticket": "tickets",
+    "survey": "surveys",
+    "entry": "loyalty_ledger",
+    "task": "advisor_tasks",
+    "change": "truth_states",
+}
+#: Tables of the brand as a whole, merged across shards into one file.
+SHARED_TABLES = ("campaigns", "marketing_spend")
+
+
+def id_counts(tables: dict[str, pd.DataFrame]) -> dict[str, int]:
+    """How many ids of each kind one shard's tables use (its block in the dataset)."""
+    out = {kind: len(tables[table]) for kind, table in _ID_TABLE.items()}
+    out["person"] = int((~tables["truth"]["is_duplicate"]).sum())
+    return out
+
+
+def offset_ids(tables: dict[str, pd.DataFrame], offsets: dict[str, int]) -> dict[str, pd.DataFrame]:
+    """One shard's tables with every id moved past the shards before it (``offsets`` by kind)."""
+    out = dict(tables)
+    for name, cols in ID_COLUMNS.items():
+        if name not in tables or not any(offsets.get(kind, 0) for kind in cols.values()):
+            continue
+        df = tables[name].copy()
+        for col, kind in cols.items():
+            if offsets.get(kind, 0):
+                df[col] = df[col] + offsets[kind]  # Int columns keep their missing values
+        out[name] = df
+    return out
+
+
+def merge_campaigns(parts: list[tuple[pd.DataFrame, np.ndarray]]) -> pd.DataFrame:
+    """The brand's campaigns from every shard's (campaigns, messages sent per campaign).
+
+    Every shard makes the same campaigns (their schedule and A/B splits are the
+    brand's); a campaign costs what its messages cost in all markets and starts
+    with its first message in any market (its planned start if none was sent).
+    """
+    base = parts[0][0].copy()
+    for camps, _ in parts[1:]:
+        if not camps["name"].equals(base["name"]):
+            raise ValueError("shards made different campaigns; they must share the schedule")
+    sends = np.vstack([np.asarray(s, dtype=np.int64) for _, s in parts])
+    cost = np.vstack([c["cost"].to_numpy(dtype=float) for c, _ in parts]).sum(axis=0)
+    starts = np.vstack([c["start_date"].to_numpy(dtype="datetime64[ns]") for c, _ in parts])
+    never = np.datetime64("2262-01-01", "ns")
+    first = np.where(sends > 0, starts, never).min(axis=0)
+    base["start_date"] = np.where(sends.sum(axis=0) > 0, first, starts[0])
+    base["cost"] = cost.round(4)
+    return conform("campaigns", base)
+
+
+def merge_spend(parts: list[pd.DataFrame]) -> pd.DataFrame:
+    """The brand's marketing spend by month, channel and purpose, summed over the shards."""
+    sp = pd.concat(parts, ignore_index=True)
+    sp = sp.groupby(["month", "channel", "purpose"], as_index=False, sort=True)["spend"].sum()
+    sp["spend"] = sp["spend"].round(2)
+    return conform("marketing_spend", sp)
 
 
 def _nullable(values, keep) -> pd.Series:

@@ -19,6 +19,32 @@ People are numbered as they enter the world: first the acquired population
 referrals bring. A person's profiles are numbered ``2 * person`` (the first)
 and ``2 * person + 1`` (a second registration, if any) while the world runs;
 :meth:`World.records` renumbers everybody who became a customer.
+
+Shards
+------
+``run(scenario, seed, market=...)`` simulates one market: only the people of
+the acquired population whose home country is in that market, with the
+market's own contact centre, workshop, advisors and share of the other
+brands' calls. Nothing a person meets depends on another market, so a
+person's story is the same in the shard as in a world holding every market
+(``market=None``; tests/test_shards.py checks it). Where the brand used to
+couple its markets, the coupling is cut by a rule that holds in both:
+
+* a referred friend joins the referrer's market (whatever their own home
+  country): the recommendation came through that market's people;
+* the monthly event invitations go to each market's own top clients, the
+  places split by expected customer share (:func:`split_by_share`), as are
+  agents, benches, advisors and the other brands' traffic already;
+* whether a newsletter is an A/B test is the newsletter's own keyed draw, not
+  a matter of how many people one market's audience holds;
+* acquisition needs no split: the budget's prospects are keyed people
+  (:func:`sim.world.purchases.pool_keys`), each in the market they live in,
+  and detractors put off only their own market's leads.
+
+A shard numbers its customers, orders, tickets, ... from 1; the dataset
+numbers the shards one after another in the scenario's market order (see
+:func:`sim.compose.assemble`), so the ids do not depend on how many workers
+ran the shards.
 """
 
 from __future__ import annotations
@@ -166,9 +192,16 @@ class World:
     The customer processes see it as a :class:`sim.world.customers.Brand`.
     """
 
-    def __init__(self, scenario: Scenario, seed: int) -> None:
+    def __init__(self, scenario: Scenario, seed: int, market: str | None = None) -> None:
         sc = self.sc = scenario
         self.seed = seed
+        if market is not None and market not in sc.markets.names:
+            raise ValueError(
+                f"market must be one of the scenario's markets ({', '.join(sc.markets.names)}), "
+                f"got {market!r}"
+            )
+        # The shard: one market's people only (None: every market in one environment).
+        self.shard = None if market is None else sc.markets.names.index(market)
         self.horizon = sc.horizon_days
         self.start = pd.Timestamp(sc.population.start_date)
         self.env = env = CountingEnvironment()
@@ -209,6 +242,8 @@ class World:
             )
             first_advisor += advisors[m]
         self.traffic = [teams["traffic"][m] for m in self.market_names]
+        invites = split_by_share(adv.event_invites_per_month, self.shares)
+        self.invites = [invites[m] for m in self.market_names]
         self.agents_by_market = agents
         self.benches_by_market = benches
         self.advisors_by_market = advisors
@@ -252,7 +287,19 @@ class World:
         self.pending: list[tuple[int, int, float]] = []  # referrer, referral rank, when
         self.pending_messages: list[tuple[int, int]] = []  # profile, impression (0 pos, 2 neg)
         keys = pool_keys(sc, seed)
+        if self.shard is not None:
+            keys = keys[self.markets_of(keys) == self.shard]
         self._add_people(keys, t0_raw=None, channel=None, referrer=None)
+
+    def markets_of(self, keys: np.ndarray) -> np.ndarray:
+        """The market (index) each person keyed ``keys`` lives in: their home country's."""
+        _, home = nationality_of(identity_uniforms(self.seed, keys), self.sc.population)
+        index = {name: k for k, name in enumerate(self.market_names)}
+        uniq, inv = np.unique(home.astype(str), return_inverse=True)
+        codes = np.array(
+            [index[self.sc.markets.market_of(c)] for c in uniq.tolist()], dtype=np.int64
+        )
+        return codes[inv.reshape(-1)] if len(keys) else np.zeros(0, dtype=np.int64)
 
     # ------------------------------------------------------------------ people
     def _init_person_lists(self) -> None:
@@ -371,9 +418,14 @@ class World:
         profile_key = 2 * np.repeat(keys, 2) + np.tile([0, 1], m)
         self.messenger.add_profiles(prof_consent, opt_out, typo, birth, profile_key)
 
-        # Per-person lists.
-        market_index = {name: k for k, name in enumerate(self.market_names)}
-        markets = [market_index[sc.markets.market_of(c)] for c in home.tolist()]
+        # Per-person lists. A referred friend joins the referrer's market (the
+        # advisor and centre that made the recommendation), so that a market's
+        # people and everything they set off stay within the market (its shard).
+        if referrer is None:
+            market_index = {name: k for k, name in enumerate(self.market_names)}
+            markets = [market_index[sc.markets.market_of(c)] for c in home.tolist()]
+        else:
+            markets = [self.market[r] for r in referrer]
         self.key.extend(keys.tolist())
         self.t0.extend(tl.t0.tolist())
         self.cand_start.extend((tl.start + ev0).tolist())
@@ -902,20 +954,25 @@ class World:
                 next_month += 30.4375
                 month += 1
                 spend = np.asarray(self.cum_spend)
-                idx = np.flatnonzero(np.asarray(last) >= recent)
-                order = idx[np.argsort(-spend[idx], kind="stable")]
-                for i in order[: cfg.event_invites_per_month].tolist():
-                    self.desks[self.market[i]].add(i, 2 * i, "event_invitation", month)
+                market = np.asarray(self.market, dtype=np.int64)
+                recent_ok = np.asarray(last) >= recent
+                # Each market's desk invites its own share of the brand's places.
+                for k, places in enumerate(self.invites):
+                    idx = np.flatnonzero(recent_ok & (market == k))
+                    order = idx[np.argsort(-spend[idx], kind="stable")]
+                    for i in order[:places].tolist():
+                        self.desks[k].add(i, 2 * i, "event_invitation", month)
 
     def run(self, progress: bool = False) -> None:
         """Run the world to the end of the horizon (optionally with a progress bar)."""
         env = self.env
         env.process(self.messenger.newsletters())
         env.process(self.messenger.birthdays())
-        for desk in self.desks:
-            env.process(desk.workday())
+        markets = range(len(self.market_names)) if self.shard is None else [self.shard]
+        for m in markets:
+            env.process(self.desks[m].workday())
         env.process(self._clienteling())
-        for m in range(len(self.market_names)):
+        for m in markets:
             env.process(self._shared_calls(m))
         env.process(self._referral_intake())
         env.process(self._message_impressions())
@@ -924,7 +981,8 @@ class World:
         if progress:
             from tqdm.auto import tqdm
 
-            bar = tqdm(total=len(steps), unit="month", desc=f"Simulating {self.sc.name}")
+            where = "" if self.shard is None else f" ({self.market_names[self.shard]})"
+            bar = tqdm(total=len(steps), unit="month", desc=f"Simulating {self.sc.name}{where}")
         for until in steps:
             env.run(until=until)
             if bar is not None:
@@ -1146,8 +1204,15 @@ def _collector_paused() -> Iterator[None]:
             gc.enable()
 
 
-def run(scenario: Scenario, seed: int = 0, progress: bool = False) -> RunRecords:
+def run(
+    scenario: Scenario, seed: int = 0, progress: bool = False, market: str | None = None
+) -> RunRecords:
     """Run the brand described by ``scenario`` with ``seed`` and return its records.
+
+    ``market`` runs one shard: only the people living in that market (and the
+    friends they refer), with its own contact centre, workshop and advisors;
+    ``None`` runs every market in one environment. A person's story is the same
+    either way (see the module notes on shards).
 
     >>> from sim.scenario import preset
     >>> rec = run(preset("default").with_overrides({"population": {"customers": 200, "years": 1}}), seed=1)
@@ -1157,6 +1222,6 @@ def run(scenario: Scenario, seed: int = 0, progress: bool = False) -> RunRecords
     if not isinstance(scenario, Scenario):
         raise TypeError(f"scenario must be a Scenario, got {type(scenario).__name__}")
     with _collector_paused():
-        world = World(scenario, seed)
+        world = World(scenario, seed, market=market)
         world.run(progress=progress)
         return world.records()

@@ -389,7 +389,9 @@ class Messenger:
             month = (self.start + pd.Timedelta(days=self.env.now)).strftime("%Y-%m")
             name = f"Newsletter {month} #{number} ({channel})"
             when = np.full(len(people), self.env.now)
-            if u_ab < cfg.ab_test_share and len(people) >= 2:
+            # The A/B decision is the newsletter's own, whatever the audience's
+            # size: every market's shard makes the same campaigns.
+            if u_ab < cfg.ab_test_share:
                 u_variant = uniforms(
                     self.seed, "newsletter-variant", self.profile_key[people], number
                 )
