@@ -286,7 +286,11 @@ def test_member_effect_is_a_paired_difference():
                 {"customer_id": [1, 2, 3], "loyalty_member": [True, True, False]}
             ),
             "truth": pd.DataFrame(
-                {"customer_id": [1, 2, 3], "first_dropout_date": pd.to_datetime(dropout)}
+                {
+                    "customer_id": [1, 2, 3],
+                    "person_id": [7, 8, 9],
+                    "first_dropout_date": pd.to_datetime(dropout),
+                }
             ),
         }
 

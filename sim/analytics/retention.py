@@ -1241,8 +1241,8 @@ def claim_verdict(claim: pd.DataFrame, source_average: float = 0.50) -> str:
             else "compatible with"
         )
         parts.append(
-            f"{basis}: {row['pct_increase']:+.0%} (95 % interval {row['low']:+.0%} to "
-            f"{row['high']:+.0%}), {where} the source's average of {source_average:+.0%}"
+            f"{basis}: {row['pct_increase']:+.1%} (95 % interval {row['low']:+.1%} to "
+            f"{row['high']:+.1%}), {where} the source's average of {source_average:+.0%}"
         )
     return "; ".join(parts) + "."
 
@@ -1321,7 +1321,8 @@ def member_effect_on_survival(
     effect (e.g. ``loyalty.member_effect`` at its value and at 1.0). With
     common random numbers the same people enrol in both, so the effect on the
     members is the paired difference of each member's survival ``days`` after
-    the first order (members of both runs, acquired ``days`` before the end).
+    the first order (members of both runs, acquired ``days`` before the end),
+    matched by ``truth.person_id``.
 
     Returns
     -------
@@ -1339,9 +1340,12 @@ def member_effect_on_survival(
             first.index, fill_value=False
         )
         first = first[members.astype(bool)]
-        lost = t.drop_duplicates("customer_id").set_index("customer_id")["first_dropout_date"]
-        gone = lost.reindex(first.index) <= first + pd.Timedelta(days=days)
-        return (~gone).astype(float)
+        tt = t.drop_duplicates("customer_id").set_index("customer_id").reindex(first.index)
+        gone = tt["first_dropout_date"] <= first + pd.Timedelta(days=days)
+        # Matched by person: profile ids follow the order of arrival, which may differ
+        # between runs; the person is the unit common random numbers keep.
+        out = pd.Series((~gone).astype(float).to_numpy(), index=tt["person_id"].to_numpy())
+        return out[~out.index.duplicated()]
 
     a, b = survived(factual), survived(counterfactual)
     common = a.index.intersection(b.index)
