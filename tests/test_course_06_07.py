@@ -16,6 +16,7 @@ import pandas as pd
 import pytest
 from scipy import stats
 
+from sim.analytics import campaigns as cp
 from sim.analytics import retention as rt
 
 D = pd.Timestamp
@@ -300,3 +301,91 @@ def test_member_effect_is_a_paired_difference():
     assert got["members"] == 2
     assert got["with_effect"] == 1.0 and got["without_effect"] == 0.5
     assert got["effect"] == pytest.approx(0.5)
+
+
+# --------------------------------------------------------------------------- campaigns
+
+MSG = pd.DataFrame(
+    {
+        "customer_id": [1, 1, 2, 2, 3, 3],
+        "campaign_id": [1] * 6,
+        "sent_at": pd.to_datetime(["2024-01-01"] * 6),
+        "message_type": ["newsletter"] * 6,
+        "bounce": ["none", "none", "none", "none", "none", "hard"],
+        "delivered": [True, True, True, True, True, False],
+        "opened": [True, True, False, True, False, False],
+        "clicked": [True, False, False, True, False, False],
+        "unsubscribed": [False, False, True, False, False, False],
+        "spam_complaint": [False, False, False, False, True, False],
+        "personalised": [True, True, True, False, False, False],
+    }
+)
+
+
+def test_rate_intervals_use_the_right_denominators_and_wilson():
+    from sim.analytics.intervals import wilson_interval
+
+    t = cp.rate_intervals(MSG).loc["newsletter"]
+    assert t.loc["open_rate", ["successes", "trials"]].tolist() == [3, 5]
+    assert t.loc["ctor", ["successes", "trials"]].tolist() == [2, 3]
+    assert t.loc["spam_complaint_rate", "estimate"] == pytest.approx(1 / 5)
+    w = wilson_interval(2, 5)
+    assert t.loc["ctr", "low"] == pytest.approx(w["low"])
+    with pytest.raises(ValueError, match="rates"):
+        cp.rate_intervals(MSG, rates=["opens"])
+
+
+def test_personalisation_effect_and_whatif_by_hand():
+    e = cp.personalisation_effect(MSG)
+    # personalised: 3 delivered, 2 opened, 1 clicked, 1 unsubscribed; untargeted: 2 delivered, 1 open, 1 click, 1 spam
+    assert e.loc["open_rate", "personalised"] == pytest.approx(2 / 3)
+    assert e.loc["open_rate", "untargeted"] == pytest.approx(1 / 2)
+    assert e.loc["ctr", "ratio"] == pytest.approx((1 / 3) / (1 / 2))
+    w = cp.personalisation_whatif(
+        0.4, e, delivered=1000, revenue_per_click=2.0, cost_per_personalised=0.01
+    )
+    clicks = (0.6 * 0.5 + 0.4 / 3) * 1000
+    assert w.loc[0.4, "clicks"] == pytest.approx(clicks)
+    assert w.loc[0.4, "net_revenue"] == pytest.approx(2 * clicks - 0.4 * 1000 * 0.01)
+    assert w.loc[0.0, "spam_complaints"] == pytest.approx(0.5 * 1000)
+    with pytest.raises(ValueError, match="share"):
+        cp.personalisation_whatif(1.5, e, 1000, 1.0)
+
+
+def test_ab_power_against_the_textbook_sample_size():
+    # 10 % vs 12 %, alpha 5 %, power 80 %: the pooled normal formula gives 3,841 per arm
+    n = cp.ab_sample_size(0.10, 0.12)
+    za, zb = stats.norm.ppf(0.975), stats.norm.ppf(0.8)
+    want = (
+        za * math.sqrt(2 * 0.11 * 0.89) + zb * math.sqrt(0.1 * 0.9 + 0.12 * 0.88)
+    ) ** 2 / 0.02**2
+    assert n == math.ceil(want) == 3841
+    assert cp.ab_power(0.10, 0.12, n) == pytest.approx(0.8, abs=0.002)
+    # no difference: power is the test's size
+    assert cp.ab_power(0.1, 0.1 + 1e-12, 1000) == pytest.approx(0.05, abs=1e-6)
+    curve = cp.power_curve(0.1, 0.2, 3841)
+    assert curve.attrs["n_for_80"] == 3841
+    assert curve["power"].is_monotonic_increasing
+
+
+def test_advisor_automation_split_by_hand():
+    tasks = pd.DataFrame(
+        {
+            "customer_id": [1, 2, 3],
+            "outcome": ["reached", "reached", "no_answer"],
+            "done_at": pd.to_datetime(["2024-01-10", "2024-01-01", "2024-01-01"]),
+        }
+    )
+    orders = pd.DataFrame(
+        {
+            "order_id": [1, 2, 3, 4],
+            "customer_id": [1, 2, 3, 1],
+            "order_date": pd.to_datetime(["2024-01-20", "2024-03-01", "2024-01-05", "2024-01-01"]),
+        }
+    )
+    got = cp.advisor_automation_split(tasks, MSG, orders, window_days=28)
+    assert got.loc["interactions", ["advisor", "automated"]].tolist() == [2, 5]
+    # order 1: advisor 10 Jan is the latest touch; order 2: nothing within 28 days;
+    # order 3: message of 1 Jan; order 4: the message is not strictly before it
+    assert got.loc["attributed orders", ["advisor", "automated"]].tolist() == [1, 1]
+    assert got.loc["interactions", "advisor_share"] == pytest.approx(2 / 7)
