@@ -631,23 +631,24 @@ def personalisation_whatif(
     missing = [r for r in need if r not in effect.index]
     if missing or not {"untargeted", "personalised"} <= set(effect.columns):
         raise ValueError(f"effect: a personalisation_effect table with rates {', '.join(need)}")
-    shares = sorted({0.0, 0.25, 0.5, 0.75, 1.0, float(share)})
-    rows = {}
-    for s in shares:
-        mix = (1 - s) * effect.loc[need, "untargeted"] + s * effect.loc[need, "personalised"]
-        clicks = mix["ctr"] * delivered
-        cost = s * delivered * cost_per_personalised
-        rows[s] = {
-            "opens": mix["open_rate"] * delivered,
+    shares = np.array(sorted({0.0, 0.25, 0.5, 0.75, 1.0, float(share)}))
+    a = effect.loc[need, "untargeted"].to_numpy(dtype=float)
+    b = effect.loc[need, "personalised"].to_numpy(dtype=float)
+    mix = ((1 - shares)[:, None] * a + shares[:, None] * b) * delivered  # shares × rates
+    clicks = mix[:, 1]
+    cost = shares * delivered * cost_per_personalised
+    out = pd.DataFrame(
+        {
+            "opens": mix[:, 0],
             "clicks": clicks,
-            "unsubscribes": mix["unsubscribe_rate"] * delivered,
-            "spam_complaints": mix["spam_complaint_rate"] * delivered,
+            "unsubscribes": mix[:, 2],
+            "spam_complaints": mix[:, 3],
             "revenue": clicks * revenue_per_click,
             "cost": cost,
             "net_revenue": clicks * revenue_per_click - cost,
-        }
-    out = pd.DataFrame.from_dict(rows, orient="index")
-    out.index.name = "share"
+        },
+        index=pd.Index(shares, name="share"),
+    )
     return out
 
 
