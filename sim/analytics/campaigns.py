@@ -29,12 +29,20 @@ from scipy import stats
 from sim.analytics._validate import check_table
 
 __all__ = [
+    "RATES",
     "ab_compare",
+    "ab_power",
+    "ab_sample_size",
+    "advisor_automation_split",
     "campaign_kpis",
     "click_revenue",
     "consent_audit",
     "inbound_outbound",
     "next_best_action",
+    "personalisation_effect",
+    "personalisation_whatif",
+    "power_curve",
+    "rate_intervals",
     "send_frequency_model",
     "two_proportion_ztest",
 ]
@@ -499,3 +507,298 @@ def next_best_action(
     )
     out.index.name = "customer_id"
     return out
+
+
+# --------------------------------------------------------------------------- rates with intervals
+
+#: Rate name → (numerator flag, denominator): the module table's conventions,
+#: spam complaints per delivered message like unsubscribes.
+RATES = {
+    "open_rate": ("opened", "delivered"),
+    "ctr": ("clicked", "delivered"),
+    "ctor": ("clicked", "opened"),
+    "unsubscribe_rate": ("unsubscribed", "delivered"),
+    "spam_complaint_rate": ("spam_complaint", "delivered"),
+}
+
+
+def rate_intervals(
+    messages: pd.DataFrame,
+    by: str | Sequence[str] = "message_type",
+    rates: Sequence[str] = tuple(RATES),
+    level: float = 0.95,
+) -> pd.DataFrame:
+    """Each rate of :data:`RATES` per group, with its Wilson interval.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Long table indexed by ``by`` and ``rate``: ``successes``, ``trials``,
+        ``estimate``, ``low``, ``high``.
+    """
+    from sim.analytics.intervals import wilson_interval
+
+    keys = [by] if isinstance(by, str) else list(by)
+    unknown = [r for r in rates if r not in RATES]
+    if unknown:
+        raise ValueError(f"rates: unknown {unknown}; expected among {', '.join(RATES)}")
+    flags = sorted({f for r in rates for f in RATES[r]})
+    check_table(messages, "messages", columns=keys, flags=flags)
+    sums = messages[keys + flags].astype({f: "int64" for f in flags}).groupby(keys).sum()
+    rows = []
+    for group, row in sums.iterrows():
+        g = group if isinstance(group, tuple) else (group,)
+        for r in rates:
+            num, den = RATES[r]
+            w = wilson_interval(int(row[num]), int(row[den]), level)
+            rows.append((*g, r, int(row[num]), int(row[den]), w["estimate"], w["low"], w["high"]))
+    out = pd.DataFrame(
+        rows, columns=[*keys, "rate", "successes", "trials", "estimate", "low", "high"]
+    )
+    return out.set_index([*keys, "rate"])
+
+
+def personalisation_effect(
+    messages: pd.DataFrame, by: str | None = None, level: float = 0.95
+) -> pd.DataFrame:
+    """Personalised against untargeted messages: each rate with its interval, and the ratio.
+
+    Whether a message is personalised is drawn per message in the world, so
+    the comparison is a randomised one: the ratio estimates what targeting
+    does to each rate (optionally per ``by`` group, e.g. ``channel``).
+
+    Returns
+    -------
+    pandas.DataFrame
+        Index (``by``,) ``rate``: ``untargeted``, ``untargeted_low/high``,
+        ``personalised``, ``personalised_low/high`` and ``ratio``.
+    """
+    keys = ["personalised"] + ([by] if by else [])
+    check_table(messages, "messages", flags=["personalised"])
+    t = rate_intervals(messages, by=keys, level=level)
+    t = t.reset_index()
+    t["personalised"] = t["personalised"].astype(bool)
+    idx = ([by] if by else []) + ["rate"]
+    a = t.loc[~t["personalised"]].set_index(idx)
+    b = t.loc[t["personalised"]].set_index(idx)
+    out = pd.DataFrame(
+        {
+            "untargeted": a["estimate"],
+            "untargeted_low": a["low"],
+            "untargeted_high": a["high"],
+            "personalised": b["estimate"],
+            "personalised_low": b["low"],
+            "personalised_high": b["high"],
+        }
+    )
+    out["ratio"] = out["personalised"] / out["untargeted"].where(out["untargeted"] > 0)
+    return out
+
+
+def personalisation_whatif(
+    share: float,
+    effect: pd.DataFrame,
+    delivered: float,
+    revenue_per_click: float,
+    cost_per_personalised: float = 0.0,
+) -> pd.DataFrame:
+    """What a share of personalised messages would give, from the measured rates.
+
+    Because personalisation is randomised per message, each rate at a share
+    ``s`` is the mixture ``(1 − s) · untargeted + s · personalised`` of the
+    rates measured in :func:`personalisation_effect` (no ``by``). The result
+    scales them to ``delivered`` messages: opens, clicks, unsubscribes and
+    spam complaints, revenue (``revenue_per_click`` per click), the cost of
+    personalising (``cost_per_personalised`` per personalised message) and
+    the net revenue. The measured share is reproduced exactly; shares far
+    from it assume the targeting stays as relevant when stretched.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Index ``share`` (0, 0.25, …, 1 and ``share``): the counts above.
+    """
+    if not 0 <= share <= 1:
+        raise ValueError(f"share: a share of messages between 0 and 1, got {share}")
+    for name, v in (
+        ("delivered", delivered),
+        ("revenue_per_click", revenue_per_click),
+        ("cost_per_personalised", cost_per_personalised),
+    ):
+        if not (math.isfinite(v) and v >= 0):
+            raise ValueError(f"{name}: a non-negative number, got {v}")
+    need = ["open_rate", "ctr", "unsubscribe_rate", "spam_complaint_rate"]
+    missing = [r for r in need if r not in effect.index]
+    if missing or not {"untargeted", "personalised"} <= set(effect.columns):
+        raise ValueError(f"effect: a personalisation_effect table with rates {', '.join(need)}")
+    shares = np.array(sorted({0.0, 0.25, 0.5, 0.75, 1.0, float(share)}))
+    a = effect.loc[need, "untargeted"].to_numpy(dtype=float)
+    b = effect.loc[need, "personalised"].to_numpy(dtype=float)
+    mix = ((1 - shares)[:, None] * a + shares[:, None] * b) * delivered  # shares × rates
+    clicks = mix[:, 1]
+    cost = shares * delivered * cost_per_personalised
+    out = pd.DataFrame(
+        {
+            "opens": mix[:, 0],
+            "clicks": clicks,
+            "unsubscribes": mix[:, 2],
+            "spam_complaints": mix[:, 3],
+            "revenue": clicks * revenue_per_click,
+            "cost": cost,
+            "net_revenue": clicks * revenue_per_click - cost,
+        },
+        index=pd.Index(shares, name="share"),
+    )
+    return out
+
+
+# --------------------------------------------------------------------------- A/B power
+
+
+def ab_power(p_a: float, p_b: float, n_per_arm: float, alpha: float = 0.05) -> float:
+    """Power of the two-sided two-proportion z-test (pooled) to detect p_B ≠ p_A.
+
+    Normal approximation with n messages per arm:
+    power = Φ((|Δ| − z₁₋α/₂ · sqrt(2 p̄ q̄ / n)) / sqrt((p_A q_A + p_B q_B) / n))
+    + Φ((−|Δ| − z₁₋α/₂ · sqrt(2 p̄ q̄ / n)) / sqrt((p_A q_A + p_B q_B) / n)),
+    p̄ = (p_A + p_B) / 2.
+    """
+    for name, p in (("p_a", p_a), ("p_b", p_b)):
+        if not 0 < p < 1:
+            raise ValueError(f"{name}: a rate strictly between 0 and 1, got {p}")
+    if not n_per_arm > 0:
+        raise ValueError(f"n_per_arm: a positive number of messages, got {n_per_arm}")
+    if not 0 < alpha < 1:
+        raise ValueError(f"alpha: between 0 and 1, got {alpha}")
+    z = stats.norm.ppf(1 - alpha / 2)
+    pbar = (p_a + p_b) / 2
+    se0 = math.sqrt(2 * pbar * (1 - pbar) / n_per_arm)
+    se1 = math.sqrt((p_a * (1 - p_a) + p_b * (1 - p_b)) / n_per_arm)
+    d = abs(p_b - p_a)
+    return float(stats.norm.cdf((d - z * se0) / se1) + stats.norm.cdf((-d - z * se0) / se1))
+
+
+def ab_sample_size(p_a: float, p_b: float, alpha: float = 0.05, power: float = 0.8) -> int:
+    """Messages per arm for the two-proportion z-test to reach ``power`` (normal approximation).
+
+    n = (z₁₋α/₂ sqrt(2 p̄ q̄) + z_power sqrt(p_A q_A + p_B q_B))² / (p_B − p_A)², rounded up.
+    """
+    if p_a == p_b:
+        raise ValueError("p_b: must differ from p_a (no difference needs infinitely many messages)")
+    if not 0 < power < 1:
+        raise ValueError(f"power: between 0 and 1, got {power}")
+    ab_power(p_a, p_b, 1, alpha)  # validates the rates and alpha
+    za, zb = stats.norm.ppf(1 - alpha / 2), stats.norm.ppf(power)
+    pbar = (p_a + p_b) / 2
+    num = za * math.sqrt(2 * pbar * (1 - pbar)) + zb * math.sqrt(p_a * (1 - p_a) + p_b * (1 - p_b))
+    return int(math.ceil(num**2 / (p_b - p_a) ** 2))
+
+
+def power_curve(
+    p_a: float, relative_lift: float, n_per_arm: float, alpha: float = 0.05
+) -> pd.DataFrame:
+    """Power against the number of messages per arm for p_B = p_A (1 + lift): the explorer's table.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Index ``n_per_arm`` (a log grid from 100 to 10⁷ plus ``n_per_arm``):
+        ``power``; ``attrs["n_for_80"]`` holds the size for 80 % power and
+        ``attrs["power"]`` the power at ``n_per_arm``.
+    """
+    p_b = p_a * (1 + relative_lift)
+    grid = sorted(set(np.unique(np.round(np.logspace(2, 7, 41))).tolist()) | {float(n_per_arm)})
+    out = pd.DataFrame(
+        {"power": [ab_power(p_a, p_b, n, alpha) for n in grid]},
+        index=pd.Index(grid, name="n_per_arm"),
+    )
+    out.attrs["n_for_80"] = ab_sample_size(p_a, p_b, alpha, 0.8) if relative_lift else math.inf
+    out.attrs["power"] = ab_power(p_a, p_b, n_per_arm, alpha)
+    out.attrs["p_a"], out.attrs["p_b"], out.attrs["n"] = p_a, p_b, float(n_per_arm)
+    return out
+
+
+# --------------------------------------------------------------------------- advisors vs automation
+
+
+def advisor_automation_split(
+    advisor_tasks: pd.DataFrame,
+    messages: pd.DataFrame,
+    orders: pd.DataFrame | None = None,
+    window_days: float = 28,
+    level: float = 0.95,
+) -> pd.DataFrame:
+    """Advisors' share of the brand's contacts, against automated messages, two ways.
+
+    - ``interactions``: advisor tasks that reached the client against
+      messages delivered (every message is automated in the brand);
+    - ``attributed orders`` (with ``orders``): orders preceded, within
+      ``window_days``, by a reached advisor contact or a delivered message,
+      credited to the most recent of the two (last touch).
+
+    Returns
+    -------
+    pandas.DataFrame
+        Index ``basis``: ``advisor``, ``automated``, ``advisor_share`` and its
+        Wilson interval ``low``/``high``.
+    """
+    from sim.analytics.intervals import wilson_interval
+
+    check_table(
+        advisor_tasks, "advisor_tasks", columns=["customer_id", "outcome"], datetime=["done_at"]
+    )
+    check_table(
+        messages, "messages", columns=["customer_id"], datetime=["sent_at"], flags=["delivered"]
+    )
+    reached = advisor_tasks.loc[advisor_tasks["outcome"] == "reached"]
+    delivered = messages.loc[messages["delivered"].astype(bool)]
+    rows = {"interactions": (len(reached), len(delivered))}
+    if orders is not None:
+        check_table(orders, "orders", columns=["customer_id", "order_id"], datetime=["order_date"])
+        touches = pd.concat(
+            [
+                pd.DataFrame(
+                    {
+                        "customer_id": reached["customer_id"].to_numpy(),
+                        "at": reached["done_at"].to_numpy(),
+                        "advisor": True,
+                    }
+                ),
+                pd.DataFrame(
+                    {
+                        "customer_id": delivered["customer_id"].to_numpy(),
+                        "at": delivered["sent_at"].to_numpy(),
+                        "advisor": False,
+                    }
+                ),
+            ],
+            ignore_index=True,
+        ).sort_values("at", kind="stable")
+        o = orders[["order_id", "customer_id", "order_date"]].sort_values(
+            "order_date", kind="stable"
+        )
+        # strictly before the order: a touch sent with its own order cannot claim it
+        o = o.assign(at=o["order_date"] - pd.Timedelta(microseconds=1))
+        joined = pd.merge_asof(
+            o,
+            touches,
+            on="at",
+            by="customer_id",
+            direction="backward",
+            tolerance=pd.Timedelta(days=float(window_days)),
+        )
+        got = joined["advisor"].dropna().astype(bool)
+        rows["attributed orders"] = (int(got.sum()), int((~got).sum()))
+    out = {}
+    for basis, (adv, auto) in rows.items():
+        w = wilson_interval(adv, adv + auto, level)
+        out[basis] = {
+            "advisor": adv,
+            "automated": auto,
+            "advisor_share": w["estimate"],
+            "low": w["low"],
+            "high": w["high"],
+        }
+    res = pd.DataFrame.from_dict(out, orient="index")
+    res.index.name = "basis"
+    return res

@@ -9,7 +9,13 @@ import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
 
-__all__ = ["ab_intervals", "kpi_bars", "send_frequency_figure"]
+__all__ = [
+    "ab_intervals",
+    "kpi_bars",
+    "personalisation_figure",
+    "power_curve_figure",
+    "send_frequency_figure",
+]
 
 
 def kpi_bars(
@@ -80,4 +86,44 @@ def send_frequency_figure(table: pd.DataFrame, current: float | None = None) -> 
             ax.axvline(current, color="grey", ls="--", label=f"today: {current:.2g} a week")
         ax.grid(alpha=0.3)
     ax2.legend(fontsize="small")
+    return fig
+
+
+def power_curve_figure(table: pd.DataFrame) -> Figure:
+    """A ``power_curve`` table: power against messages per arm, the chosen size marked."""
+    fig, ax = plt.subplots(figsize=(8, 4), dpi=80)
+    ax.semilogx(table.index, table["power"], "-", color="#457b9d")
+    n, p = table.attrs.get("n"), table.attrs.get("power")
+    if n is not None:
+        ax.plot([n], [p], "o", color="crimson", label=f"{n:,.0f} per arm: power {p:.0%}")
+    ax.axhline(0.8, color="grey", ls="--", lw=0.8, label="80 % power")
+    ax.set_ylim(0, 1.02)
+    ax.set_xlabel("messages per arm (log scale)")
+    ax.set_ylabel("power (chance of a significant result)")
+    pa, pb = table.attrs.get("p_a", float("nan")), table.attrs.get("p_b", float("nan"))
+    ax.set_title(f"A/B test power: {pa:.2%} → {pb:.2%}")
+    ax.legend(loc="lower right")
+    ax.grid(alpha=0.3)
+    return fig
+
+
+def personalisation_figure(table: pd.DataFrame, current: float | None = None) -> Figure:
+    """A ``personalisation_whatif`` table: clicks and complaints against the personalised share."""
+    fig, (a1, a2) = plt.subplots(1, 2, figsize=(10, 4), dpi=80)
+    s = table.index.to_numpy()
+    a1.plot(s, table["clicks"], "o-", label="clicks")
+    a1.set_xlabel("share of messages personalised")
+    a1.set_ylabel("clicks (per the delivered messages)")
+    a1.set_title("Clicks")
+    a2.plot(s, table["unsubscribes"], "o-", label="unsubscribes")
+    a2.plot(s, table["spam_complaints"], "s--", label="spam complaints")
+    a2.set_xlabel("share of messages personalised")
+    a2.set_ylabel("count (per the delivered messages)")
+    a2.set_title("Unsubscribes and spam complaints")
+    a2.legend()
+    for ax in (a1, a2):
+        if current is not None:
+            ax.axvline(current, color="grey", ls=":", lw=1)
+        ax.grid(alpha=0.3)
+    fig.tight_layout()
     return fig

@@ -9,7 +9,14 @@ import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
 
-__all__ = ["cohort_heatmap", "sbg_projection", "survival_curves", "uplift_profit_bars"]
+__all__ = [
+    "cohort_heatmap",
+    "sbg_curve_figure",
+    "sbg_projection",
+    "survival_bands",
+    "survival_curves",
+    "uplift_profit_bars",
+]
 
 
 def cohort_heatmap(retention: pd.DataFrame, max_months: int = 24, vmax: float = 0.3) -> Figure:
@@ -89,4 +96,45 @@ def uplift_profit_bars(result: pd.Series) -> Figure:
     ax.set_xlabel("scenario (retention per year)")
     ax.set_ylabel("lifetime profit per acquired customer (EUR)")
     ax.set_title(f"Retention uplift → profit: {change}")
+    return fig
+
+
+def survival_bands(curves: Mapping[str, pd.DataFrame], unit: str = "days") -> Figure:
+    """Kaplan–Meier curves with their Greenwood bands (tables from ``greenwood_bands``)."""
+    fig, ax = plt.subplots(figsize=(8, 4.5), dpi=80)
+    for label, km in curves.items():
+        (line,) = ax.step(km.index, km["survival"], where="post", label=label)
+        ax.fill_between(
+            km.index, km["low"], km["high"], step="post", alpha=0.25, color=line.get_color()
+        )
+    ax.set_ylim(0, 1.02)
+    ax.set_xlabel(f"time since first order ({unit})")
+    ax.set_ylabel("share whose relationship is not yet lost")
+    ax.set_title("Kaplan–Meier survival with 95 % Greenwood bands")
+    ax.legend()
+    ax.grid(alpha=0.3)
+    return fig
+
+
+def sbg_curve_figure(table: pd.DataFrame, period_label: str = "years") -> Figure:
+    """An ``sbg_curve`` table: survival and retention rate, sBG against geometric."""
+    fig, (a1, a2) = plt.subplots(1, 2, figsize=(10, 4), dpi=80)
+    t = table.index.to_numpy()
+    a1.plot(t, table["survival"], "o-", label="sBG (customers differ)")
+    a1.plot(t, table["geometric_survival"], "s--", color="grey", label="geometric (all alike)")
+    a1.set_ylim(0, 1.02)
+    a1.set_xlabel(f"{period_label} since acquisition")
+    a1.set_ylabel("share of the cohort still active")
+    a1.set_title("Survival")
+    a1.legend()
+    a2.plot(t[1:], table["retention_rate"].iloc[1:], "o-", label="sBG")
+    a2.plot(t[1:], table["geometric_retention"].iloc[1:], "s--", color="grey", label="geometric")
+    a2.set_ylim(0, 1.02)
+    a2.set_xlabel(f"{period_label} since acquisition")
+    a2.set_ylabel("retention rate of the period")
+    a2.set_title("Retention rate rises only if customers differ")
+    a2.legend()
+    for ax in (a1, a2):
+        ax.grid(alpha=0.3)
+    fig.tight_layout()
     return fig
