@@ -9,7 +9,14 @@ from matplotlib.figure import Figure
 
 from sim.analytics.loyalty import ProgrammeDesign
 
-__all__ = ["design_panel", "design_summary", "effect_bars", "points_flow", "redemption_curve"]
+__all__ = [
+    "design_panel",
+    "design_summary",
+    "effect_bars",
+    "effect_intervals",
+    "points_flow",
+    "redemption_curve",
+]
 
 
 def points_flow(
@@ -107,3 +114,24 @@ def design_panel(result: ProgrammeDesign) -> list:
     )
     ax.set_ylim(0, None)
     return [design_summary(result), fig]
+
+
+def effect_intervals(
+    table: pd.DataFrame, outcome: str = "spend in the year after the first order"
+) -> Figure:
+    """The member effect estimates of :func:`sim.analytics.loyalty.member_effect_estimates` with intervals."""
+    from sim.charts.service import interval_plot
+
+    labels = {
+        "naive": "naive: members − non-members",
+        "stratified": "stratified on first order value",
+        "ipw": "weighted by modelled enrolment chance",
+        "truth_ipw": "weighted by the true enrolment chance (truth)",
+    }
+    return interval_plot(
+        table.rename(index=labels),
+        "Member effect: naive, controlled and causal (95 % intervals)",
+        f"member − non-member, EUR of {outcome}",
+        reference=0.0,
+        reference_label="no effect",
+    )
