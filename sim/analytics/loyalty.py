@@ -35,6 +35,7 @@ __all__ = [
     "ProgrammeDesign",
     "balance_table",
     "breakage_rate",
+    "effect_economics",
     "engaged_comparison",
     "engagement_level",
     "enrolment_frame",
@@ -867,3 +868,36 @@ def balance_table(frame: pd.DataFrame) -> pd.DataFrame:
     out = frame.groupby(group)[cols].mean()
     out.insert(0, "customers", group.value_counts())
     return out.reindex(["members", "non_members"])
+
+
+def effect_economics(
+    estimates: pd.DataFrame,
+    margin_rate: float,
+    running_cost: float,
+    years: float = 1.0,
+) -> pd.DataFrame:
+    """What each member-effect estimate says the programme earns per member, with its interval.
+
+    ``estimates`` comes from :func:`member_effect_estimates` (EUR of net revenue
+    per customer over ``years``). Net benefit per member = ``margin_rate`` ×
+    effect − ``running_cost`` (EUR per member and year) × ``years``; the
+    interval bounds carry through because the formula is increasing in the
+    effect. Rewards are granted as discounts on members' later orders, so
+    they are already out of the net revenue (counted at the margin rate: a
+    small approximation for small rewards). ``pays`` says whether the whole
+    interval is above zero (``yes``), below it (``no``) or straddles it
+    (``unclear``).
+    """
+    require_columns(estimates, ["estimate", "low", "high"], "estimates")
+    m = _check_num("margin_rate", margin_rate, hi=1.0)
+    cost = _check_num("running_cost", running_cost) * _check_num("years", years)
+    out = pd.DataFrame(
+        {
+            "effect": estimates["estimate"],
+            "net_benefit": m * estimates["estimate"] - cost,
+            "low": m * estimates["low"] - cost,
+            "high": m * estimates["high"] - cost,
+        }
+    )
+    out["pays"] = np.where(out["low"] > 0, "yes", np.where(out["high"] < 0, "no", "unclear"))
+    return out
