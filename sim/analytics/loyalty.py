@@ -843,11 +843,13 @@ def member_effect_estimates(
 
     full = np.array(all_of(np.ones(n)))
     rng = np.random.default_rng(seed)
-    draws = np.array(
-        [[e for e, _ in all_of(np.bincount(rng.integers(0, n, n), minlength=n).astype(float))]
-         for _ in range(replications)]
-    )  # fmt: skip
-    lo, hi = np.quantile(draws, [0.5 - level / 2, 0.5 + level / 2], axis=0)
+    # A resample of a tiny table may hold one group only: that draw is NaN, ignored.
+    with np.errstate(divide="ignore", invalid="ignore"):
+        draws = np.array(
+            [[e for e, _ in all_of(np.bincount(rng.integers(0, n, n), minlength=n).astype(float))]
+             for _ in range(replications)]
+        )  # fmt: skip
+    lo, hi = np.nanquantile(draws, [0.5 - level / 2, 0.5 + level / 2], axis=0)
     names = ["naive", "stratified", "ipw"] + (["truth_ipw"] if oracle is not None else [])
     return pd.DataFrame(
         {"estimate": full[:, 0], "low": lo, "high": hi, "relative": full[:, 0] / full[:, 1]},

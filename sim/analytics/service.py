@@ -933,10 +933,12 @@ def advisor_effect(
     est = stats_of(parts.sum(axis=1))
     rng = np.random.default_rng(seed)
     draws = np.empty((replications, len(est)))
-    for b in range(replications):
-        w = np.bincount(rng.integers(0, n, n), minlength=n)
-        draws[b] = stats_of(parts @ w)
-    lo, hi = np.nanquantile(draws, [0.5 - level / 2, 0.5 + level / 2], axis=0)
+    # A resample may miss every unanswered task of a tiny table: that draw is NaN, ignored.
+    with np.errstate(divide="ignore", invalid="ignore"):
+        for b in range(replications):
+            w = np.bincount(rng.integers(0, n, n), minlength=n)
+            draws[b] = stats_of(parts @ w)
+        lo, hi = np.nanquantile(draws, [0.5 - level / 2, 0.5 + level / 2], axis=0)
     names = ["attribution_share", "lift_vs_no_answer", "causal_share", "gap",
              "buy_rate_reached", "buy_rate_no_answer"]  # fmt: skip
     return pd.DataFrame({"estimate": est, "low": lo, "high": hi}, index=pd.Index(names))
