@@ -654,24 +654,27 @@ def engaged_comparison(
 # --------------------------------------------------------------------------- member effect: naive, controlled, truth
 
 
-def _logit_fit(x: np.ndarray, trials: np.ndarray, successes: np.ndarray) -> np.ndarray:
-    """Binomial logistic regression on grouped rows by Newton–Raphson; returns each row's chance.
+def _logit_fit(
+    x: np.ndarray, trials: np.ndarray, successes: np.ndarray, start: np.ndarray | None = None
+) -> tuple[np.ndarray, np.ndarray]:
+    """Binomial logistic regression on grouped rows by Newton–Raphson: (each row's chance, β).
 
     ``trials`` and ``successes`` are counts per row (customers and members in a
-    cell). A tiny ridge keeps the fit finite when a cell is all members or none.
+    cell); ``start`` warm-starts β (a bootstrap refit starts from the full fit).
+    A tiny ridge keeps the fit finite when a cell is all members or none. The
+    products avoid multi-threaded BLAS, which thrashes on a busy machine for
+    matrices this small.
     """
-    beta = np.zeros(x.shape[1])
+    beta = np.zeros(x.shape[1]) if start is None else start.copy()
     ridge = 1e-4 * np.eye(x.shape[1])
-    xt = np.ascontiguousarray(x.T)
     for _ in range(50):
-        p = 1.0 / (1.0 + np.exp(-(x @ beta)))
-        step = np.linalg.solve(
-            (xt * (trials * p * (1 - p))) @ x + ridge, xt @ (successes - trials * p)
-        )
+        p = 1.0 / (1.0 + np.exp(-np.einsum("ij,j->i", x, beta)))
+        hess = np.einsum("ij,i,ik->jk", x, trials * p * (1 - p), x) + ridge
+        step = np.linalg.solve(hess, np.einsum("ij,i->j", x, successes - trials * p))
         beta += step
-        if np.abs(step).max() < 1e-9:
+        if np.abs(step).max() < 1e-8:
             break
-    return 1.0 / (1.0 + np.exp(-(x @ beta)))
+    return 1.0 / (1.0 + np.exp(-np.einsum("ij,j->i", x, beta))), beta
 
 
 def enrolment_frame(
@@ -817,8 +820,11 @@ def member_effect_estimates(
     )
 
     def contrast(w1: np.ndarray, w0: np.ndarray) -> tuple[float, float]:
-        m0 = w0 @ y / w0.sum()
-        return w1 @ y / w1.sum() - m0, m0
+        # Elementwise sums rather than BLAS dot products (see _logit_fit).
+        m0 = (w0 * y).sum() / w0.sum()
+        return (w1 * y).sum() / w1.sum() - m0, m0
+
+    warm: dict[str, np.ndarray] = {}
 
     def all_of(w: np.ndarray) -> list[float]:
         # w: how often each customer is in the (re)sample.
@@ -831,11 +837,14 @@ def member_effect_estimates(
         m1, m0 = s1[ok] / n1[ok], s0[ok] / (n_s[ok] - n1[ok])
         share = n_s[ok] / n_s[ok].sum()
         out.append(((m1 - m0) @ share, m0 @ share))
-        p = _logit_fit(
+        p, beta = _logit_fit(
             x,
             np.bincount(code, weights=w, minlength=k),
             np.bincount(code, weights=w * d, minlength=k),
-        )[code]
+            warm.get("beta"),
+        )
+        warm.setdefault("beta", beta)  # the full-sample fit starts every refit
+        p = p[code]
         for prop in (p, oracle) if oracle is not None else (p,):
             prop = np.clip(prop, 1e-3, 1 - 1e-3)
             out.append(contrast(w * d / prop, w * (1 - d) / (1 - prop)))

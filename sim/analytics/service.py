@@ -700,6 +700,35 @@ class ErlangA:
     occupancy: float
 
 
+def _waiting_then_answered(
+    down: np.ndarray, theta: float, ever: np.ndarray, t: float
+) -> np.ndarray:
+    """e^{G t}·ever for the tagged caller's pure-death chain G, by uniformisation.
+
+    G has −(down[k] + θ) on the diagonal and down[k] below it (k ahead → k − 1).
+    With Λ ≥ every exit rate, e^{Gt} = Σₙ Poisson(n; Λt)·Pⁿ, P = I + G/Λ.
+    """
+    if t == 0:
+        return ever.copy()
+    lam_max = float(down[-1] + theta)
+    stay = 1.0 - (down + theta) / lam_max
+    step = down / lam_max
+    mean = lam_max * t
+    n_max = int(mean + 12.0 * math.sqrt(mean) + 20)
+    v = ever.astype(float)
+    log_w = -mean  # log Poisson(n; Λt), updated term by term (no underflow)
+    out = np.zeros_like(v)
+    for n in range(n_max + 1):
+        if n:
+            shifted = np.empty_like(v)
+            shifted[0] = 0.0
+            shifted[1:] = v[:-1]
+            v = stay * v + step * shifted
+            log_w += math.log(mean / n)
+        out += math.exp(log_w) * v
+    return out
+
+
 def erlang_a(
     arrival_rate: float,
     handle_time: float,
@@ -719,8 +748,6 @@ def erlang_a(
     absorption of a small pure-death chain, solved with one matrix exponential.
     ``patience = inf`` gives Erlang C (nobody hangs up; needs A < c).
     """
-    from scipy.linalg import expm
-
     lam = _positive(arrival_rate, "arrival_rate")
     h = _positive(handle_time, "handle_time")
     c = _agents(agents)
@@ -761,15 +788,14 @@ def erlang_a(
     mean_queue = float(queue @ pi_tail)
     abandonment = theta * mean_queue / lam
     busy = float(np.arange(c) @ pi_head + c * p_wait)
-    # Tagged caller with j ahead: states j..0, leaving state k at rate cμ + kθ + θ.
-    m = len(tail)
+    # Tagged caller with j ahead: states j..0, leaving state k at rate cμ + kθ (one fewer
+    # ahead, or their own answer when k = 0) or θ (they hang up).
     down = c * mu + queue * theta
-    gen = np.diag(-(down + theta))
-    gen[np.arange(1, m), np.arange(m - 1)] = down[1:]
     # Answered at all from j ahead: every step down comes before the caller's own patience.
     ever = np.cumprod(down / (down + theta))
-    # Answered by t = answered at all − still waiting at t (in state k) and answered later.
-    answered_by_t = ever - expm(gen * threshold) @ ever if threshold > 0 else np.zeros(m)
+    # Answered by t = answered at all − (still waiting at t, then answered later):
+    # e^{Gt}·ever by uniformisation, G the pure-death generator (bidiagonal, so cheap).
+    answered_by_t = ever - _waiting_then_answered(down, theta, ever, threshold)
     service_level = float(pi_head.sum() + pi_tail @ answered_by_t)
     return ErlangA(
         lam, h, c, float(patience), float(threshold), a, p_wait, float(abandonment),

@@ -168,17 +168,38 @@ def centre_explorer(
     handle_time: float,
     patience: float,
     threshold: float,
-) -> Figure:
+) -> list:
     """The staffing explorer's view: a market's offered load × ``demand`` on ``agents`` agents.
 
     ``loads`` maps each market to its offered load in Erlangs (its customers'
     calls plus its share of the other brands' traffic); ``demand`` scales it
-    (1 = today). The curves span agent counts around the load and the chosen one.
+    (1 = today). Returns a sentence for the chosen agent count and the table of
+    :func:`sim.analytics.service.staffing_curves` for the agent counts around
+    it (the chosen row marked), text and HTML only, so an update stays fast;
+    :func:`centre_panel` draws the same curves as a figure.
     """
     if market not in loads:
         raise ValueError(f"market: {market!r} is not one of {sorted(loads)}")
     load = loads[market] * float(demand)
     lo = max(1, min(agents, int(load)) - 2)
-    hi = max(agents, int(np.ceil(load))) + 6
+    hi = max(agents, int(np.ceil(load))) + 5
     curves = staffing_curves(load, handle_time, patience, threshold, range(lo, hi + 1))
-    return centre_panel(curves, agents, f"{market}, {load:.2f} Erlangs: ")
+    r = curves.loc[agents]
+    ec = r["erlang_c_service_level"]
+    ec_txt = "no steady state (load ≥ agents)" if np.isnan(ec) else f"{ec:.1%} answered in time"
+    line = (
+        f"{market}: {load:.2f} Erlangs on {agents} agents — Erlang C: {ec_txt}; Erlang A: "
+        f"{r['service_level']:.1%} answered in time, {r['abandonment']:.1%} hang up, "
+        f"mean wait {r['mean_wait'] * 60:.0f} s, occupancy {r['occupancy']:.0%}"
+    )
+    table = curves[["erlang_c_service_level", "service_level", "abandonment", "occupancy"]].rename(
+        columns={
+            "erlang_c_service_level": "Erlang C service level",
+            "service_level": "Erlang A service level",
+            "abandonment": "Erlang A abandonment",
+            "occupancy": "occupancy",
+        }
+    )
+    table.index = [f"{c} ◀" if c == agents else str(c) for c in table.index]
+    table.index.name = "agents"
+    return [line, table.round(3)]
