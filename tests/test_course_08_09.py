@@ -290,3 +290,32 @@ def test_truth_ipw_finds_no_effect_where_the_programme_has_none():
     # no causal effect on behaviour; the rewards, given as discounts, can only lower net revenue
     assert e.loc["truth_ipw", "low"] < 0 < e.loc["naive", "low"]
     assert e.loc["truth_ipw", "high"] > -0.1 * e.loc["naive", "estimate"]
+
+
+# --------------------------------------------------------------------------- explorers' views
+
+
+def test_centre_explorer_marks_the_chosen_agents_and_matches_erlang_a():
+    from sim.charts import service as charts
+
+    line, table = charts.centre_explorer(
+        "north", 2.0, 3, loads={"north": 1.2}, handle_time=9.0, patience=6.0, threshold=1 / 3
+    )
+    exact = service.erlang_a(2.4 / 9.0, 9.0, 3, 6.0, 1 / 3)
+    assert "3 ◀" in table.index
+    assert table.loc["3 ◀", "Erlang A abandonment"] == pytest.approx(exact.abandonment, abs=5e-4)
+    assert f"{exact.abandonment:.1%} hang up" in line
+    with pytest.raises(ValueError, match="market"):
+        charts.centre_explorer(
+            "south", 1.0, 2, loads={"north": 1.0}, handle_time=9.0, patience=6.0, threshold=0.3
+        )
+
+
+def test_design_view_reports_the_model():
+    from sim.charts import loyalty as charts
+
+    r = loyalty.programme_design(1.0, 500, 12, 0.02, members=100, n_types=20)
+    line, summary, path = charts.design_view(r)
+    assert f"{r.breakage:.1%}" in line
+    assert path["liability (EUR)"].iloc[-1] == pytest.approx(round(r.liability), abs=1)
+    assert list(path.index) == [6, 12, 18, 24, 30, 36]

@@ -12,6 +12,7 @@ from sim.analytics.loyalty import ProgrammeDesign
 __all__ = [
     "design_figure",
     "design_panel",
+    "design_view",
     "design_summary",
     "effect_bars",
     "effect_intervals",
@@ -119,7 +120,22 @@ def design_figure(result: ProgrammeDesign) -> Figure:
 
 
 def design_panel(result: ProgrammeDesign) -> list:
-    """The design explorer's view: the headline figures and the liability every six months.
+    """Summary table and the liability curve for the design explorer (one light figure, fast to draw)."""
+    m = result.monthly
+    fig, ax = plt.subplots(figsize=(7, 3), dpi=80)
+    ax.plot(m["month"], m["liability"] / 1e3, color="tab:red")
+    ax.set_xlabel("month")
+    ax.set_ylabel("liability (thousand EUR)")
+    ax.set_title(
+        f"Outstanding liability: {result.liability:,.0f} € at the end; "
+        f"breakage {result.breakage:.0%}, ROI {result.roi:+.0%}"
+    )
+    ax.set_ylim(0, None)
+    return [design_summary(result), fig]
+
+
+def design_view(result: ProgrammeDesign) -> list:
+    """The design explorer's view: a sentence, the headline figures and the liability every six months.
 
     Text and HTML only, so an update stays fast; :func:`design_figure` draws
     the liability curve.

@@ -80,7 +80,7 @@ def main() -> None:
             "reward_threshold": slider(500, 100, 2000, 100),
             "expiry_months": slider(18, 0, 36, 3),
         },
-        render=loyalty_charts.design_panel,
+        render=loyalty_charts.design_view,
         interactive=True,
     )
     settings = [
