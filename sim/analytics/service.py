@@ -24,29 +24,40 @@ import numpy as np
 import pandas as pd
 
 from sim.analytics._validate import check_table, require_columns
+from sim.analytics.intervals import mean_interval, nps_interval, wilson_interval
 
 __all__ = [
+    "ErlangA",
     "ErlangC",
     "abandonment_rate",
     "advisor_contact_lift",
+    "advisor_effect",
+    "advisor_effect_by_window",
+    "advisor_truth_check",
+    "against_claim",
     "ces",
     "ces_easy_share",
     "churn_by_service_experience",
     "client_types",
     "csat",
     "csat_mean",
+    "effort_by_channel",
+    "erlang_a",
     "erlang_b",
     "erlang_c",
     "experience_summary",
     "nps",
+    "nps_by",
     "observed_service_level",
     "phone_arrival_rate",
     "required_agents",
     "service_churn_truth",
     "service_level",
     "staffing_at",
+    "staffing_curves",
     "staffing_table",
     "ticket_summary",
+    "touchpoint_sentiment",
 ]
 
 _RANGES = {"nps": (0, 10), "csat": (1, 5), "ces": (1, 7)}
@@ -574,3 +585,494 @@ def advisor_contact_lift(
     base = out["revenue_per_task"].get("no_answer", math.nan)
     out["lift_vs_no_answer"] = out["revenue_per_task"] / base - 1 if base else math.nan
     return out[["tasks", "buyers", "buy_rate", "revenue", "revenue_per_task", "lift_vs_no_answer"]]
+
+
+# --------------------------------------------------------------------------- intervals by group
+
+
+def nps_by(surveys: pd.DataFrame, by: str = "trigger", level: float = 0.95) -> pd.DataFrame:
+    """NPS by definition (% promoters 9–10 − % detractors 0–6) per group, with its interval.
+
+    Returns one row per group plus ``"all"``: ``responses``, ``promoters``,
+    ``detractors`` (shares), ``nps``, ``low``, ``high`` (points).
+    """
+    check_table(surveys, "surveys", columns=[by], numeric=["nps"])
+    _scores(surveys, "nps")
+    groups = list(surveys.groupby(by, sort=True)) + [("all", surveys)]
+    rows = {}
+    for key, g in groups:
+        r = nps_interval(g["nps"].to_numpy(), level)
+        rows[key] = {
+            "responses": r["n"],
+            "promoters": r["promoters"],
+            "detractors": r["detractors"],
+            "nps": r["estimate"],
+            "low": r["low"],
+            "high": r["high"],
+        }
+    out = pd.DataFrame.from_dict(rows, orient="index")
+    out.index.name = by
+    return out
+
+
+def effort_by_channel(tickets: pd.DataFrame, level: float = 0.95) -> pd.DataFrame:
+    """Customer effort (1 very easy – 7 very hard) per contact channel, with Student-t intervals.
+
+    Also the share of easy contacts (effort 1–3) with its Wilson interval, and
+    first-contact resolution. Online channels (chat, e-mail) stand beside the
+    phone line and the store: effort is measurable online too.
+    """
+    check_table(
+        tickets,
+        "tickets",
+        columns=["channel"],
+        numeric=["effort_score", "contacts_to_resolve"],
+        flags=["resolved"],
+    )
+    rows = {}
+    for ch, g in tickets.groupby("channel", sort=True):
+        m = mean_interval(g["effort_score"].to_numpy(dtype=float), level)
+        easy = wilson_interval(int((g["effort_score"] <= 3).sum()), len(g), level)
+        fcr = g["resolved"].astype(bool) & (g["contacts_to_resolve"] == 1)
+        rows[ch] = {
+            "contacts": len(g),
+            "ces_mean": m["estimate"],
+            "ces_low": m["low"],
+            "ces_high": m["high"],
+            "easy_share": easy["estimate"],
+            "easy_low": easy["low"],
+            "easy_high": easy["high"],
+            "fcr": float(fcr.mean()),
+        }
+    out = pd.DataFrame.from_dict(rows, orient="index")
+    out.index.name = "channel"
+    return out.sort_values("ces_mean")
+
+
+def touchpoint_sentiment(touchpoints: pd.DataFrame, level: float = 0.95) -> pd.DataFrame:
+    """Share of negative and positive impressions per touchpoint channel, with Wilson intervals.
+
+    Every channel is listed with its own counts; bookkeeping channels (``crm``)
+    carry only neutral rows. Sorted by the share of negative impressions.
+    """
+    check_table(touchpoints, "touchpoints", columns=["channel", "impression"])
+    rows = {}
+    for ch, g in touchpoints.groupby("channel", sort=True):
+        n = len(g)
+        neg = int((g["impression"] == "negative").sum())
+        pos = int((g["impression"] == "positive").sum())
+        wn = wilson_interval(neg, n, level)
+        rows[ch] = {
+            "touchpoints": n,
+            "positive": pos / n,
+            "negative": neg / n,
+            "negative_low": wn["low"],
+            "negative_high": wn["high"],
+        }
+    out = pd.DataFrame.from_dict(rows, orient="index")
+    out.index.name = "channel"
+    return out.sort_values("negative", ascending=False)
+
+
+# --------------------------------------------------------------------------- Erlang A
+
+
+@dataclass(frozen=True)
+class ErlangA:
+    """Steady-state M/M/c+M queue (Erlang A): callers hang up after an exponential patience.
+
+    Shares are of all offered calls: ``p_wait`` (found every agent busy),
+    ``abandonment`` (hung up before an answer), ``service_level`` (answered
+    within ``threshold``); ``mean_wait`` is the mean time in queue over all
+    callers, in the unit of ``handle_time``.
+    """
+
+    arrival_rate: float
+    handle_time: float
+    agents: int
+    patience: float
+    threshold: float
+    traffic: float
+    p_wait: float
+    abandonment: float
+    service_level: float
+    mean_wait: float
+    occupancy: float
+
+
+def _waiting_then_answered(
+    down: np.ndarray, theta: float, ever: np.ndarray, t: float
+) -> np.ndarray:
+    """e^{G t}·ever for the tagged caller's pure-death chain G, by uniformisation.
+
+    G has −(down[k] + θ) on the diagonal and down[k] below it (k ahead → k − 1).
+    With Λ ≥ every exit rate, e^{Gt} = Σₙ Poisson(n; Λt)·Pⁿ, P = I + G/Λ.
+    """
+    if t == 0:
+        return ever.copy()
+    lam_max = float(down[-1] + theta)
+    stay = 1.0 - (down + theta) / lam_max
+    step = down / lam_max
+    mean = lam_max * t
+    n_max = int(mean + 12.0 * math.sqrt(mean) + 20)
+    v = ever.astype(float)
+    log_w = -mean  # log Poisson(n; Λt), updated term by term (no underflow)
+    out = np.zeros_like(v)
+    for n in range(n_max + 1):
+        if n:
+            shifted = np.empty_like(v)
+            shifted[0] = 0.0
+            shifted[1:] = v[:-1]
+            v = stay * v + step * shifted
+            log_w += math.log(mean / n)
+        out += math.exp(log_w) * v
+    return out
+
+
+def erlang_a(
+    arrival_rate: float,
+    handle_time: float,
+    agents: int,
+    patience: float,
+    threshold: float,
+    tol: float = 1e-12,
+) -> ErlangA:
+    """Exact Erlang A (M/M/c+M) figures from the birth–death chain of the number in system.
+
+    The stationary law is π(n) ∝ Aⁿ/n! up to ``agents`` = c, and beyond it each
+    step multiplies by λ / (cμ + (n − c)θ), θ = 1/``patience``; the chain is
+    cut where the remaining mass falls below ``tol``. Abandonment is
+    θ·E[queue]/λ. A caller who finds j callers ahead is answered within t when
+    the j + 1 departures ahead of them (rate cμ + kθ with k still ahead)
+    happen before t and before their own patience runs out; that is the
+    absorption of a small pure-death chain, solved with one matrix exponential.
+    ``patience = inf`` gives Erlang C (nobody hangs up; needs A < c).
+    """
+    lam = _positive(arrival_rate, "arrival_rate")
+    h = _positive(handle_time, "handle_time")
+    c = _agents(agents)
+    if isinstance(patience, bool) or not isinstance(patience, int | float | np.number):
+        raise ValueError(
+            f"patience: expected a number > 0 (inf: nobody hangs up), got {patience!r}"
+        )
+    if not patience > 0:
+        raise ValueError(f"patience: must be > 0 (inf: nobody hangs up), got {patience!r}")
+    if not (isinstance(threshold, int | float) and math.isfinite(threshold) and threshold >= 0):
+        raise ValueError(f"threshold: must be a finite number >= 0, got {threshold!r}")
+    a = lam * h
+    if math.isinf(patience):
+        r = erlang_c(lam, h, c)
+        sl = r.service_level(threshold)
+        return ErlangA(lam, h, c, math.inf, threshold, a, r.p_wait, 0.0, sl, r.mean_wait, a / c)
+    mu, theta = 1.0 / h, 1.0 / float(patience)
+    # Unnormalised π(n), n = 0..c, by the stable ratio π(n)/π(n−1) = A/n.
+    head = np.empty(c + 1)
+    head[0] = 1.0
+    for n in range(1, c + 1):
+        head[n] = head[n - 1] * a / n
+    scale = head.max()
+    head /= scale
+    tail = [head[c]]
+    k = 0
+    while True:
+        k += 1
+        nxt = tail[-1] * lam / (c * mu + k * theta)
+        tail.append(nxt)
+        if nxt < tol * (head.sum() + sum(tail)) and lam < c * mu + k * theta:
+            break
+    tail = np.asarray(tail)  # tail[j] = π(c + j)
+    total = head[:c].sum() + tail.sum()
+    pi_head, pi_tail = head[:c] / total, tail / total
+    queue = np.arange(len(tail))
+    p_wait = float(pi_tail.sum())
+    mean_queue = float(queue @ pi_tail)
+    abandonment = theta * mean_queue / lam
+    busy = float(np.arange(c) @ pi_head + c * p_wait)
+    # Tagged caller with j ahead: states j..0, leaving state k at rate cμ + kθ (one fewer
+    # ahead, or their own answer when k = 0) or θ (they hang up).
+    down = c * mu + queue * theta
+    # Answered at all from j ahead: every step down comes before the caller's own patience.
+    ever = np.cumprod(down / (down + theta))
+    # Answered by t = answered at all − (still waiting at t, then answered later):
+    # e^{Gt}·ever by uniformisation, G the pure-death generator (bidiagonal, so cheap).
+    answered_by_t = ever - _waiting_then_answered(down, theta, ever, threshold)
+    service_level = float(pi_head.sum() + pi_tail @ answered_by_t)
+    return ErlangA(
+        lam, h, c, float(patience), float(threshold), a, p_wait, float(abandonment),
+        service_level, mean_queue / lam, busy / c,
+    )  # fmt: skip
+
+
+def staffing_curves(
+    offered_load: float,
+    handle_time: float,
+    patience: float,
+    threshold: float,
+    agents: Iterable[int] | None = None,
+) -> pd.DataFrame:
+    """Erlang C and Erlang A per agent count for one offered load (Erlangs): the explorer's table.
+
+    ``agents`` defaults to a band around the load (from a little below it, where
+    Erlang C has no steady state, to well above). Columns: ``agents``,
+    ``erlang_c_service_level`` and ``erlang_c_p_wait`` (NaN where the queue is
+    unstable, A ≥ c), ``service_level``, ``abandonment``, ``p_wait``,
+    ``mean_wait`` and ``occupancy`` from Erlang A.
+    """
+    load = _positive(offered_load, "offered_load")
+    h = _positive(handle_time, "handle_time")
+    if agents is None:
+        lo = max(1, math.floor(load) - 2)
+        agents = range(lo, math.ceil(load) + 9)
+    rate = load / h
+    rows = []
+    for c in agents:
+        c = _agents(c)
+        ea = erlang_a(rate, h, c, patience, threshold)
+        if load < c:
+            ec = erlang_c(rate, h, c)
+            ec_sl, ec_pw = ec.service_level(threshold), ec.p_wait
+        else:
+            ec_sl = ec_pw = math.nan
+        rows.append(
+            (c, ec_sl, ec_pw, ea.service_level, ea.abandonment, ea.p_wait, ea.mean_wait,
+             ea.occupancy)
+        )  # fmt: skip
+    return pd.DataFrame(
+        rows,
+        columns=[
+            "agents", "erlang_c_service_level", "erlang_c_p_wait", "service_level",
+            "abandonment", "p_wait", "mean_wait", "occupancy",
+        ],
+    ).set_index("agents")  # fmt: skip
+
+
+# --------------------------------------------------------------------------- clienteling: attribution vs effect
+
+
+def _task_revenue(
+    orders: pd.DataFrame, advisor_tasks: pd.DataFrame, window_days: float
+) -> pd.DataFrame:
+    """Each task with the revenue and orders its client placed in ``(done_at, done_at + window]``."""
+    check_table(
+        orders, "orders", columns=["order_id", "customer_id"], numeric=["net_amount"],
+        datetime=["order_date"],
+    )  # fmt: skip
+    check_table(
+        advisor_tasks, "advisor_tasks", columns=["task_id", "customer_id", "outcome"],
+        datetime=["done_at"],
+    )  # fmt: skip
+    if not (isinstance(window_days, int | float) and window_days > 0):
+        raise ValueError(f"window_days: must be a number > 0, got {window_days!r}")
+    tasks = advisor_tasks[["task_id", "customer_id", "done_at", "outcome"]]
+    m = tasks.merge(
+        orders[["order_id", "customer_id", "order_date", "net_amount"]], on="customer_id"
+    )
+    window = pd.Timedelta(days=window_days)
+    m = m[(m["order_date"] > m["done_at"]) & (m["order_date"] <= m["done_at"] + window)]
+    per = m.groupby("task_id")["net_amount"].agg(["sum", "size"])
+    return tasks.assign(
+        revenue=tasks["task_id"].map(per["sum"]).fillna(0.0).to_numpy(),
+        bought=tasks["task_id"].isin(per.index).to_numpy(),
+    ), m
+
+
+def advisor_effect(
+    orders: pd.DataFrame,
+    advisor_tasks: pd.DataFrame,
+    window_days: float = 28,
+    level: float = 0.95,
+    replications: int = 200,
+    seed: int = 0,
+) -> pd.DataFrame:
+    """Attribution share, lift over unanswered calls and causal share of advisor sales, with intervals.
+
+    Definitions (revenue = ``net_amount``; the period is that of the tasks,
+    first to last ``done_at`` plus the window):
+
+    - **attribution share** — what a clienteling report quotes: revenue of
+      orders placed within ``window_days`` after a *reached* contact (each
+      order once), over all the brand's revenue in the period;
+    - **lift over unanswered** — revenue per reached task ÷ revenue per
+      ``no_answer`` task − 1, within the same window. Whether a call reaches
+      the client is a chance the advisor does not choose, so the unanswered
+      tasks are a comparison group selected exactly like the reached ones;
+    - **causal share** — the incremental revenue, (revenue per reached task −
+      revenue per unanswered task) × reached tasks, over the same total;
+    - **gap** — attribution share − causal share: the attributed sales that
+      would have happened anyway.
+
+    Intervals are percentile bootstrap intervals resampling *clients* (all
+    their tasks together, since one client's tasks are not independent); the
+    brand's total revenue is held fixed.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Rows ``attribution_share``, ``lift_vs_no_answer``, ``causal_share``,
+        ``gap``, ``buy_rate_reached``, ``buy_rate_no_answer``; columns
+        ``estimate``, ``low``, ``high``.
+    """
+    if not (isinstance(replications, int) and replications >= 20):
+        raise ValueError(f"replications: a whole number >= 20, got {replications!r}")
+    if not 0 < level < 1:
+        raise ValueError(f"level: must be strictly between 0 and 1, got {level!r}")
+    tasks, m = _task_revenue(orders, advisor_tasks, window_days)
+    if not {"reached", "no_answer"} <= set(tasks["outcome"]):
+        raise ValueError("advisor_tasks.outcome: needs both reached and no_answer tasks")
+    start = tasks["done_at"].min()
+    end = tasks["done_at"].max() + pd.Timedelta(days=window_days)
+    in_period = (orders["order_date"] > start) & (orders["order_date"] <= end)
+    total = float(orders.loc[in_period, "net_amount"].sum())
+    # Attributed orders: each order once, if any reached contact precedes it within the window.
+    reached_m = m.merge(tasks.loc[tasks["outcome"] == "reached", ["task_id"]], on="task_id")
+    attributed = reached_m.drop_duplicates("order_id")
+    clients = pd.Index(tasks["customer_id"].unique())
+    code = clients.get_indexer(tasks["customer_id"])
+    n = len(clients)
+    is_r = (tasks["outcome"] == "reached").to_numpy()
+    is_u = (tasks["outcome"] == "no_answer").to_numpy()
+    rev = tasks["revenue"].to_numpy()
+    buy = tasks["bought"].to_numpy().astype(float)
+
+    def per_client(mask, x):
+        return np.bincount(code[mask], weights=x[mask], minlength=n)
+
+    parts = np.vstack(
+        [
+            np.bincount(
+                clients.get_indexer(attributed["customer_id"]),
+                weights=attributed["net_amount"].to_numpy(),
+                minlength=n,
+            ),
+            per_client(is_r, np.ones_like(rev)), per_client(is_r, rev), per_client(is_r, buy),
+            per_client(is_u, np.ones_like(rev)), per_client(is_u, rev), per_client(is_u, buy),
+        ]
+    )  # fmt: skip
+
+    def stats_of(s: np.ndarray) -> np.ndarray:
+        att, nr, rr, br, nu, ru, bu = s
+        per_r, per_u = rr / nr, ru / nu
+        causal = (per_r - per_u) * nr / total
+        return np.array([att / total, per_r / per_u - 1, causal, att / total - causal,
+                         br / nr, bu / nu])  # fmt: skip
+
+    est = stats_of(parts.sum(axis=1))
+    rng = np.random.default_rng(seed)
+    draws = np.empty((replications, len(est)))
+    # A resample may miss every unanswered task of a tiny table: that draw is NaN, ignored.
+    with np.errstate(divide="ignore", invalid="ignore"):
+        for b in range(replications):
+            w = np.bincount(rng.integers(0, n, n), minlength=n)
+            draws[b] = stats_of(parts @ w)
+        lo, hi = np.nanquantile(draws, [0.5 - level / 2, 0.5 + level / 2], axis=0)
+    names = ["attribution_share", "lift_vs_no_answer", "causal_share", "gap",
+             "buy_rate_reached", "buy_rate_no_answer"]  # fmt: skip
+    return pd.DataFrame({"estimate": est, "low": lo, "high": hi}, index=pd.Index(names))
+
+
+def advisor_effect_by_window(
+    orders: pd.DataFrame,
+    advisor_tasks: pd.DataFrame,
+    windows: Iterable[float] = (28, 90, 180),
+    level: float = 0.95,
+    replications: int = 200,
+    seed: int = 0,
+) -> pd.DataFrame:
+    """:func:`advisor_effect` over several windows: a sale brought forward shows up early, then not.
+
+    One row per window: attribution and causal share with their intervals.
+    """
+    rows = {}
+    for w in windows:
+        e = advisor_effect(orders, advisor_tasks, w, level, replications, seed)
+        rows[w] = {
+            "attribution_share": e.loc["attribution_share", "estimate"],
+            "causal_share": e.loc["causal_share", "estimate"],
+            "causal_low": e.loc["causal_share", "low"],
+            "causal_high": e.loc["causal_share", "high"],
+            "lift_vs_no_answer": e.loc["lift_vs_no_answer", "estimate"],
+            "lift_low": e.loc["lift_vs_no_answer", "low"],
+            "lift_high": e.loc["lift_vs_no_answer", "high"],
+        }
+    out = pd.DataFrame.from_dict(rows, orient="index")
+    out.index.name = "window_days"
+    return out
+
+
+def advisor_truth_check(
+    orders: pd.DataFrame,
+    advisor_tasks: pd.DataFrame,
+    truth: pd.DataFrame,
+    responsive: float,
+    window_days: float = 28,
+    level: float = 0.95,
+) -> pd.DataFrame:
+    """The extra buyers the world's mechanism implies, beside the randomised estimate.
+
+    In the world, a reached client who is still in a relationship (per the
+    ``truth``: not lost at ``done_at``) answers with probability
+    ``responsive`` by bringing their next purchase forward into the window. A
+    client who would have bought in the window anyway buys no more, so the
+    mechanism predicts an extra buy rate of about ``responsive`` × share of
+    reached tasks with a living client × (1 − the unanswered living clients'
+    buy rate). The measured difference of buy rates (reached − unanswered) has
+    a normal interval for a difference of two shares. (The call's positive
+    impression can add a little on top: the prediction is a floor.)
+
+    Returns
+    -------
+    pandas.DataFrame
+        Rows ``mechanism`` (prediction) and ``measured``: ``extra_buy_rate``,
+        ``low``, ``high`` (NaN for the prediction), and ``alive_share``.
+    """
+    from scipy import stats
+
+    if not 0 <= responsive <= 1:
+        raise ValueError(f"responsive: a share in [0, 1], got {responsive!r}")
+    require_columns(
+        truth, ["customer_id", "dropout_date", "first_dropout_date", "won_back_date"], "truth"
+    )
+    tasks, _ = _task_revenue(orders, advisor_tasks, window_days)
+    t = truth.drop_duplicates("customer_id").set_index("customer_id")
+    when = tasks["done_at"]
+    gone = tasks["customer_id"].map(t["dropout_date"])
+    first = tasks["customer_id"].map(t["first_dropout_date"])
+    back = tasks["customer_id"].map(t["won_back_date"])
+    lost_now = (gone.notna() & (gone <= when)) | (
+        first.notna() & (first <= when) & (back.isna() | (back > when))
+    )
+    alive = ~lost_now.to_numpy()
+    r = (tasks["outcome"] == "reached").to_numpy()
+    u = (tasks["outcome"] == "no_answer").to_numpy()
+    b = tasks["bought"].to_numpy()
+    base_alive = b[u & alive].mean()
+    alive_share = alive[r].mean()
+    predicted = responsive * alive_share * (1 - base_alive)
+    pr, pu = b[r].mean(), b[u].mean()
+    se = math.sqrt(pr * (1 - pr) / r.sum() + pu * (1 - pu) / u.sum())
+    z = float(stats.norm.ppf(0.5 + level / 2))
+    d = pr - pu
+    return pd.DataFrame(
+        {
+            "extra_buy_rate": [predicted, d],
+            "low": [math.nan, d - z * se],
+            "high": [math.nan, d + z * se],
+            "alive_share": [alive_share, alive[r | u].mean()],
+        },
+        index=pd.Index(["mechanism", "measured"], name="extra buyers per reached task"),
+    )
+
+
+def against_claim(low: float, high: float, claim: float) -> str:
+    """How an interval stands against a claimed value: "above", "below" or "consistent with".
+
+    ``consistent with`` means the claim lies inside ``[low, high]``: the data
+    cannot tell them apart.
+    """
+    if not (math.isfinite(low) and math.isfinite(high) and low <= high):
+        raise ValueError(f"low, high: need finite bounds with low <= high, got {low!r}, {high!r}")
+    if low > claim:
+        return "above"
+    if high < claim:
+        return "below"
+    return "consistent with"

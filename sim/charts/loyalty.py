@@ -9,7 +9,16 @@ from matplotlib.figure import Figure
 
 from sim.analytics.loyalty import ProgrammeDesign
 
-__all__ = ["design_panel", "design_summary", "effect_bars", "points_flow", "redemption_curve"]
+__all__ = [
+    "design_figure",
+    "design_panel",
+    "design_view",
+    "design_summary",
+    "effect_bars",
+    "effect_intervals",
+    "points_flow",
+    "redemption_curve",
+]
 
 
 def points_flow(
@@ -94,6 +103,22 @@ def design_summary(result: ProgrammeDesign) -> pd.Series:
     )
 
 
+def design_figure(result: ProgrammeDesign) -> Figure:
+    """The outstanding liability month by month of a :class:`~sim.analytics.loyalty.ProgrammeDesign`."""
+    m = result.monthly
+    fig, ax = plt.subplots(figsize=(7, 3), dpi=80)
+    ax.plot(m["month"], m["liability"] / 1e3, color="tab:red")
+    ax.set_xlabel("month")
+    ax.set_ylabel("liability (thousand EUR)")
+    ax.set_title(
+        f"Outstanding liability: {result.liability:,.0f} € at the end; "
+        f"breakage {result.breakage:.0%}"
+    )
+    ax.set_ylim(0, None)
+    fig.tight_layout()
+    return fig
+
+
 def design_panel(result: ProgrammeDesign) -> list:
     """Summary table and the liability curve for the design explorer (one light figure, fast to draw)."""
     m = result.monthly
@@ -107,3 +132,44 @@ def design_panel(result: ProgrammeDesign) -> list:
     )
     ax.set_ylim(0, None)
     return [design_summary(result), fig]
+
+
+def design_view(result: ProgrammeDesign) -> list:
+    """The design explorer's view: a sentence, the headline figures and the liability every six months.
+
+    Text and HTML only, so an update stays fast; :func:`design_figure` draws
+    the liability curve.
+    """
+    m = result.monthly.set_index("month")
+    marks = [k for k in m.index if k % 6 == 0] or [int(m.index[-1])]
+    path = m.loc[marks, ["issued", "redeemed", "expired", "liability"]].round(0)
+    path.columns = [
+        "points issued that month", "redeemed that month", "expired that month", "liability (EUR)",
+    ]  # fmt: skip
+    line = (
+        f"liability at the end {result.liability:,.0f} EUR (expected {result.expected_liability:,.0f}"
+        f" after breakage); breakage {result.breakage:.1%}; "
+        f"{result.engaged_share:.0%} of members claim a reward"
+    )
+    return [line, design_summary(result), path]
+
+
+def effect_intervals(
+    table: pd.DataFrame, outcome: str = "spend in the year after the first order"
+) -> Figure:
+    """The member effect estimates of :func:`sim.analytics.loyalty.member_effect_estimates` with intervals."""
+    from sim.charts.service import interval_plot
+
+    labels = {
+        "naive": "naive: members − non-members",
+        "stratified": "stratified on first order value",
+        "ipw": "weighted by modelled enrolment chance",
+        "truth_ipw": "weighted by the true enrolment chance (truth)",
+    }
+    return interval_plot(
+        table.rename(index=labels),
+        "Member effect: naive, controlled and causal (95 % intervals)",
+        f"member − non-member, EUR of {outcome}",
+        reference=0.0,
+        reference_label="no effect",
+    )
