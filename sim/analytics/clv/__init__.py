@@ -33,7 +33,13 @@ from .formulas import (
 )
 from .gamma_gamma import GammaGamma, simulate_gamma_gamma
 from .pareto_nbd import ParetoNBD, simulate_pareto_nbd
-from .reconcile import bgnbd_surface, programme_affordability, reconcile_clv, value_given_back
+from .reconcile import (
+    bgnbd_surface,
+    new_customer_clv,
+    programme_affordability,
+    reconcile_clv,
+    value_given_back,
+)
 from .sbg import ShiftedBetaGeometric, fit_sbg, simulate_sbg
 from .summary import calibration_holdout_split, summary_from_orders
 from .uncertainty import (
@@ -55,6 +61,7 @@ __all__ = [
     "iso_value_grid",
     "loss_timing",
     "model_verdict",
+    "new_customer_clv",
     "param_intervals",
     "posterior_draws_bgnbd",
     "programme_affordability",

@@ -19,7 +19,13 @@ import pandas as pd
 
 from .bgnbd import BGNBD
 
-__all__ = ["bgnbd_surface", "programme_affordability", "reconcile_clv", "value_given_back"]
+__all__ = [
+    "bgnbd_surface",
+    "new_customer_clv",
+    "programme_affordability",
+    "reconcile_clv",
+    "value_given_back",
+]
 
 
 def _finite_retention(m: float, r: float, d: float, years: int, start: int) -> float:
@@ -117,7 +123,8 @@ def reconcile_clv(
             "yes",
             f"{h} years",
             float(btyd_existing),
-            "each customer's own rate, dropout and spend instead of one average r and m",
+            "each customer's own rate, dropout and spend instead of one average r and m; "
+            "a customer who skips a year is not counted as lost",
         ),
         (
             f"new customer, {h} years (first order + repeats)",
@@ -135,6 +142,32 @@ def reconcile_clv(
     )
     out.insert(5, "change", out["clv"].diff())
     return out.set_index("method")
+
+
+def new_customer_clv(
+    purchase_model,
+    first_order_margin: float,
+    repeat_margin: float,
+    horizon_years: int,
+    discount_rate: float,
+    period: float = 52.0,
+) -> float:
+    """Discounted margin of a customer acquired today: first order now, repeats after.
+
+    The first order's margin is earned at once (t = 0, undiscounted); year ``k``
+    brings ``E[X(k·period)] − E[X((k−1)·period)]`` repeat purchases (the
+    purchase model's expectation for a new customer), each worth
+    ``repeat_margin``, discounted by ``(1 + d)^k``.
+    """
+    if int(horizon_years) != horizon_years or horizon_years < 1:
+        raise ValueError(f"horizon_years: expected a whole number >= 1, got {horizon_years}")
+    if not discount_rate > -1:
+        raise ValueError(f"discount_rate: expected a number > -1, got {discount_rate}")
+    k = np.arange(0, int(horizon_years) + 1, dtype=float)
+    cumulative = np.asarray(purchase_model.expected_purchases(k * period), dtype=float)
+    per_year = np.diff(cumulative)
+    discounted = per_year / (1.0 + discount_rate) ** k[1:]
+    return float(first_order_margin + repeat_margin * discounted.sum())
 
 
 def programme_affordability(
