@@ -230,3 +230,92 @@ def test_bgnbd_surface_is_pure_and_matches_the_model():
     assert out["expected"].iloc[-1] == pytest.approx(float(model.expected_purchases(104.0)))
     # On the removable singularity a = 1 the surface is still finite.
     assert np.isfinite(clv.bgnbd_surface(0.3, 9.0, 1.0, 2.0)["expected"]).all()
+
+
+# --------------------------------------------------------------------------- 04: segmentation
+
+
+def _orders():
+    t = pd.to_datetime
+    return pd.DataFrame(
+        {
+            "customer_id": [1, 1, 1, 2, 2, 3, 4, 5],
+            "order_date": t(
+                [
+                    "2024-01-05",
+                    "2024-06-01",
+                    "2024-11-20",
+                    "2024-03-01",
+                    "2024-12-15",
+                    "2023-05-01",
+                    "2024-12-30",
+                    "2025-02-01",
+                ]
+            ),
+            "net_amount": [5000.0, 300.0, 800.0, 120.0, 90.0, 60.0, 4500.0, 50.0],
+            "channel": [
+                "store",
+                "ecommerce",
+                "store",
+                "store",
+                "store",
+                "social_commerce",
+                "store",
+                "store",
+            ],
+        }
+    )
+
+
+def test_channels_per_customer_counts_distinct_channels_before_the_date():
+    from sim.analytics import rfm
+
+    got = rfm.channels_per_customer(_orders(), before="2025-01-01")
+    assert got.to_dict() == {1: 2, 2: 1, 3: 1, 4: 1}
+
+
+def test_segment_rates_are_wilson_intervals():
+    from sim.analytics import rfm
+    from sim.analytics.intervals import wilson_interval
+
+    idx = pd.Index(range(30), name="customer_id")
+    groups = pd.Series(["a"] * 20 + ["b"] * 10, index=idx)
+    outcome = pd.Series([True] * 3 + [False] * 17 + [True] * 9 + [False], index=idx)
+    out = rfm.segment_rates(groups, outcome, level=0.9)
+    for g, k, n in (("a", 3, 20), ("b", 9, 10)):
+        want = wilson_interval(k, n, 0.9)
+        assert out.loc[g, "rate"] == pytest.approx(k / n)
+        assert out.loc[g, "low"] == pytest.approx(want["low"])
+        assert out.loc[g, "high"] == pytest.approx(want["high"])
+
+
+def test_backtest_cutoffs_match_rfm_scores_and_count_returns():
+    from sim.analytics import rfm
+
+    orders = _orders()
+    then = rfm.rfm_table(orders, "2025-01-01")
+    active = pd.Series(then.index.isin([1, 4]), index=then.index)
+    out = rfm.backtest_cutoffs(then, active, recent_days=30, frequent_orders=2, high_spend=4000)
+    scored = rfm.rfm_scores(
+        then,
+        recency_cuts=rfm.ladder_cuts(30, higher_is_better=False),
+        frequency_cuts=rfm.ladder_cuts(2),
+        monetary_cuts=rfm.ladder_cuts(4000),
+    )
+    counts = scored["segment"].value_counts().reindex(list(rfm.SEGMENTS), fill_value=0)
+    assert out["customers"].tolist() == counts.tolist()
+    for seg, members in scored.groupby("segment").groups.items():
+        assert out.loc[seg, "active_next"] == pytest.approx(active.loc[members].mean())
+    assert out["revenue_share"].sum() == pytest.approx(1.0)
+
+
+def test_segment_nps_uses_the_definition():
+    from sim.analytics import rfm
+
+    groups = pd.Series(["x", "x", "y"], index=pd.Index([1, 2, 3], name="customer_id"))
+    surveys = pd.DataFrame({"customer_id": [1, 1, 2, 3, 3], "nps": [10, 9, 3, 8, 6]})
+    out = rfm.segment_nps(groups, surveys)
+    # x: 2 promoters, 1 detractor of 3 → +33.3; y: 0 promoters, 1 detractor of 2 → −50.
+    assert out.loc["x", "nps"] == pytest.approx(100 / 3)
+    assert out.loc["y", "nps"] == pytest.approx(-50.0)
+    assert out.loc["x", "responses"] == 3

@@ -51,6 +51,7 @@ __all__ = [
     "DEFAULT_TIERS",
     "backtest_cutoffs",
     "channels_per_customer",
+    "segment_nps",
     "segment_rates",
     "SEGMENTS",
     "SEGMENT_MAP",
@@ -664,3 +665,34 @@ def backtest_cutoffs(
         index=pd.Index(list(SEGMENTS), name="segment"),
     )
     return out
+
+
+def segment_nps(groups: pd.Series, surveys: pd.DataFrame, level: float = 0.95) -> pd.DataFrame:
+    """NPS (% promoters 9–10 − % detractors 0–6) per group, with its interval.
+
+    ``groups`` labels customers (index ``customer_id``); ``surveys`` has
+    ``customer_id`` and ``nps`` (0–10). Uses
+    :func:`sim.analytics.intervals.nps_interval` per group, so small groups get
+    the wide intervals they deserve.
+    """
+    from sim.analytics.intervals import nps_interval
+
+    check_table(surveys, "surveys", columns=["customer_id"], numeric=["nps"])
+    resp = surveys[surveys["customer_id"].isin(groups.index) & surveys["nps"].notna()]
+    label = groups.reindex(resp["customer_id"]).to_numpy()
+    order = (
+        list(groups.cat.categories)
+        if isinstance(groups.dtype, pd.CategoricalDtype)
+        else [s for s in SEGMENTS if s in set(groups)] or sorted(set(groups))
+    )
+    rows = {}
+    for name in order:
+        scores = resp["nps"].to_numpy(float)[label == name]
+        est = nps_interval(scores, level)
+        rows[name] = {
+            "responses": est["n"],
+            "nps": est["estimate"],
+            "low": est["low"],
+            "high": est["high"],
+        }
+    return pd.DataFrame.from_dict(rows, orient="index").rename_axis(groups.name or "group")
