@@ -123,15 +123,18 @@ def _refit(design, w: np.ndarray, start: list[float]) -> np.ndarray:
         ll, jac = design.log_likelihood(np.exp(log_params), grad=True)
         return -float((w * ll).sum()) / total, -(jac * w).sum(axis=1) / total
 
-    res = minimize(
-        objective,
-        np.log(start),
-        jac=True,
-        method="L-BFGS-B",
-        bounds=[(-30.0, 30.0)] * len(start),
-        options={"maxiter": 500, "ftol": 1e-10, "gtol": 1e-6},
-    )
-    if not np.all(np.isfinite(res.x)) or np.any(np.abs(res.x) >= 29.9):
+    # BFGS rather than L-BFGS-B: the start is the estimate, so no bounds are needed,
+    # and L-BFGS-B's Fortran step costs more than the likelihood itself on small data.
+    # A line-search trial step may overflow; BFGS then backtracks, so silence it.
+    with np.errstate(all="ignore"):
+        res = minimize(
+            objective,
+            np.log(start),
+            jac=True,
+            method="BFGS",
+            options={"maxiter": 500, "gtol": 1e-6},
+        )
+    if not (np.all(np.isfinite(res.x)) and np.isfinite(res.fun)) or np.any(np.abs(res.x) >= 29.9):
         raise ConvergenceError(f"bootstrap refit did not converge: {res.message}")
     return np.exp(res.x)
 
