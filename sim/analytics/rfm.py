@@ -49,6 +49,10 @@ from sim.analytics._validate import check_table, require_columns
 
 __all__ = [
     "DEFAULT_TIERS",
+    "backtest_cutoffs",
+    "channels_per_customer",
+    "segment_nps",
+    "segment_rates",
     "SEGMENTS",
     "SEGMENT_MAP",
     "assign_segments",
@@ -532,3 +536,163 @@ def segment_kpis(
         out["nps"] = (100.0 * (g["promoter"].mean() - g["detractor"].mean())).reindex(out.index)
         out["nps_responses"] = g.size().reindex(out.index).fillna(0).astype("int64")
     return out
+
+
+def channels_per_customer(
+    orders: pd.DataFrame, before: str | pd.Timestamp | None = None, column: str = "channel"
+) -> pd.Series:
+    """Distinct sales channels (or any other ``column``) each customer has bought through.
+
+    The breadth of a relationship, as "products per customer" is for a bank:
+    the brand's orders carry a channel, not a product category, so breadth is
+    measured across channels (store, e-commerce, social commerce).
+    """
+    check_table(orders, "orders", columns=["customer_id", column], datetime=["order_date"])
+    sub = orders if before is None else orders[orders["order_date"] < pd.Timestamp(before)]
+    return sub.groupby("customer_id")[column].nunique().rename(f"{column}s")
+
+
+def _wilson(k: np.ndarray, n: np.ndarray, level: float) -> tuple[np.ndarray, np.ndarray]:
+    """Vectorised Wilson score interval (``sim.analytics.intervals.wilson_interval``'s formula)."""
+    from scipy import stats
+
+    z = float(stats.norm.ppf(0.5 + level / 2))
+    with np.errstate(invalid="ignore", divide="ignore"):
+        p = k / n
+        centre = (p + z * z / (2 * n)) / (1 + z * z / n)
+        half = z * np.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / (1 + z * z / n)
+    return centre - half, centre + half
+
+
+def segment_rates(groups: pd.Series, outcome: pd.Series, level: float = 0.95) -> pd.DataFrame:
+    """Share of each group with ``outcome`` True, with its Wilson interval.
+
+    Parameters
+    ----------
+    groups
+        Group label per customer (segment or tier), indexed by customer.
+    outcome
+        True/False per customer, same index (e.g. bought again next year).
+    level
+        Interval coverage.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Per group (categories in order, empty groups kept): ``customers``,
+        ``successes``, ``rate``, ``low``, ``high``.
+    """
+    if not 0 < level < 1:
+        raise ValueError(f"level: expected a share between 0 and 1, got {level}")
+    y = pd.Series(outcome).reindex(groups.index)
+    if y.isna().any():
+        raise ValueError(f"outcome: {int(y.isna().sum())} customers of groups have no outcome")
+    g = y.astype(float).groupby(groups, observed=False, sort=False)
+    out = pd.DataFrame({"customers": g.size(), "successes": g.sum()})
+    if groups.isin(SEGMENTS).all() and not isinstance(groups.dtype, pd.CategoricalDtype):
+        out = out.reindex([s for s in SEGMENTS if s in out.index])
+    elif isinstance(groups.dtype, pd.CategoricalDtype):
+        out = out.reindex(groups.cat.categories)
+    n = out["customers"].fillna(0).to_numpy(float)
+    k = out["successes"].fillna(0).to_numpy(float)
+    out["customers"], out["successes"] = n.astype("int64"), k.astype("int64")
+    out["rate"] = np.where(n > 0, k / np.maximum(n, 1), np.nan)
+    out["low"], out["high"] = _wilson(k, n, level)
+    return out
+
+
+_SEGMENT_CODES = {name: i for i, name in enumerate(SEGMENTS)}
+_CELL_CODE = np.zeros((6, 6), dtype=np.int64)
+for (_r, _fm), _seg in SEGMENT_MAP.items():
+    _CELL_CODE[_r, _fm] = _SEGMENT_CODES[_seg]
+
+
+def _fast_segments(
+    rfm: pd.DataFrame, recent_days: float, frequent_orders: float, high_spend: float
+) -> np.ndarray:
+    """Segment code per customer on the cut-off ladders (what :func:`rfm_scores` does, in numpy)."""
+
+    def score(values: np.ndarray, cuts: list[float], higher: bool) -> np.ndarray:
+        above = np.searchsorted(np.asarray(cuts), values, side="left")
+        return 1 + above if higher else 5 - above
+
+    r = score(
+        rfm["recency_days"].to_numpy(float), ladder_cuts(recent_days, higher_is_better=False), False
+    )
+    f = score(rfm["frequency"].to_numpy(float), ladder_cuts(frequent_orders), True)
+    m = score(rfm["monetary"].to_numpy(float), ladder_cuts(high_spend), True)
+    fm = np.floor((f + m) / 2 + 0.5).astype(np.int64)
+    return _CELL_CODE[r, fm]
+
+
+def backtest_cutoffs(
+    rfm_then: pd.DataFrame,
+    active_next: pd.Series,
+    recent_days: float = 60,
+    frequent_orders: float = 8,
+    high_spend: float = 4000,
+    level: float = 0.9,
+) -> pd.DataFrame:
+    """What RFM cut-offs chosen on a past date say about the next year, segment by segment.
+
+    A pure function for an explorer: scores ``rfm_then`` (an :func:`rfm_table`
+    on the backtest date) on the cut-off ladders of :func:`segments_at_cutoffs`
+    and returns each segment's ``customers``, ``customer_share``,
+    ``revenue_share`` and the share of its customers active in the following
+    year (``active_next``, True/False per customer) with its Wilson interval
+    (``low``, ``high``). Segments are listed in :data:`SEGMENTS` order.
+    """
+    if not 0 < level < 1:
+        raise ValueError(f"level: expected a share between 0 and 1, got {level}")
+    codes = _fast_segments(rfm_then, recent_days, frequent_orders, high_spend)
+    k = len(SEGMENTS)
+    y = active_next.reindex(rfm_then.index, fill_value=False).to_numpy(bool)
+    n = np.bincount(codes, minlength=k).astype(float)
+    hits = np.bincount(codes, weights=y, minlength=k)
+    revenue = np.bincount(codes, weights=rfm_then["monetary"].to_numpy(float), minlength=k)
+    low, high = _wilson(hits, n, level)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        rate = np.where(n > 0, hits / n, np.nan)
+    out = pd.DataFrame(
+        {
+            "customers": n.astype("int64"),
+            "customer_share": n / n.sum(),
+            "revenue_share": revenue / revenue.sum(),
+            "active_next": rate,
+            "low": low,
+            "high": high,
+        },
+        index=pd.Index(list(SEGMENTS), name="segment"),
+    )
+    return out
+
+
+def segment_nps(groups: pd.Series, surveys: pd.DataFrame, level: float = 0.95) -> pd.DataFrame:
+    """NPS (% promoters 9–10 − % detractors 0–6) per group, with its interval.
+
+    ``groups`` labels customers (index ``customer_id``); ``surveys`` has
+    ``customer_id`` and ``nps`` (0–10). Uses
+    :func:`sim.analytics.intervals.nps_interval` per group, so small groups get
+    the wide intervals they deserve.
+    """
+    from sim.analytics.intervals import nps_interval
+
+    check_table(surveys, "surveys", columns=["customer_id"], numeric=["nps"])
+    resp = surveys[surveys["customer_id"].isin(groups.index) & surveys["nps"].notna()]
+    label = groups.reindex(resp["customer_id"]).to_numpy()
+    order = (
+        list(groups.cat.categories)
+        if isinstance(groups.dtype, pd.CategoricalDtype)
+        else [s for s in SEGMENTS if s in set(groups)] or sorted(set(groups))
+    )
+    rows = {}
+    for name in order:
+        scores = resp["nps"].to_numpy(float)[label == name]
+        est = nps_interval(scores, level)
+        rows[name] = {
+            "responses": est["n"],
+            "nps": est["estimate"],
+            "low": est["low"],
+            "high": est["high"],
+        }
+    return pd.DataFrame.from_dict(rows, orient="index").rename_axis(groups.name or "group")

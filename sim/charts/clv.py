@@ -7,7 +7,20 @@ import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
 
-__all__ = ["alive_calibration_chart", "clv_histogram", "clv_view", "holdout_chart"]
+__all__ = [
+    "alive_by_frequency_chart",
+    "alive_calibration_chart",
+    "bgnbd_surface_view",
+    "clv_histogram",
+    "clv_view",
+    "conditional_expectations_chart",
+    "frequency_histogram_chart",
+    "holdout_chart",
+    "interval_chart",
+    "iso_value_chart",
+    "reconcile_chart",
+    "tracking_chart",
+]
 
 
 def holdout_chart(table: pd.DataFrame, title: str | None = None) -> Figure:
@@ -116,3 +129,165 @@ def clv_view(values: np.ndarray | pd.Series, cac: float | None = None) -> list:
         headline += f" — CLV:CAC {stats['CLV:CAC']:.1f}"
     table = pd.Series(stats, name="value").round(1).to_frame()
     return [headline, table]
+
+
+def tracking_chart(table: pd.DataFrame, title: str | None = None) -> Figure:
+    """Weekly cumulative repeat purchases of the cohort: actual vs each model.
+
+    ``table`` is :func:`sim.analytics.clv.tracking_table`'s output; the dotted
+    line marks the end of the calibration period.
+    """
+    models = [c for c in table.columns if c not in ("date", "actual", "calibration")]
+    fig, ax = plt.subplots(figsize=(7.5, 4))
+    ax.plot(table.index, table["actual"], color="black", lw=2, label="actual")
+    for name in models:
+        ax.plot(table.index, table[name], ls="--", label=name)
+    split = table.index[table["calibration"]].max()
+    ax.axvline(split, ls=":", color="grey", label="end of calibration")
+    ax.set(
+        xlabel="week since the cohort's first purchase",
+        ylabel="cumulative repeat purchases",
+        title=title or "Tracking: cumulative repeat purchases, actual vs model",
+    )
+    ax.legend()
+    fig.tight_layout()
+    return fig
+
+
+def frequency_histogram_chart(table: pd.DataFrame, title: str | None = None) -> Figure:
+    """Customers per number of calibration repeat purchases: actual vs each model."""
+    cols = list(table.columns)
+    x = np.arange(len(table))
+    width = 0.8 / len(cols)
+    fig, ax = plt.subplots(figsize=(7, 4))
+    for i, name in enumerate(cols):
+        ax.bar(x + (i - (len(cols) - 1) / 2) * width, table[name], width=width, label=name)
+    ax.set_xticks(x, [str(i) for i in table.index])
+    ax.set(
+        xlabel="repeat purchases in the calibration period",
+        ylabel="customers",
+        title=title or "Calibration fit: frequency histogram",
+    )
+    ax.legend()
+    fig.tight_layout()
+    return fig
+
+
+def conditional_expectations_chart(table: pd.DataFrame, title: str | None = None) -> Figure:
+    """Mean holdout purchases per calibration-frequency group: actual vs each model.
+
+    ``table`` is :func:`sim.analytics.clv.holdout_by_frequency`'s output.
+    """
+    models = [c for c in table.columns if c not in ("customers", "actual")]
+    x = np.arange(len(table))
+    fig, ax = plt.subplots(figsize=(7, 4))
+    ax.plot(x, table["actual"], "o-", color="black", lw=2, label="actual")
+    for name in models:
+        ax.plot(x, table[name], "s--", label=name)
+    ax.set_xticks(x, [str(i) for i in table.index])
+    ax.set(
+        xlabel="repeat purchases in the calibration period",
+        ylabel="mean purchases per customer in the holdout",
+        title=title or "Conditional expectations on the holdout",
+    )
+    ax.legend()
+    fig.tight_layout()
+    return fig
+
+
+def iso_value_chart(grid: pd.DataFrame, title: str | None = None) -> Figure:
+    """Iso-value curves: contours of expected future purchases over (recency, frequency)."""
+    fig, ax = plt.subplots(figsize=(6.5, 4.5))
+    cs = ax.contour(grid.columns.to_numpy(float), grid.index.to_numpy(float), grid.to_numpy())
+    ax.clabel(cs, fmt="%.1f", fontsize=8)
+    ax.set(
+        xlabel="recency: age at the last purchase (weeks)",
+        ylabel="repeat purchases (frequency)",
+        title=title or "Iso-value curves: expected purchases in the next year",
+    )
+    fig.tight_layout()
+    return fig
+
+
+def alive_by_frequency_chart(table: pd.DataFrame, title: str | None = None) -> Figure:
+    """Share truly alive vs each model's mean P(alive), per calibration-frequency group."""
+    models = [c for c in table.columns if c not in ("customers", "truly_alive")]
+    x = np.arange(len(table))
+    fig, ax = plt.subplots(figsize=(7, 4))
+    ax.plot(x, 100 * table["truly_alive"], "o-", color="black", lw=2, label="truly alive (truth)")
+    for name in models:
+        ax.plot(x, 100 * table[name], "s--", label=f"{name} P(alive)")
+    ax.set_xticks(x, [str(i) for i in table.index])
+    ax.set(
+        xlabel="repeat purchases in the calibration period",
+        ylabel="alive at the cut-off (%)",
+        ylim=(0, 105),
+        title=title or "P(alive) against the truth, by purchase count",
+    )
+    ax.legend(loc="lower right")
+    fig.tight_layout()
+    return fig
+
+
+def interval_chart(
+    table: pd.DataFrame, xlabel: str, title: str | None = None, reference: str | None = None
+) -> Figure:
+    """Point estimates with their intervals (``estimate``, ``low``, ``high`` per row).
+
+    ``reference`` names an optional column drawn as a marker beside each estimate
+    (e.g. the truth's value).
+    """
+    y = np.arange(len(table))[::-1]
+    fig, ax = plt.subplots(figsize=(7, 0.45 * len(table) + 1.5))
+    err = [table["estimate"] - table["low"], table["high"] - table["estimate"]]
+    ax.errorbar(table["estimate"], y, xerr=err, fmt="o", capsize=4, label="estimate and interval")
+    if reference is not None:
+        ax.scatter(table[reference], y, marker="x", color="tab:red", zorder=3, label=reference)
+    ax.set_yticks(y, [str(i) for i in table.index])
+    ax.set(xlabel=xlabel, title=title or "Estimates with their intervals")
+    ax.legend(loc="best")
+    fig.tight_layout()
+    return fig
+
+
+def reconcile_chart(table: pd.DataFrame, title: str | None = None) -> Figure:
+    """Horizontal bars: CLV by each method of :func:`sim.analytics.clv.reconcile_clv`."""
+    y = np.arange(len(table))[::-1]
+    fig, ax = plt.subplots(figsize=(8, 0.45 * len(table) + 1.5))
+    ax.barh(y, table["clv"], color="tab:blue")
+    for yi, v in zip(y, table["clv"], strict=True):
+        ax.annotate(f"{v:,.0f}", (v, yi), xytext=(4, -4), textcoords="offset points", fontsize=8)
+    ax.set_yticks(y, list(table.index), fontsize=8)
+    ax.set(xlabel="CLV per customer (EUR of margin)", title=title or "One customer, seven CLVs")
+    fig.tight_layout()
+    return fig
+
+
+def bgnbd_surface_view(result: dict) -> list:
+    """What the BG/NBD explorer shows: a headline, the P(alive) table and E[X(t)].
+
+    Tables with in-cell colours, not figures, so a slider answers quickly.
+    """
+    grid, expected, prm = result["p_alive"], result["expected"], result["params"]
+    table = (100 * grid).round(0)
+    table.columns = [f"{c:.0f} wk" for c in grid.columns]
+    table.index = [f"x = {i}" for i in grid.index]
+    styled = (
+        table.style.background_gradient(cmap="viridis", vmin=0, vmax=100, axis=None)
+        .format("{:.0f}")
+        .set_caption(
+            f"P(alive) in % at age {prm['T']:.0f} weeks: rows = repeat purchases, "
+            "columns = age at the last purchase"
+        )
+    )
+    horizons = expected.iloc[:: max(1, (len(expected) - 1) // 4)]
+    curve = pd.DataFrame(
+        {"E[X(t)] of a new customer": horizons.to_numpy()},
+        index=[f"{t:.0f} weeks" for t in horizons.index],
+    ).round(2)
+    headline = (
+        f"r={prm['r']:.2f}, α={prm['alpha']:.1f}: mean rate {prm['r'] / prm['alpha']:.3f} a week; "
+        f"a={prm['a']:.2f}, b={prm['b']:.2f}: mean dropout {prm['a'] / (prm['a'] + prm['b']):.2f} "
+        f"per purchase"
+    )
+    return [headline, styled, curve]

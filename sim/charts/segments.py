@@ -7,7 +7,7 @@ import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
 
-__all__ = ["pareto_chart", "segment_shares_chart", "segment_view"]
+__all__ = ["backtest_view", "pareto_chart", "segment_shares_chart", "segment_view"]
 
 
 def pareto_chart(curve: pd.DataFrame, top: float = 0.2, title: str | None = None) -> Figure:
@@ -94,4 +94,22 @@ def segment_view(summary: pd.DataFrame):
     formats.update(dict.fromkeys(shares, "{:.1f}"))
     return table.style.bar(subset=shares, color="#9ecae1", vmin=0, vmax=100).format(
         {k: v for k, v in formats.items() if k in table.columns}, na_rep="–"
+    )
+
+
+def backtest_view(table: pd.DataFrame):
+    """What the cut-off explorer shows: segment sizes and next-year return rates with intervals.
+
+    ``table`` is :func:`sim.analytics.rfm.backtest_cutoffs`'s output. Returns a
+    pandas ``Styler`` (percentages, a bar on the return rate; no figure, so a
+    slider answers quickly).
+    """
+    pct = ["customer_share", "revenue_share", "active_next", "low", "high"]
+    formats = {"customers": "{:,.0f}"} | dict.fromkeys(pct, "{:.1%}")
+    return (
+        table.style.format(formats, na_rep="–")
+        .bar(subset=["active_next"], color="#9ecae1", vmin=0, vmax=1)
+        .set_caption(
+            "active_next: share who bought again the following year; low–high: its interval"
+        )
     )

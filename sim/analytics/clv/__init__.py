@@ -15,6 +15,16 @@ generators for each, and the CDNOW reference sample.
 from ._fitting import ConvergenceError
 from .bgnbd import BGNBD, simulate_bgnbd
 from .cdnow import load_cdnow_summary, load_cdnow_transactions
+from .diagnostics import (
+    alive_by_frequency,
+    frequency_histogram,
+    holdout_by_frequency,
+    iso_value_grid,
+    loss_timing,
+    model_verdict,
+    tracking_table,
+    truly_alive,
+)
 from .formulas import (
     customer_lifetime_value,
     customer_value,
@@ -23,10 +33,44 @@ from .formulas import (
 )
 from .gamma_gamma import GammaGamma, simulate_gamma_gamma
 from .pareto_nbd import ParetoNBD, simulate_pareto_nbd
+from .reconcile import (
+    bgnbd_surface,
+    new_customer_clv,
+    programme_affordability,
+    reconcile_clv,
+    value_given_back,
+)
 from .sbg import ShiftedBetaGeometric, fit_sbg, simulate_sbg
 from .summary import calibration_holdout_split, summary_from_orders
+from .uncertainty import (
+    bootstrap_params,
+    individual_value,
+    param_intervals,
+    posterior_draws_bgnbd,
+    segment_value_interval,
+    truth_expected_spend,
+)
 
 __all__ = [
+    "alive_by_frequency",
+    "bgnbd_surface",
+    "bootstrap_params",
+    "frequency_histogram",
+    "holdout_by_frequency",
+    "individual_value",
+    "iso_value_grid",
+    "loss_timing",
+    "model_verdict",
+    "new_customer_clv",
+    "param_intervals",
+    "posterior_draws_bgnbd",
+    "programme_affordability",
+    "reconcile_clv",
+    "segment_value_interval",
+    "tracking_table",
+    "truly_alive",
+    "truth_expected_spend",
+    "value_given_back",
     "BGNBD",
     "ConvergenceError",
     "GammaGamma",
