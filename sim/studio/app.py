@@ -485,7 +485,7 @@ def _fmt_diff(value: float, kpi: str) -> str:
         return "–"
     unit = whatif.KPI_DEFINITIONS.get(kpi, ("", ""))[0]
     if unit == "share":
-        return f"{100 * value:+.1f} pt"
+        return f"{100 * value:+.1f} pt".replace("-", "−")
     text = _fmt(abs(value), kpi)
     return ("+" if value >= 0 else "−") + text
 

@@ -117,6 +117,8 @@ def build_report(
     charts_html = _img(charts.delta_intervals(summary, kpis[:8]))
     if monthly is not None and not monthly.empty:
         charts_html += _img(charts.monthly_figure(monthly))
+    facts = app.assumptions(base)
+    facts["value"] = [f"{v:,g}" for v in facts["value"]]
     spec_yaml = yaml.safe_dump(dict(spec), sort_keys=False, allow_unicode=True)
     when = _dt.datetime.now(_dt.UTC).strftime("%Y-%m-%d %H:%M UTC")
     q = html.escape(question.strip()) or "<i>(no question written)</i>"
@@ -148,7 +150,7 @@ the change includes zero, so these replications cannot tell the change from luck
 <p>Money KPIs are in EUR over the whole horizon; profit is a contribution after marketing,
 service and loyalty costs, not an accounting profit (fixed costs no lever moves are left out).
 The costs and rates they rest on:</p>
-{_frame_html(app.assumptions(base))}
+{_frame_html(facts)}
 <h3>KPI definitions</h3>{_frame_html(definitions)}
 <h2>Reproduce</h2>
 <p>Save this SPEC as <code>spec.yaml</code> and run
