@@ -12,7 +12,7 @@ import yaml
 
 from sim.cli import main
 from sim.scenario import preset
-from sim.studio import app, report, sweep, whatif
+from sim.studio import app, report, sweep, ui, whatif
 
 
 def test_spec_from_controls_holds_only_the_changed_levers():
@@ -228,7 +228,7 @@ def test_report_and_exports_carry_the_lever_the_intervals_and_the_spec(tiny_run,
 
 def test_the_studio_widget_says_what_is_wrong_instead_of_running(tmp_path):
     pytest.importorskip("ipywidgets")
-    st = app.Studio(tmp_path)
+    st = ui.Studio(tmp_path)
     st.controls["retention_uplift"].value = 1.5
     assert st.start() is None
     assert "retention_uplift" in st.message.value and "1.5" in st.message.value
