@@ -157,6 +157,8 @@ class Question:
     choices: Sequence[str] | None = None
     check_index: bool = True
     error: str = ""  # why the expected value could not be computed (a bug in the key)
+    #: hint → the value a common mistake gives (a value or a zero-argument callable)
+    mistakes: Mapping[str, Any] | None = None
 
     def expected_value(self) -> Any:
         """The expected value (a callable is evaluated once, when first needed)."""
@@ -171,7 +173,34 @@ class Question:
                 self.expected_value()
             except Exception as exc:  # a bug in the sheet's key, not the student's fault
                 self.error = f"{type(exc).__name__}: {exc}"
+        self.mistake_values()
         return self
+
+    def mistake_values(self) -> dict[str, Any]:
+        """The common mistakes' values (callables evaluated once; a failing one is dropped)."""
+        if not self.mistakes:
+            return {}
+        values = {}
+        for hint, value in self.mistakes.items():
+            try:
+                values[hint] = value() if callable(value) else value
+            except Exception:  # a mistake we cannot reproduce on this dataset gives no hint
+                continue
+        self.mistakes = values
+        return values
+
+    def diagnose(self, answer: Any) -> str:
+        """The hint of the common mistake ``answer`` matches, or ``""``."""
+        for hint, value in self.mistake_values().items():
+            probe = Question(
+                self.question, value, self.rtol, self.atol, check_index=self.check_index
+            )
+            try:
+                if compare(answer, probe)[0] == "right":
+                    return hint
+            except Exception:  # a mistake of another type than the answer: no hint
+                continue
+        return ""
 
 
 def _is_number(x: Any) -> bool:
@@ -349,6 +378,7 @@ class Checker:
         points: float = 1.0,
         choices: Sequence[str] | None = None,
         check_index: bool = True,
+        mistakes: Mapping[str, Any] | None = None,
     ) -> None:
         """Register ``question``; ``expected`` is a value or a zero-argument callable.
 
@@ -356,9 +386,12 @@ class Checker:
         Series and DataFrames); ``choices`` lists the allowed answers of a
         text question (compared case-insensitively); ``check_index=False``
         compares Series/DataFrames by position instead of by index label.
+        ``mistakes`` maps a hint ("did you discount the margins?") to the
+        value a common mistake gives (or a callable computing it): a wrong
+        answer that matches it gets the hint, never the right value.
         """
         self.questions[question] = _question(
-            question, expected, rtol, atol, points, choices, check_index
+            question, expected, rtol, atol, points, choices, check_index, mistakes
         )
         self.results.pop(question, None)
 
@@ -377,6 +410,10 @@ class Checker:
                 if q.error:
                     raise RuntimeError(q.error)
                 status, message = compare(answer, q)
+                if status in ("wrong", "close", "factor") and q.mistakes:
+                    hint = q.diagnose(answer)
+                    if hint:
+                        status, message = "wrong", f"not right — {hint}"
             except Exception as exc:  # a bug in the sheet, not the student's fault
                 status, message = "error", f"the check itself failed ({type(exc).__name__}: {exc})"
             points = q.points if status == "right" else 0.0
@@ -424,6 +461,7 @@ def _question(
     points: float,
     choices: Sequence[str] | None,
     check_index: bool,
+    mistakes: Mapping[str, Any] | None = None,
 ) -> Question:
     if not isinstance(question, str) or not question:
         raise ValueError(f"question must be a non-empty string, got {question!r}")
@@ -431,7 +469,11 @@ def _question(
         raise ValueError(f"tolerances must be >= 0, got rtol={rtol}, atol={atol}")
     if points < 0:
         raise ValueError(f"points must be >= 0, got {points}")
-    return Question(question, expected, rtol, atol, points, choices, check_index)
+    if mistakes is not None and (
+        not isinstance(mistakes, Mapping) or not all(isinstance(h, str) and h for h in mistakes)
+    ):
+        raise ValueError("mistakes must map a non-empty hint text to a value or a callable")
+    return Question(question, expected, rtol, atol, points, choices, check_index, mistakes=mistakes)
 
 
 # The checker that expect() registers on while a key is being computed; None
@@ -460,6 +502,7 @@ def expect(
     points: float = 1.0,
     choices: Sequence[str] | None = None,
     check_index: bool = True,
+    mistakes: Mapping[str, Any] | None = None,
 ) -> None:
     """Register ``question`` on the key being computed (see :meth:`Checker.expect`).
 
@@ -470,7 +513,7 @@ def expect(
     """
     registry = _registry.get()
     if registry is None:
-        _question(question, None, rtol, atol, points, choices, check_index)
+        _question(question, None, rtol, atol, points, choices, check_index, mistakes)
         return
     registry.expect(
         question,
@@ -480,6 +523,7 @@ def expect(
         points=points,
         choices=choices,
         check_index=check_index,
+        mistakes=mistakes,
     )
 
 
