@@ -57,8 +57,11 @@ __all__ = [
     "default_home",
     "default_values",
     "headline",
+    "lifetime_margin_increase",
     "monthly_from_tasks",
+    "per_seed",
     "results_table",
+    "retention_uplift_for_points",
     "spec_hash",
     "sweep_folder",
 ]
@@ -620,6 +623,62 @@ def assumptions(scenario: Scenario) -> pd.DataFrame:
     for ch, v in sc.campaigns.cost_per_message.items():
         rows.append((f"cost per message: {ch}", float(v), "EUR", "booked as retention spend"))
     return pd.DataFrame(rows, columns=["assumption", "value", "unit", "meaning"])
+
+
+# --------------------------------------------------------------------------- retention in points
+
+
+def retention_uplift_for_points(retention: float, points: float = 0.05) -> float:
+    """The ``experience.retention_uplift`` meant to raise a yearly retention by ``points``.
+
+    The world's ``retention_uplift`` u is a relative cut of every customer's
+    hazard of being lost: h → (1 − u)·h. If a year's retention r is the
+    survival exp(−H) of that hazard, the cut gives r' = exp(−(1 − u)H) =
+    r^(1 − u); asking r' = r + points gives u = 1 − ln(r + points) / ln(r).
+    Customers who are alive but buy nothing in a year also count against the
+    measured retention, so the achieved rise is measured afterwards (a sweep).
+
+    >>> round(retention_uplift_for_points(0.5, 0.05), 4)
+    0.1375
+    """
+    r, p = float(retention), float(points)
+    if not 0 < r < 1:
+        raise StudioError(f"retention = {retention!r} is not allowed: expected a share in (0, 1)")
+    if not 0 < p < 1 - r:
+        raise StudioError(
+            f"points = {points!r} is not allowed: expected a rise in (0, {1 - r:.4g}) for "
+            f"a retention of {r:.4g}"
+        )
+    return 1.0 - math.log(r + p) / math.log(r)
+
+
+def lifetime_margin_increase(retention, retention_new, discount_rate: float):
+    """Relative rise of a customer's lifetime margin when yearly retention goes from r to r'.
+
+    The lifetime margin of a customer with a yearly margin m, counting the
+    first year, is m · Σₜ (r / (1 + d))ᵗ = m / (1 − r / (1 + d)); m cancels in
+    the ratio, so the rise is (1 − r/(1+d)) / (1 − r'/(1+d)) − 1. Works on
+    numbers or arrays (one value per replication).
+
+    >>> round(float(lifetime_margin_increase(0.6, 0.65, 0.1)), 4)
+    0.1111
+    """
+    import numpy as np
+
+    r, r2 = np.asarray(retention, float), np.asarray(retention_new, float)
+    q0, q1 = r / (1 + discount_rate), r2 / (1 + discount_rate)
+    return (1 - q0) / (1 - q1) - 1
+
+
+def per_seed(out: str | os.PathLike, kpi: str) -> pd.DataFrame:
+    """One KPI of every finished task of a sweep folder: rows seeds, columns variants."""
+    from sim.studio import sweep
+
+    rows = sweep.read_rows(out)
+    table = pd.DataFrame(
+        [{"seed": r["seed"], "variant": r["variant"], kpi: r["kpis"].get(kpi)} for r in rows]
+    )
+    return table.pivot(index="seed", columns="variant", values=kpi).astype(float)
 
 
 # --------------------------------------------------------------------------- running

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import base64
 import html
+import math
 import os
 import threading
 import time
@@ -46,7 +47,10 @@ from sim.studio.app import (
     validate,
 )
 
-__all__ = ["Studio", "studio"]
+__all__ = ["REDRAW_SECONDS", "Studio", "studio"]
+
+#: While a run goes, the results are redrawn at most this often.
+REDRAW_SECONDS = 2.0
 
 
 def _download_link(name: str, data: bytes, mime: str, label: str) -> str:
@@ -69,6 +73,7 @@ class Studio:
         self.entry: dict | None = None
         self.summary = pd.DataFrame()
         self._lock = threading.Lock()
+        self._drawn = -math.inf
 
         lay = w.Layout(width="330px")
         style = {"description_width": "170px"}
@@ -273,8 +278,12 @@ class Studio:
             self.status.value = (
                 f"{run.done} / {run.total} tasks · {elapsed:.1f} s · {html.escape(run.state)}"
             )
-            if run.done:
+            # Redrawing costs a summary and two charts: at most every REDRAW_SECONDS
+            # while tasks pour in, always at the end.
+            now = time.perf_counter()
+            if run.done and (finished or now - self._drawn >= REDRAW_SECONDS):
                 self._show_results(run.out)
+                self._drawn = time.perf_counter()
             if finished:
                 self.run_button.disabled = False
                 self.progress.bar_style = "danger" if run.error else "success"
