@@ -252,3 +252,50 @@ def test_voila_command_serves_on_localhost_without_tracebacks(tmp_path):
     nb = app.notebook_json()
     assert nb["metadata"]["kernelspec"]["name"] == "crm-workbench"
     assert "studio()" in "".join(nb["cells"][0]["source"])
+
+
+def test_retention_in_points_is_the_hazard_cut_that_adds_those_points():
+    # r = 0.4: u = 1 - ln(0.45) / ln(0.4), by hand 0.128543
+    u = app.retention_uplift_for_points(0.4, 0.05)
+    assert u == pytest.approx(1 - math.log(0.45) / math.log(0.4), rel=1e-12)
+    assert u == pytest.approx(0.128543, abs=1e-6)
+    assert 0.4 ** (1 - u) == pytest.approx(0.45, rel=1e-12)  # the survival with the cut hazard
+    # not a 5 % relative cut, the mistake the course warns about
+    assert abs(u - 0.05) > 0.05
+    for r, p in ((0.0, 0.05), (1.0, 0.05), (0.97, 0.05), (0.4, 0.0)):
+        with pytest.raises(app.StudioError):
+            app.retention_uplift_for_points(r, p)
+
+
+def test_lifetime_margin_rise_is_steep_only_at_high_retention():
+    # m / (1 - r/(1+d)): r 0.6 -> 0.65 at d 0.1 gives 0.4545.../0.4090... - 1 = 1/9
+    assert float(app.lifetime_margin_increase(0.6, 0.65, 0.1)) == pytest.approx(1 / 9)
+    # undiscounted, 0.90 -> 0.95 halves the loss rate: lifetime doubles (+100 %)
+    assert float(app.lifetime_margin_increase(0.9, 0.95, 0.0)) == pytest.approx(1.0)
+    many = app.lifetime_margin_increase([0.3, 0.6], [0.35, 0.65], 0.1)
+    assert many[0] < many[1]
+
+
+def test_per_seed_lines_up_each_replication(tiny_run):
+    _, _, out, _, _ = tiny_run
+    table = app.per_seed(out, "orders")
+    assert list(table.index) == [0, 1] and list(table.columns) == ["all changes", "baseline"]
+    row = json.loads((out / "tasks" / "baseline" / "seed-1.json").read_text())
+    assert table.loc[1, "baseline"] == row["kpis"]["orders"]
+
+
+def test_notebook_10_uses_replications_and_discusses_the_staffing():
+    from pathlib import Path
+
+    nb = json.loads(
+        (Path(__file__).parents[1] / "notebooks" / "10_what_if_studio.ipynb").read_text()
+    )
+    code = "\n".join("".join(c["source"]) for c in nb["cells"] if c["cell_type"] == "code")
+    prose = "\n".join("".join(c["source"]) for c in nb["cells"] if c["cell_type"] == "markdown")
+    assert "clv_per_customer" not in code + prose  # realised margin is not a CLV
+    assert "sweep.run_sweep" in code and "results_table" in code  # paired t intervals
+    assert "2 * sd" not in code  # the old mean > 2 SE test with three seeds
+    assert "retention_uplift_for_points" in code  # +5 points, not a 5 % cut
+    assert "abandonment" in code.split('staffing.loc["profit"].idxmax()')[1][:300]
+    assert "leaves out" in prose
+    assert "up to 90 % in insurance" in prose  # the source's claim, quoted right
