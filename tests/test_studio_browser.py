@@ -138,8 +138,11 @@ def drive(page, base: str, out: Path) -> None:
     assert "all changes" in text and "baseline" in text
     assert re.search(r"\[[−+]?[\d,.]+ ?%?, [−+]?[\d,.]+ ?%?\]", text), "no interval in the table"
     assert "within noise" in text or " up" in text or "down" in text
-    assert page.locator(".studio-history-html").inner_text().count("retention_uplift") >= 1
-    page.wait_for_timeout(300)
+    history = page.locator(".studio-history-html").inner_text()
+    assert "retention_uplift" in history and "running" not in history, history
+    # Voilà scrolls inside its own container: a tall viewport shows table and charts
+    page.set_viewport_size({"width": 1400, "height": 2600})
+    page.wait_for_timeout(500)
     page.screenshot(path=str(out / "studio-after.png"), full_page=True)
 
     page.locator(".studio-export-button").click()

@@ -275,9 +275,9 @@ class Studio:
             self.progress.value = min(run.done, self.progress.max)
             finished = run.state != "running"
             elapsed = (run.ended if finished else time.perf_counter()) - run.started
-            self.status.value = (
-                f"{run.done} / {run.total} tasks · {elapsed:.1f} s · {html.escape(run.state)}"
-            )
+            # "finished" is shown last, once the results and the history are up to date
+            state = "drawing" if finished else run.state
+            self.status.value = f"{run.done} / {run.total} tasks · {elapsed:.1f} s · {state}"
             # Redrawing costs a summary and two charts: at most every REDRAW_SECONDS
             # while tasks pour in, always at the end.
             now = time.perf_counter()
@@ -293,6 +293,9 @@ class Studio:
                     head = headline(self.summary) if not run.error else f"error: {run.error}"
                     self.entry = self.history.update(self.entry["id"], headline=head)
                     self._refresh_history()
+                self.status.value = (
+                    f"{run.done} / {run.total} tasks · {elapsed:.1f} s · {html.escape(run.state)}"
+                )
 
     def _show_results(self, out: Path) -> None:
         from sim.charts import whatif as charts
