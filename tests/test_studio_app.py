@@ -299,3 +299,14 @@ def test_notebook_10_uses_replications_and_discusses_the_staffing():
     assert "abandonment" in code.split('staffing.loc["profit"].idxmax()')[1][:300]
     assert "leaves out" in prose
     assert "up to 90 % in insurance" in prose  # the source's claim, quoted right
+
+
+def test_an_unreachable_scheduler_is_a_message_not_a_traceback(tmp_path):
+    from sim.studio.app import free_port
+
+    spec = app.build_spec(app.Settings(customers=100, years=0.25, values={"agents": 3}))
+    address = f"tcp://127.0.0.1:{free_port()}"  # nothing listens there
+    run = app.Run(spec, tmp_path / "sweep", scheduler=address).start()
+    assert run.join(timeout=120)
+    assert run.state == "error"
+    assert address in run.error and "\n" not in run.error and "Traceback" not in run.error
