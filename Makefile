@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed
 DATASET := datasets/default
 PORT ?= 8888
 
-.PHONY: lab test test-fast bench lint format datasets exercises site clean-venv
+.PHONY: lab studio test test-fast bench lint format datasets exercises site clean-venv
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -25,6 +25,10 @@ $(DATASET)/manifest.json: | $(STAMP)
 # JupyterLab on notebooks/, opening 00_welcome.ipynb on the course kernel (see sim/course/lab.py).
 lab: $(STAMP) $(DATASET)/manifest.json
 	$(PY) -m sim.course.lab --port=$(PORT)
+
+# The what-if studio (Voilà) on a free localhost port; STUDIO_PORT=N to choose one.
+studio: $(STAMP)
+	$(PY) -m sim studio $(if $(STUDIO_PORT),--port=$(STUDIO_PORT))
 
 # On every core (pytest-xdist): a module's tests stay on one worker, so its module fixtures
 # (site build, nbgrader and otter courses) are built once. TEST_WORKERS=0: one process.

@@ -10,6 +10,7 @@ Usage (``python -m sim ...`` or the ``crm-sim`` console script)::
     python -m sim verify datasets/default
     python -m sim regenerate datasets/default
     python -m sim sweep sweep.yaml --out sweeps/mine
+    python -m sim studio --port 8866 --no-browser
     python -m sim schema --update datasets/README.md
 
 Bad input (unknown preset, unreadable scenario file, out-of-range value, a
@@ -158,6 +159,10 @@ def build_parser() -> argparse.ArgumentParser:
     from sim.studio.sweep_cli import register_sweep
 
     register_sweep(sub)  # `sweep`: variants x seeds with intervals (see sim.studio.sweep)
+
+    from sim.studio.app import register_studio
+
+    register_studio(sub)  # `studio`: the what-if studio in the browser (see sim.studio.app)
 
     p = sub.add_parser("schema", help="print the data dictionary as Markdown")
     p.add_argument(
@@ -315,6 +320,7 @@ _COMMANDS = {
     "schema": _cmd_schema,
     "lab": _cmd_lab,
     "sweep": _cmd_lab,  # both dispatch to the function their register_* set
+    "studio": _cmd_lab,
 }
 
 

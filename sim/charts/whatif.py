@@ -9,7 +9,7 @@ from matplotlib.figure import Figure
 
 from sim.studio.whatif import KPI_DEFINITIONS
 
-__all__ = ["delta_bars", "kpi_view", "monthly_lines"]
+__all__ = ["delta_bars", "delta_intervals", "kpi_view", "monthly_figure", "monthly_lines"]
 
 
 def _unit(kpi: str) -> str:
@@ -94,4 +94,69 @@ def kpi_view(table: pd.DataFrame, kpi: str = "profit", baseline: str = "baseline
     ax.set_title(f"{kpi} by scenario (black: {baseline})")
     ax.margins(y=0.2)
     ax.tick_params(axis="x", labelrotation=20)
+    return fig
+
+
+def delta_intervals(summary: pd.DataFrame, kpis: list[str] | None = None, ncols: int = 4) -> Figure:
+    """Small multiples: each variant's paired change against the baseline, with its 95 % interval.
+
+    ``summary`` has the columns of :func:`sim.studio.sweep.summarise`
+    (``variant, kpi, diff, diff_low, diff_high``). Changes are relative to the
+    baseline's mean, in %; an interval that crosses the zero line is within
+    noise (hollow marker). Drawn on a bare :class:`~matplotlib.figure.Figure`
+    (no pyplot), so a background thread can draw it.
+    """
+    data = summary[summary["variant"] != "baseline"]
+    base = summary[summary["variant"] == "baseline"].set_index("kpi")["mean"]
+    names = [k for k in (kpis or list(dict.fromkeys(data["kpi"]))) if k in set(data["kpi"])]
+    variants = list(dict.fromkeys(data["variant"]))
+    n = max(1, len(names))
+    ncols = max(1, min(ncols, n))
+    nrows = -(-n // ncols)
+    fig = Figure(figsize=(3.2 * ncols, 0.45 * max(1, len(variants)) * nrows + 1.3 * nrows))
+    axes = fig.subplots(nrows, ncols, squeeze=False, sharey=True)
+    y = np.arange(len(variants))
+    for k, ax in enumerate(axes.flat):
+        if k >= len(names):
+            ax.set_visible(False)
+            continue
+        kpi = names[k]
+        part = data[data["kpi"] == kpi].set_index("variant").reindex(variants)
+        scale = abs(float(base.get(kpi, np.nan)))
+        scale = 100.0 / scale if scale and np.isfinite(scale) else np.nan
+        mid = part["diff"].to_numpy(float) * scale
+        lo = part["diff_low"].to_numpy(float) * scale
+        hi = part["diff_high"].to_numpy(float) * scale
+        noise = ~((lo > 0) | (hi < 0))
+        for j in range(len(variants)):
+            colour = f"C{j}"
+            if np.isfinite(lo[j]) and np.isfinite(hi[j]):
+                ax.plot([lo[j], hi[j]], [y[j], y[j]], color=colour, lw=2)
+            ax.plot(mid[j], y[j], "o", color=colour,
+                    markerfacecolor="white" if noise[j] else colour)  # fmt: skip
+        ax.axvline(0, color="grey", lw=0.8)
+        ax.set_title(kpi, fontsize=10)
+        ax.set_xlabel("% vs baseline", fontsize=8)
+        ax.tick_params(labelsize=8)
+        if k % ncols == 0:
+            ax.set_yticks(y, variants)
+    axes[0, 0].set_ylim(len(variants) - 0.5, -0.5)
+    fig.suptitle("Change against the baseline, paired 95 % interval (hollow: within noise)")
+    fig.tight_layout()
+    return fig
+
+
+def monthly_figure(monthly: pd.DataFrame, baseline: str = "baseline") -> Figure:
+    """Mean monthly revenue per variant (thousand EUR), baseline in black; pyplot-free."""
+    fig = Figure(figsize=(9, 3.6))
+    ax = fig.subplots()
+    x = monthly.index.to_timestamp() if isinstance(monthly.index, pd.PeriodIndex) else monthly.index
+    for col in monthly.columns:
+        style = {"color": "black", "lw": 2.0} if col == baseline else {"lw": 1.2, "alpha": 0.85}
+        ax.plot(x, monthly[col] / 1e3, label=col, **style)
+    ax.set_xlabel("month")
+    ax.set_ylabel("revenue (thousand EUR)")
+    ax.set_title("Monthly revenue, mean over the replications")
+    ax.legend(fontsize=8)
+    fig.tight_layout()
     return fig
