@@ -96,3 +96,27 @@ def threshold_view(
         f"(target < {quality.DUPLICATE_RATE_TARGET:.0%})"
     )
     return [text, score_histogram(labelled, threshold)]
+
+
+__all__ += ["review_view"]
+
+
+def review_view(
+    labelled: pd.DataFrame, threshold: float, review: int, true_pairs: int, profiles: int
+) -> list:
+    """For the explorer: the decision at ``threshold`` and what a review of ``review`` matches says.
+
+    Text from :func:`sim.analytics.quality.audit_view` (precision as the review
+    estimates it, with its Wilson interval, beside the truth) and the score
+    histogram with the threshold.
+    """
+    v = quality.audit_view(labelled, threshold, review, true_pairs, profiles)
+    text = (
+        f"threshold {threshold:.2f}: {int(v['detected']):,} pairs merged, "
+        f"{int(v['fp']):,} wrong merges, {int(v['fn']):,} duplicates missed "
+        f"(duplicates left {v['left_rate']:.2%}, target < {quality.DUPLICATE_RATE_TARGET:.0%})\n"
+        f"review of {int(v['audit_reviewed'])} merges: precision "
+        f"{v['audit_estimate']:.1%} (95 % interval {v['audit_low']:.1%}–{v['audit_high']:.1%}); "
+        f"truth {v['audit_true_precision']:.1%} · recall {v['recall']:.1%}"
+    )
+    return [text, score_histogram(labelled, threshold)]
