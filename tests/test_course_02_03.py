@@ -11,6 +11,7 @@ import pytest
 import sim
 from sim.analytics import acquisition, quality
 from sim.analytics.intervals import wilson_interval
+from sim.vocab import PAID_CHANNELS
 
 
 def _wilson(k: int, n: int, z: float = 1.959963984540054) -> tuple[float, float]:
@@ -229,7 +230,7 @@ def test_the_world_answers_a_budget_as_plan_budget_predicts() -> None:
     base = sim.preset("default").with_overrides({"population": {"customers": 3000}})
     sat = base.acquisition.saturation
     rich = base.with_overrides({"acquisition": {"budget": 2.0}})
-    paid = list(acquisition.plan_budget.__defaults__[2])
+    paid = list(PAID_CHANNELS)
     won = []
     for sc in (base, rich):
         leads = sim.simulate(sc, seed=0).leads

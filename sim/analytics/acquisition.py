@@ -22,6 +22,7 @@ import numpy as np
 import pandas as pd
 
 from sim.analytics._validate import check_table
+from sim.vocab import PAID_CHANNELS
 
 __all__ = [
     "LeadScoringRules",
@@ -651,7 +652,7 @@ def plan_budget(
     today: pd.DataFrame,
     budget: float = 1.0,
     saturation: float = 0.6,
-    paid: Sequence[str] = ("paid_search", "social", "tv", "partners"),
+    paid: Sequence[str] = PAID_CHANNELS,
     value: Mapping[str, float] | pd.Series | None = None,
     **shares: float,
 ) -> pd.DataFrame:

@@ -106,17 +106,33 @@ def review_view(
 ) -> list:
     """For the explorer: the decision at ``threshold`` and what a review of ``review`` matches says.
 
-    Text from :func:`sim.analytics.quality.audit_view` (precision as the review
-    estimates it, with its Wilson interval, beside the truth) and the score
-    histogram with the threshold.
+    A headline and a small table from :func:`sim.analytics.quality.audit_view`:
+    precision as the review estimates it (with its Wilson interval) beside the
+    truth, and the duplicates merged, wrongly merged and left. No figure, so an
+    update stays fast; the score histogram is drawn once in the notebook.
     """
     v = quality.audit_view(labelled, threshold, review, true_pairs, profiles)
+    target = quality.DUPLICATE_RATE_TARGET
     text = (
         f"threshold {threshold:.2f}: {int(v['detected']):,} pairs merged, "
-        f"{int(v['fp']):,} wrong merges, {int(v['fn']):,} duplicates missed "
-        f"(duplicates left {v['left_rate']:.2%}, target < {quality.DUPLICATE_RATE_TARGET:.0%})\n"
-        f"review of {int(v['audit_reviewed'])} merges: precision "
-        f"{v['audit_estimate']:.1%} (95 % interval {v['audit_low']:.1%}–{v['audit_high']:.1%}); "
-        f"truth {v['audit_true_precision']:.1%} · recall {v['recall']:.1%}"
+        f"{int(v['fp']):,} wrong merges, {int(v['fn']):,} duplicates missed; "
+        f"a review of {int(v['audit_reviewed'])} merges puts precision at "
+        f"{v['audit_low']:.1%}–{v['audit_high']:.1%} (95 % interval), the truth is "
+        f"{v['audit_true_precision']:.1%}"
     )
-    return [text, score_histogram(labelled, threshold)]
+    table = pd.DataFrame(
+        {
+            "what the brand sees": [
+                f"{v['audit_estimate']:.1%} ({v['audit_low']:.1%}–{v['audit_high']:.1%})",
+                "unknown without the truth",
+                "unknown without the truth",
+            ],
+            "truth": [
+                f"{v['audit_true_precision']:.1%}",
+                f"{v['recall']:.1%}",
+                f"{v['left_rate']:.2%} (target < {target:.0%})",
+            ],
+        },
+        index=pd.Index(["precision", "recall", "duplicates left"], name="at this threshold"),
+    )
+    return [text, table]
