@@ -247,3 +247,24 @@ def test_course_channel_rates_intervals_hold_their_estimates(course: sim.Dataset
         ci = wilson_interval(int(row["customers"]), int(row["leads"]))
         assert row["conversion_low"] == pytest.approx(ci["low"]), ch
     np.testing.assert_allclose(r["cac"], r["cpl"] / r["conversion_rate"], rtol=1e-12)
+
+
+# --------------------------------------------------------------------------- the sheets
+@pytest.mark.parametrize("sheet", ["02_data_quality", "03_acquisition"])
+def test_sheet_mistakes_are_told_apart_from_the_right_answer(sheet: str) -> None:
+    """On the class dataset every common mistake is judged wrong, and gets its own hint."""
+    from sim.course.answer_key import compute_key
+    from sim.course.checks import compare
+
+    key = compute_key(sheet)
+    assert len(key) >= 6  # at least six self-checked questions (plus a written one)
+    assert key.spec.written, f"{sheet}: needs a written question with a rubric"
+    hinted = 0
+    for name, question in key.items():
+        assert not question.error, f"{sheet} {name}: {question.error}"
+        for hint, value in question.mistake_values().items():
+            verdict, _ = compare(value, question)
+            assert verdict != "right", f"{sheet} {name}: the mistake {hint!r} passes as right"
+            assert question.diagnose(value) == hint, f"{sheet} {name}: {hint!r}"
+            hinted += 1
+    assert hinted >= 8
