@@ -22,6 +22,7 @@ import numpy as np
 import pandas as pd
 
 from sim.analytics._validate import check_table
+from sim.vocab import PAID_CHANNELS
 
 __all__ = [
     "LeadScoringRules",
@@ -510,4 +511,233 @@ def revenue_by_tenure(
     out.index.name = by
     out.columns.name = "tenure_month"
     out.attrs["customers"] = sizes.astype("int64").to_dict()
+    return out
+
+
+# --------------------------------------------------------------------------- uncertainty and budgets
+__all__ += ["channel_rates", "plan_budget", "referrals_by_state", "value_by_channel"]
+
+
+def channel_rates(
+    leads: pd.DataFrame, spend: pd.DataFrame | None = None, level: float = 0.95
+) -> pd.DataFrame:
+    """:func:`acquisition_costs` by channel with Wilson intervals on conversion and CAC.
+
+    CAC = spend / customers = CPL / conversion rate, so the interval of CAC
+    is CPL divided by the bounds of the conversion rate's Wilson interval
+    (spend and leads are counted, not estimated).
+
+    Returns
+    -------
+    pandas.DataFrame
+        The columns of :func:`acquisition_costs` plus ``conversion_low``,
+        ``conversion_high``, ``cac_low`` and ``cac_high``.
+    """
+    from sim.analytics.intervals import wilson_interval
+
+    out = acquisition_costs(leads, spend, by="channel")
+    bounds = [
+        wilson_interval(int(c), int(n), level)
+        for c, n in zip(out["customers"], out["leads"], strict=True)
+    ]
+    out["conversion_low"] = [b["low"] for b in bounds]
+    out["conversion_high"] = [b["high"] for b in bounds]
+    out["cac_low"] = out["cpl"] / out["conversion_high"].where(out["conversion_high"] > 0)
+    out["cac_high"] = out["cpl"] / out["conversion_low"].where(out["conversion_low"] > 0)
+    return out
+
+
+def value_by_channel(
+    customers: pd.DataFrame,
+    orders: pd.DataFrame,
+    months: int = 24,
+    margin: float = 0.6,
+    level: float = 0.95,
+    by: str = "acquisition_channel",
+    end: str | pd.Timestamp | None = None,
+) -> pd.DataFrame:
+    """Mean margin per acquired customer over their first ``months`` months, with a t interval.
+
+    Counts, like :func:`revenue_by_tenure`, only customers observed for the
+    full ``months`` (those who never bought again count with their first
+    order only), so channels are compared on the same footing.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Indexed by ``by``: ``customers``, ``value`` (mean margin, EUR),
+        ``se``, ``low``, ``high`` (Student t interval at ``level``).
+    """
+    from sim.analytics.intervals import mean_interval
+
+    if not 0 < margin <= 1:
+        raise ValueError(f"margin: must be in (0, 1], got {margin!r}")
+    if int(months) != months or months < 1:
+        raise ValueError(f"months: must be a whole number >= 1, got {months}")
+    check_table(customers, "customers", columns=["customer_id", by], datetime=["signup_date"])
+    check_table(
+        orders, "orders", columns=["customer_id"], datetime=["order_date"],
+        non_negative=["net_amount"],
+    )  # fmt: skip
+    stop = orders["order_date"].max() if end is None else pd.Timestamp(end)
+    month = pd.Timedelta(days=30.4375)
+    cust = customers.loc[customers["signup_date"] + int(months) * month <= stop]
+    if cust.empty:
+        raise ValueError(f"customers: nobody was observed for {months} months before {stop.date()}")
+    signup = cust.set_index("customer_id")["signup_date"]
+    o = orders.loc[orders["customer_id"].isin(signup.index)]
+    start = signup.reindex(o["customer_id"]).to_numpy()
+    inside = (o["order_date"].to_numpy() >= start) & (
+        o["order_date"].to_numpy() < start + int(months) * month
+    )
+    revenue = o.loc[inside].groupby("customer_id")["net_amount"].sum()
+    per = margin * revenue.reindex(cust["customer_id"], fill_value=0.0).to_numpy()
+    rows = {}
+    for group, idx in cust.groupby(by).indices.items():
+        ci = mean_interval(per[idx], level)
+        rows[group] = {
+            "customers": ci["n"],
+            "value": ci["estimate"],
+            "se": ci["se"],
+            "low": ci["low"],
+            "high": ci["high"],
+        }
+    out = pd.DataFrame.from_dict(rows, orient="index")
+    out.index.name = by
+    return out
+
+
+def referrals_by_state(
+    customers: pd.DataFrame,
+    truth: pd.DataFrame,
+    state: str = "initial_state",
+    level: float = 0.95,
+) -> pd.DataFrame:
+    """Referred customers per referrer, by the referrer's relationship state (from the truth).
+
+    Word of mouth: ``customers.referred_by`` names the customer who
+    recommended a referred customer. Grouping every customer by a state of
+    ``truth`` (``initial_state`` or ``final_state``) shows who recommends.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Indexed by state: ``customers``, ``referrals`` (customers they
+        brought), ``per_customer`` and its Student t interval ``low``, ``high``.
+    """
+    from sim.analytics.intervals import mean_interval
+
+    check_table(customers, "customers", columns=["customer_id", "referred_by"])
+    check_table(truth, "truth", columns=["customer_id", state])
+    made = customers["referred_by"].dropna().astype("int64").value_counts()
+    m = truth[["customer_id", state]].assign(
+        referrals=truth["customer_id"].map(made).fillna(0).to_numpy(dtype=float)
+    )
+    rows = {}
+    for s, g in m.groupby(state):
+        ci = mean_interval(g["referrals"].to_numpy(), level)
+        rows[s] = {
+            "customers": len(g),
+            "referrals": int(g["referrals"].sum()),
+            "per_customer": ci["estimate"],
+            "low": ci["low"],
+            "high": ci["high"],
+        }
+    out = pd.DataFrame.from_dict(rows, orient="index")
+    out.index.name = state
+    return out
+
+
+def plan_budget(
+    today: pd.DataFrame,
+    budget: float = 1.0,
+    saturation: float = 0.6,
+    paid: Sequence[str] = PAID_CHANNELS,
+    value: Mapping[str, float] | pd.Series | None = None,
+    **shares: float,
+) -> pd.DataFrame:
+    """Leads, customers, CAC and net margin of a paid budget ``budget`` × today's, split by ``shares``.
+
+    The brand's response curve (the simulated world's): a paid channel given
+    ``x`` times its current spend brings ``x ** saturation`` times its leads
+    (diminishing returns for ``saturation < 1``), at today's conversion rate;
+    unpaid channels (referrals, walk-ins) keep their spend and leads.
+
+    Parameters
+    ----------
+    today
+        :func:`channel_rates` (or :func:`acquisition_costs`) by channel:
+        ``spend``, ``leads``, ``conversion_rate``; with ``conversion_low`` /
+        ``conversion_high`` the customers get an interval too.
+    budget
+        Total paid spend relative to today's (1 = today, 0 = no paid spend).
+    saturation
+        Exponent of the response curve, in (0, 1].
+    paid
+        The channels bought with money.
+    value
+        Optional margin per customer per channel (EUR, e.g. :func:`value_by_channel`'s
+        ``value``): adds ``margin`` and ``net`` (margin − spend).
+    shares
+        One keyword per paid channel: its percentage of the paid budget
+        (slider values; channels left out keep today's percentage, and the
+        whole is normalised to 100). None given: today's split.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per channel and ``"total"``: ``spend``, ``leads``,
+        ``customers`` (and ``customers_low``, ``customers_high``), ``cac``,
+        and with ``value`` also ``margin`` and ``net``.
+
+    >>> today = pd.DataFrame({"spend": [100.0, 10.0], "leads": [10.0, 5.0],
+    ...                       "conversion_rate": [0.1, 0.5]}, index=["tv", "referral"])
+    >>> plan_budget(today, budget=4.0, saturation=0.5, paid=["tv"])["leads"].tolist()
+    [20.0, 5.0, 25.0]
+    """
+    check_table(today, "today", numeric=["spend", "leads", "conversion_rate"])
+    if not np.isfinite(budget) or budget < 0:
+        raise ValueError(f"budget: must be a non-negative multiple of today's, got {budget!r}")
+    if not 0 < saturation <= 1:
+        raise ValueError(f"saturation: must be in (0, 1], got {saturation!r}")
+    paid = [c for c in paid if c in today.index]
+    unknown = sorted(set(shares) - set(paid))
+    if unknown:
+        raise ValueError(f"shares: {', '.join(unknown)} not among the paid channels {paid}")
+    spend0 = today["spend"].astype(float)
+    base_share = spend0[paid] / spend0[paid].sum()
+    share = base_share.copy()
+    for ch, s in shares.items():
+        if isinstance(s, bool) or not isinstance(s, int | float) or not np.isfinite(s) or s < 0:
+            raise ValueError(f"shares.{ch}: must be a non-negative number, got {s!r}")
+    given = [c for c in paid if c in shares]
+    if given:
+        # Slider values are percentages of the paid budget; the rest keep their share.
+        rest = [c for c in paid if c not in shares]
+        raw = pd.Series({c: float(shares[c]) for c in given})
+        kept = base_share[rest]
+        total = raw.sum() + 100.0 * kept.sum()
+        if total <= 0:
+            raise ValueError("shares: at least one paid channel needs a positive share")
+        share = pd.concat([raw / total, 100.0 * kept / total]).reindex(paid)
+    spend = spend0.copy()
+    spend[paid] = budget * spend0[paid].sum() * share
+    ratio = pd.Series(1.0, index=today.index)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        ratio[paid] = np.where(spend0[paid] > 0, (spend[paid] / spend0[paid]) ** saturation, 0.0)
+    leads = today["leads"].astype(float) * ratio
+    out = pd.DataFrame({"spend": spend, "leads": leads})
+    out["customers"] = leads * today["conversion_rate"]
+    if {"conversion_low", "conversion_high"} <= set(today.columns):
+        out["customers_low"] = leads * today["conversion_low"]
+        out["customers_high"] = leads * today["conversion_high"]
+    if value is not None:
+        v = pd.Series(value, dtype="float64").reindex(today.index)
+        if v.isna().any():
+            raise ValueError(f"value: no value for channel(s) {', '.join(v.index[v.isna()])}")
+        out["margin"] = out["customers"] * v
+        out["net"] = out["margin"] - out["spend"]
+    out.loc["total"] = out.sum()
+    out["cac"] = out["spend"] / out["customers"].where(out["customers"] > 0)
+    out.index.name = "channel"
     return out

@@ -552,3 +552,267 @@ def typo_detection(checks: pd.DataFrame, truth: pd.DataFrame) -> pd.Series:
             "recall": tp / actual.sum() if actual.sum() else np.nan,
         }
     )
+
+
+# --------------------------------------------------------------------------- uncertainty and GDPR
+# A brand without a truth table estimates its duplicate rate and its matcher's
+# precision from a hand-reviewed random sample; these functions say how far
+# such an estimate can be trusted (Wilson intervals), and what duplicates do
+# to consent.
+__all__ += [
+    "GDPR_SPECIAL_CATEGORIES",
+    "consent_conflicts",
+    "personal_data_inventory",
+    "precision_audit",
+    "sample_duplicate_rate",
+    "target_verdict",
+]
+
+#: The special categories of personal data of GDPR Article 9: processing them
+#: needs explicit consent (or another Article 9 exception).
+GDPR_SPECIAL_CATEGORIES: tuple[str, ...] = (
+    "racial or ethnic origin",
+    "political opinions",
+    "religious or philosophical beliefs",
+    "trade union membership",
+    "genetic data",
+    "biometric data (to identify a person)",
+    "health",
+    "sex life or sexual orientation",
+)
+
+
+def target_verdict(low: float, high: float, target: float) -> str:
+    """What an interval for a rate says about a ``rate < target`` goal.
+
+    ``"meets"`` when the whole interval is below the target, ``"misses"`` when
+    it is wholly at or above it, ``"cannot tell"`` when it straddles it.
+
+    >>> target_verdict(0.01, 0.018, 0.02), target_verdict(0.015, 0.03, 0.02)
+    ('meets', 'cannot tell')
+    """
+    if not (np.isfinite(low) and np.isfinite(high)):
+        return "cannot tell"
+    if high < target:
+        return "meets"
+    if low >= target:
+        return "misses"
+    return "cannot tell"
+
+
+def _sample_size(n: int, name: str) -> int:
+    if isinstance(n, bool) or int(n) != n or n < 1:
+        raise ValueError(f"{name}: must be a whole number >= 1, got {n!r}")
+    return int(n)
+
+
+def sample_duplicate_rate(
+    truth: pd.DataFrame,
+    sample_size: int,
+    seed: int = 0,
+    level: float = 0.95,
+    target: float = DUPLICATE_RATE_TARGET,
+) -> pd.Series:
+    """The duplicate rate a clerical review of ``sample_size`` random profiles would report.
+
+    The reviewers' verdicts are the truth's ``is_duplicate`` for the sampled
+    profiles (drawn without replacement with ``numpy.random.default_rng(seed)``).
+
+    Returns
+    -------
+    pandas.Series
+        ``reviewed``, ``duplicates``, ``estimate``, ``low``, ``high`` (Wilson
+        interval at ``level``), ``true_rate`` (the whole base) and ``verdict``
+        (:func:`target_verdict` of the interval against ``target``).
+    """
+    from sim.analytics.intervals import wilson_interval
+
+    check_table(truth, "truth", columns=["customer_id"], flags=["is_duplicate"])
+    n = min(_sample_size(sample_size, "sample_size"), len(truth))
+    rng = np.random.default_rng(seed)
+    picked = rng.choice(len(truth), size=n, replace=False)
+    dups = int(truth["is_duplicate"].astype(bool).to_numpy()[picked].sum())
+    ci = wilson_interval(dups, n, level)
+    return pd.Series(
+        {
+            "reviewed": n,
+            "duplicates": dups,
+            "estimate": ci["estimate"],
+            "low": ci["low"],
+            "high": ci["high"],
+            "true_rate": duplicate_rate(truth),
+            "verdict": target_verdict(ci["low"], ci["high"], target),
+        },
+        dtype=object,
+    )
+
+
+def precision_audit(
+    labelled: pd.DataFrame,
+    threshold: float,
+    sample_size: int,
+    seed: int = 0,
+    level: float = 0.95,
+) -> pd.Series:
+    """Precision at ``threshold`` as a review of ``sample_size`` random matched pairs estimates it.
+
+    Parameters
+    ----------
+    labelled
+        Scored pairs with ``score`` and ``is_true`` (:func:`label_pairs`); the
+        reviewer's verdict on a pair is its ``is_true``.
+    threshold
+        Pairs with ``score >= threshold`` are the matches under review.
+    sample_size
+        Matches reviewed by hand (all of them if fewer).
+
+    Returns
+    -------
+    pandas.Series
+        ``matches``, ``reviewed``, ``confirmed``, ``estimate``, ``low``,
+        ``high`` (Wilson interval) and ``true_precision`` (over every match).
+    """
+    from sim.analytics.intervals import wilson_interval
+
+    if not 0 <= threshold <= 1:
+        raise ValueError(f"threshold: must be in 0–1, got {threshold!r}")
+    check_table(labelled, "pairs", numeric=["score"], flags=["is_true"], allow_empty=True)
+    sample_size = _sample_size(sample_size, "sample_size")
+    hit = labelled["is_true"].to_numpy(dtype=bool)[labelled["score"].to_numpy() >= threshold]
+    n = min(sample_size, len(hit))
+    picked = np.random.default_rng(seed).choice(len(hit), size=n, replace=False)
+    confirmed = int(hit[picked].sum())
+    ci = wilson_interval(confirmed, n, level)
+    return pd.Series(
+        {
+            "matches": len(hit),
+            "reviewed": n,
+            "confirmed": confirmed,
+            "estimate": ci["estimate"],
+            "low": ci["low"],
+            "high": ci["high"],
+            "true_precision": float(hit.mean()) if len(hit) else np.nan,
+        }
+    )
+
+
+def consent_conflicts(
+    customers: pd.DataFrame,
+    truth: pd.DataFrame,
+    columns: Sequence[str] = ("consent_email", "consent_sms", "consent_social", "opt_out"),
+) -> pd.DataFrame:
+    """People whose profiles disagree on a consent flag: the brand cannot honour both.
+
+    A person who opted out on one profile and is still opted in on the other
+    keeps receiving marketing they refused; GDPR asks that consent (and its
+    withdrawal) be respected for the person, not the record.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per consent column: ``people_with_duplicates``,
+        ``conflicting`` (people whose profiles hold both values) and
+        ``share`` (conflicting / people_with_duplicates).
+    """
+    cols = list(columns)
+    check_table(customers, "customers", columns=["customer_id"], flags=cols)
+    check_table(truth, "truth", columns=["customer_id", "person_id"])
+    m = customers[["customer_id", *cols]].merge(
+        truth[["customer_id", "person_id"]], on="customer_id"
+    )
+    size = m.groupby("person_id")["customer_id"].transform("size")
+    dup = m[size > 1]
+    people = int(dup["person_id"].nunique())
+    rows = {}
+    for col in cols:
+        conflicting = int((dup.groupby("person_id")[col].nunique() > 1).sum())
+        rows[col] = {
+            "people_with_duplicates": people,
+            "conflicting": conflicting,
+            "share": conflicting / people if people else np.nan,
+        }
+    out = pd.DataFrame.from_dict(rows, orient="index")
+    out.index.name = "consent"
+    return out
+
+
+# How each customers column counts under GDPR: (category, legal note).
+_CUSTOMER_FIELDS: Mapping[str, tuple[str, str]] = {
+    "customer_id": ("pseudonymous key", "personal data once linked to the profile"),
+    "first_name": ("identity", "direct identifier"),
+    "last_name": ("identity", "direct identifier"),
+    "email": ("contact", "direct identifier; marketing needs e-mail consent"),
+    "phone": ("contact", "direct identifier; marketing needs SMS consent"),
+    "birth_date": ("declared", "personal data; ask only if used (minimisation)"),
+    "generation": ("derived", "derived from birth date"),
+    "nationality": ("declared", "may reveal ethnic origin: treat with special-category care"),
+    "home_country": ("declared", "personal data"),
+    "city": ("declared", "personal data"),
+    "market": ("derived", "derived from home country"),
+    "signup_date": ("transactional", "personal data"),
+    "signup_channel": ("transactional", "personal data"),
+    "acquisition_channel": ("behavioural", "personal data"),
+    "lead_id": ("pseudonymous key", "links to the lead's behaviour"),
+    "referred_by": ("relationship", "personal data of two people"),
+    "consent_email": ("consent", "proof of opt-in must be kept"),
+    "consent_sms": ("consent", "proof of opt-in must be kept"),
+    "consent_social": ("consent", "proof of opt-in must be kept"),
+    "opt_out": ("consent", "suppression list: kept to honour the refusal, never deleted"),
+    "loyalty_member": ("transactional", "personal data"),
+    "loyalty_enrol_date": ("transactional", "personal data"),
+}
+# Columns that could reveal a special category (directly or as a close proxy).
+_SPECIAL_PROXIES: Mapping[str, str] = {"nationality": "racial or ethnic origin"}
+
+
+def personal_data_inventory(columns: Iterable[str]) -> pd.DataFrame:
+    """GDPR inventory of a customers table's columns: category, note, special-category risk.
+
+    Parameters
+    ----------
+    columns
+        Column names (e.g. ``customers.columns``). A column the workbench does
+        not know is listed as ``"unknown"`` so that a new field is reviewed,
+        not assumed harmless.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Indexed by ``column``: ``category``, ``note`` and ``special_category``
+        (the GDPR Article 9 category it may reveal, ``""`` if none).
+    """
+    rows = []
+    for col in columns:
+        category, note = _CUSTOMER_FIELDS.get(col, ("unknown", "review before use"))
+        rows.append(
+            {
+                "column": col,
+                "category": category,
+                "note": note,
+                "special_category": _SPECIAL_PROXIES.get(col, ""),
+            }
+        )
+    return pd.DataFrame(rows).set_index("column")
+
+
+def audit_view(
+    labelled: pd.DataFrame,
+    threshold: float,
+    review: int,
+    true_pairs: int,
+    profiles: int,
+    seed: int = 0,
+) -> pd.Series:
+    """For the explorer: the metrics at ``threshold`` and what a review of ``review`` matches shows.
+
+    :func:`threshold_metrics` plus :func:`precision_audit` (prefixed ``audit_``)
+    and the verdict on the duplicates left (``fn / profiles``) against the target.
+    """
+    m = threshold_metrics(labelled, threshold, true_pairs, profiles)
+    a = precision_audit(labelled, threshold, review, seed)
+    out = pd.concat([m, a.add_prefix("audit_")])
+    out["left_rate"] = m["fn"] / profiles
+    return out
+
+
+__all__ += ["audit_view"]

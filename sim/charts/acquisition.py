@@ -133,3 +133,26 @@ def budget_view(allocation: pd.DataFrame) -> list:
         "CAC (EUR)": "{:,.0f}",
     }
     return [headline, table.style.format(formats, na_rep="–")]
+
+
+__all__ += ["plan_view"]
+
+
+def plan_view(plan: pd.DataFrame) -> list:
+    """What the budget explorer shows: a headline and the plan table.
+
+    ``plan`` is :func:`sim.analytics.acquisition.plan_budget` with ``value``
+    (so ``margin`` and ``net``) and, if known, the customers' interval.
+    """
+    total = plan.loc["total"]
+    band = ""
+    if "customers_low" in plan.columns:
+        band = f" (95 % interval {total['customers_low']:,.0f}–{total['customers_high']:,.0f})"
+    headline = (
+        f"{total['spend']:,.0f} EUR → {total['leads']:,.0f} leads → "
+        f"{total['customers']:,.0f} customers{band}, CAC {total['cac']:,.0f} EUR"
+    )
+    if "net" in plan.columns:
+        headline += f"; margin {total['margin']:,.0f} EUR, net of spend {total['net']:,.0f} EUR"
+    formats = {c: "{:,.0f}" for c in plan.columns}
+    return [headline, plan.style.format(formats, na_rep="–")]

@@ -96,3 +96,43 @@ def threshold_view(
         f"(target < {quality.DUPLICATE_RATE_TARGET:.0%})"
     )
     return [text, score_histogram(labelled, threshold)]
+
+
+__all__ += ["review_view"]
+
+
+def review_view(
+    labelled: pd.DataFrame, threshold: float, review: int, true_pairs: int, profiles: int
+) -> list:
+    """For the explorer: the decision at ``threshold`` and what a review of ``review`` matches says.
+
+    A headline and a small table from :func:`sim.analytics.quality.audit_view`:
+    precision as the review estimates it (with its Wilson interval) beside the
+    truth, and the duplicates merged, wrongly merged and left. No figure, so an
+    update stays fast; the score histogram is drawn once in the notebook.
+    """
+    v = quality.audit_view(labelled, threshold, review, true_pairs, profiles)
+    target = quality.DUPLICATE_RATE_TARGET
+    text = (
+        f"threshold {threshold:.2f}: {int(v['detected']):,} pairs merged, "
+        f"{int(v['fp']):,} wrong merges, {int(v['fn']):,} duplicates missed; "
+        f"a review of {int(v['audit_reviewed'])} merges puts precision at "
+        f"{v['audit_low']:.1%}–{v['audit_high']:.1%} (95 % interval), the truth is "
+        f"{v['audit_true_precision']:.1%}"
+    )
+    table = pd.DataFrame(
+        {
+            "what the brand sees": [
+                f"{v['audit_estimate']:.1%} ({v['audit_low']:.1%}–{v['audit_high']:.1%})",
+                "unknown without the truth",
+                "unknown without the truth",
+            ],
+            "truth": [
+                f"{v['audit_true_precision']:.1%}",
+                f"{v['recall']:.1%}",
+                f"{v['left_rate']:.2%} (target < {target:.0%})",
+            ],
+        },
+        index=pd.Index(["precision", "recall", "duplicates left"], name="at this threshold"),
+    )
+    return [text, table]

@@ -1004,6 +1004,23 @@ class Dataset:
             index=pd.Index(list(self.tables), name="table"),
         )
 
+    def sql(self, query: str) -> pd.DataFrame:
+        """Answer a SQL query with DuckDB, one view per table (``SELECT ... FROM orders``).
+
+        The views read this dataset's DataFrames in place, so the answer
+        reflects any change made to them. For data too big for memory, load
+        the folder with ``sim.load(path, lazy=True)``, whose :meth:`sql` reads
+        the Parquet files (see :mod:`sim.data.query`).
+
+        Raises
+        ------
+        sim.data.query.QueryError
+            Unknown table or column, or invalid SQL (the message lists the tables).
+        """
+        from sim.data.query import sql_over_frames
+
+        return sql_over_frames(self.tables, query)
+
     def checksums(self) -> dict[str, str]:
         """Per-table SHA-256 of the content (:func:`table_checksum`; by part: :func:`parts_checksum`)."""
         out = {}
@@ -1295,12 +1312,17 @@ def _manifest_scenario(path: Path, manifest: Mapping[str, Any]) -> Scenario:
         raise DatasetError(f"{path / MANIFEST}: invalid scenario ({err})") from None
 
 
-def load(path: str | os.PathLike) -> Dataset:
+def load(path: str | os.PathLike, lazy: bool = False) -> Dataset:
     """Load a dataset folder written by :meth:`Dataset.save`, verifying it.
 
     The manifest's format and schema version must be this version's; every
     table is read, conformed to the data model, and checked against the
     manifest's row count and content checksum.
+
+    With ``lazy=True`` only the manifest is read and verified (and the files
+    it lists checked to exist): the result, a :class:`sim.data.query.LazyDataset`,
+    reads and checks a table when it is first used, and its ``sql`` lets
+    DuckDB query the files without loading them.
 
     Raises
     ------
@@ -1311,6 +1333,8 @@ def load(path: str | os.PathLike) -> Dataset:
     DatasetSchemaError
         A table does not match the data model (also a :class:`~sim.data.schema.SchemaError`).
     """
+    if not isinstance(lazy, bool):
+        raise TypeError(f"lazy must be True or False, got {lazy!r}")
     path = Path(path)
     manifest = read_manifest(path)
     if manifest["format"] != FORMAT:
@@ -1331,6 +1355,11 @@ def load(path: str | os.PathLike) -> Dataset:
             f"{CHECKSUM_ALGORITHM!r}; {_regenerate_hint(path)}"
         )
     scenario = _manifest_scenario(path, manifest)
+    if lazy:
+        from sim.data.query import Checks, LazyDataset
+
+        checks = Checks(DatasetError, DatasetSchemaError, table_checksum, Dataset._trusted)
+        return LazyDataset(path, manifest, scenario, checks)  # type: ignore[return-value]
     tables: dict[str, pd.DataFrame] = {}
     all_parts = _manifest_parts(path, manifest)
     parts_rows: dict[str, list[tuple[str, int]]] = {}
