@@ -22,8 +22,25 @@ TABLE_LIST = ", ".join(schema.TABLES)
 
 
 @pytest.fixture(scope="module")
-def course_path() -> Path:
-    return default_dataset_path()
+def course_path(tmp_path_factory) -> Path:
+    """The course dataset saved with one file per table (a dataset built in memory has no parts)."""
+    stored = sim.load(default_dataset_path())
+    folder = tmp_path_factory.mktemp("files") / "data"
+    sim.Dataset(tables=dict(stored.tables), scenario=stored.scenario, seed=stored.seed).save(folder)
+    assert (folder / "orders.parquet").is_file()
+    return folder
+
+
+def test_lazy_reads_the_course_dataset_in_market_parts() -> None:
+    """The shipped dataset is stored by market (``<table>/part-<market>.parquet``)."""
+    path = default_dataset_path()
+    assert (path / "orders").is_dir()
+    eager, lazy = sim.load(path), sim.load(path, lazy=True)
+    for name in schema.TABLES:
+        pd.testing.assert_frame_equal(lazy[name], eager[name])
+    got = lazy.sql("SELECT market, count(*) AS n FROM customers GROUP BY market ORDER BY market")
+    want = eager.customers.groupby("market").size().sort_index()
+    assert got["n"].tolist() == want.tolist()
 
 
 @pytest.fixture(scope="module")

@@ -1312,6 +1312,67 @@ def _manifest_scenario(path: Path, manifest: Mapping[str, Any]) -> Scenario:
         raise DatasetError(f"{path / MANIFEST}: invalid scenario ({err})") from None
 
 
+def _read_verified_table(
+    path: Path,
+    manifest: Mapping[str, Any],
+    name: str,
+    all_parts: Mapping[str, Any],
+    parts_rows: dict[str, list[tuple[str, int]]],
+) -> pd.DataFrame:
+    """One table of dataset ``path``, read from its file or parts and checked against the manifest."""
+    entries = all_parts.get(name) or [{"file": f"{name}.parquet"}]
+    pieces = []
+    for entry in entries:
+        rel = entry["file"]
+        file = path / rel
+        if not file.is_file():
+            raise DatasetError(
+                f"{path}: {rel} is missing (incomplete dataset); {_regenerate_hint(path)}"
+            )
+        raw = _read_parquet(name, file)
+        try:
+            piece = schema.conform(name, raw)
+        except schema.SchemaError as err:
+            raise DatasetSchemaError(
+                f"{path}: {rel} does not match the data model: {err}; {_regenerate_hint(path)}"
+            ) from None
+        if "checksum" in entry and (
+            entry["rows"] != len(piece) or entry["checksum"] != table_checksum(name, piece)
+        ):
+            raise DatasetError(
+                f"{path}: {rel} checksum mismatch — the file was changed or is corrupt; "
+                f"{_regenerate_hint(path)}"
+            )
+        pieces.append(piece)
+    file = path / (entries[0]["file"] if len(entries) == 1 else name)
+    if len(pieces) == 1:
+        df = pieces[0]
+    else:
+        df = pd.concat(pieces, ignore_index=True)
+        # Ids unique across parts too (conform checks one part at a time).
+        df = schema.conform(name, df)
+    if name in all_parts:
+        parts_rows[name] = [
+            (e["file"].rsplit("/part-", 1)[1].removesuffix(".parquet"), e["rows"]) for e in entries
+        ]
+    expected_rows = manifest["rows"].get(name)
+    if expected_rows != len(df):
+        raise DatasetError(
+            f"{path}: {file.name} has {len(df):,} rows, the manifest says {expected_rows} — "
+            f"the file was changed or is corrupt; {_regenerate_hint(path)}"
+        )
+    if name in all_parts:
+        actual = parts_checksum(name, [e["checksum"] for e in entries], len(df))
+    else:
+        actual = table_checksum(name, df)
+    if manifest["checksums"].get(name) != actual:
+        raise DatasetError(
+            f"{path}: {file.name} checksum mismatch — the file was changed or is corrupt; "
+            f"{_regenerate_hint(path)}"
+        )
+    return df
+
+
 def load(path: str | os.PathLike, lazy: bool = False) -> Dataset:
     """Load a dataset folder written by :meth:`Dataset.save`, verifying it.
 
@@ -1358,64 +1419,20 @@ def load(path: str | os.PathLike, lazy: bool = False) -> Dataset:
     if lazy:
         from sim.data.query import Checks, LazyDataset
 
-        checks = Checks(DatasetError, DatasetSchemaError, table_checksum, Dataset._trusted)
+        all_parts = _manifest_parts(path, manifest)
+        checks = Checks(
+            DatasetError,
+            DatasetSchemaError,
+            table_checksum,
+            Dataset._trusted,
+            read_table=lambda name: _read_verified_table(path, manifest, name, all_parts, {}),
+        )
         return LazyDataset(path, manifest, scenario, checks)  # type: ignore[return-value]
     tables: dict[str, pd.DataFrame] = {}
     all_parts = _manifest_parts(path, manifest)
     parts_rows: dict[str, list[tuple[str, int]]] = {}
     for name in schema.TABLES:
-        entries = all_parts.get(name) or [{"file": f"{name}.parquet"}]
-        pieces = []
-        for entry in entries:
-            rel = entry["file"]
-            file = path / rel
-            if not file.is_file():
-                raise DatasetError(
-                    f"{path}: {rel} is missing (incomplete dataset); {_regenerate_hint(path)}"
-                )
-            raw = _read_parquet(name, file)
-            try:
-                piece = schema.conform(name, raw)
-            except schema.SchemaError as err:
-                raise DatasetSchemaError(
-                    f"{path}: {rel} does not match the data model: {err}; {_regenerate_hint(path)}"
-                ) from None
-            if "checksum" in entry and (
-                entry["rows"] != len(piece) or entry["checksum"] != table_checksum(name, piece)
-            ):
-                raise DatasetError(
-                    f"{path}: {rel} checksum mismatch — the file was changed or is corrupt; "
-                    f"{_regenerate_hint(path)}"
-                )
-            pieces.append(piece)
-        file = path / (entries[0]["file"] if len(entries) == 1 else name)
-        if len(pieces) == 1:
-            df = pieces[0]
-        else:
-            df = pd.concat(pieces, ignore_index=True)
-            # Ids unique across parts too (conform checks one part at a time).
-            df = schema.conform(name, df)
-        if name in all_parts:
-            parts_rows[name] = [
-                (e["file"].rsplit("/part-", 1)[1].removesuffix(".parquet"), e["rows"])
-                for e in entries
-            ]
-        expected_rows = manifest["rows"].get(name)
-        if expected_rows != len(df):
-            raise DatasetError(
-                f"{path}: {file.name} has {len(df):,} rows, the manifest says {expected_rows} — "
-                f"the file was changed or is corrupt; {_regenerate_hint(path)}"
-            )
-        if name in all_parts:
-            actual = parts_checksum(name, [e["checksum"] for e in entries], len(df))
-        else:
-            actual = table_checksum(name, df)
-        if manifest["checksums"].get(name) != actual:
-            raise DatasetError(
-                f"{path}: {file.name} checksum mismatch — the file was changed or is corrupt; "
-                f"{_regenerate_hint(path)}"
-            )
-        tables[name] = df
+        tables[name] = _read_verified_table(path, manifest, name, all_parts, parts_rows)
     meta = dict(manifest.get("meta") or {})
     meta["path"] = str(path)
     return Dataset._trusted(tables, scenario, manifest["seed"], meta, parts_rows)
