@@ -32,6 +32,9 @@ from sim.data.schema import TABLES
 
 __all__ = [
     "CUSTOMER_FIELDS",
+    "RELATIONSHIP_TYPES",
+    "market_summary",
+    "relationship_states",
     "ONLINE_CHANNELS",
     "TABLE_ROLES",
     "brand_claims",
@@ -306,6 +309,7 @@ def customer_summary(
         "name": f"{c['first_name']} {c['last_name']}",
         "generation": c["generation"],
         "nationality / home": f"{c['nationality']} / {c['home_country']} ({c['city']})",
+        "market": str(c["market"]) if "market" in c.index else "-",
         "signed up": f"{c['signup_date']:%Y-%m-%d} via {c['signup_channel']} "
         f"(acquired by {c['acquisition_channel']})",
         "consent": ", ".join(ch for ch in ("email", "sms", "social") if bool(c[f"consent_{ch}"]))
@@ -347,7 +351,11 @@ def customer_summary(
         facts["service contacts"] = f"{len(t)} ({', '.join(t['reason'].value_counts().index)})"
     s = v.get("surveys", pd.DataFrame())
     if len(s):
-        facts["surveys"] = f"{len(s)}, mean NPS answer {s['nps'].mean():.1f}"
+        classes = pd.cut(s["nps"], [-1, 6, 8, 10], labels=["detractor", "passive", "promoter"])
+        counts = classes.value_counts()
+        facts["surveys"] = f"{len(s)} answers: " + ", ".join(
+            f"{int(counts.get(k, 0))} {k}" for k in ("promoter", "passive", "detractor")
+        )
     led = v.get("loyalty_ledger", pd.DataFrame())
     if bool(c["loyalty_member"]):
         if len(led):
@@ -364,6 +372,10 @@ def customer_summary(
         facts["duplicate profile (truth)"] = (
             f"yes, of person {int(row['person_id'])}" if bool(row["is_duplicate"]) else "no"
         )
+        if "final_state" in tr.columns:
+            facts["relationship (truth)"] = (
+                f"{row['initial_state']} at acquisition, {row['final_state']} at the end"
+            )
     out = pd.Series({k: str(x) for k, x in facts.items()}, name=int(customer_id), dtype=object)
     out.index.name = "fact"
     return out
@@ -506,4 +518,87 @@ def brand_claims(ds: Any, year: int | None = None) -> pd.DataFrame:
     out["holds"] = [
         _holds(t, m, b) for t, m, b in zip(out["test"], out["material"], out["brand"], strict=True)
     ]
+    return out
+
+
+# --------------------------------------------------------------------------- markets and states
+
+#: The world's relationship states (best first), read as the relationship types and
+#: attributes of the course material. The mapping is a modelling choice of the
+#: workbench: the world simulates states that change how often a person buys and
+#: whether they recommend, and the course names them by the type they resemble.
+RELATIONSHIP_TYPES = pd.DataFrame(
+    {
+        "relationship type": [
+            "cooperative (or dependent)",
+            "basic",
+            "exploratory, or a basic one fading",
+            "ended",
+        ],
+        "trust / commitment": [
+            "high trust, committed",
+            "some trust, no commitment yet",
+            "trust eroding",
+            "none left",
+        ],
+        "what the world does": [
+            "buys most often, recommends the brand",
+            "buys at the person's own rate",
+            "buys less, drifts towards lost",
+            "buys no more unless won back",
+        ],
+    },
+    index=pd.Index(["committed", "engaged", "cooling", "lost"], name="state"),
+)
+
+
+def market_summary(customers: pd.DataFrame, orders: pd.DataFrame) -> pd.DataFrame:
+    """Per regional market: customers, their share, buyers, orders, revenue and cross-border share.
+
+    ``revenue_per_customer`` divides by every profile of the market (buyers or
+    not); ``cross_border_share`` is the share of the market's orders placed
+    outside the buyer's home country.
+    """
+    check_table(customers, "customers", columns=["customer_id", "market"])
+    check_table(
+        orders, "orders", columns=["customer_id"], numeric=["net_amount"], flags=["cross_border"]
+    )
+    market = customers.set_index("customer_id")["market"]
+    o = orders.assign(market=orders["customer_id"].map(market))
+    out = pd.DataFrame(
+        {
+            "customers": customers.groupby("market").size(),
+            "buyers": o.groupby("market")["customer_id"].nunique(),
+            "orders": o.groupby("market").size(),
+            "revenue": o.groupby("market")["net_amount"].sum(),
+            "cross_border_share": o.groupby("market")["cross_border"].mean(),
+        }
+    )
+    out[["buyers", "orders"]] = out[["buyers", "orders"]].fillna(0).astype("int64")
+    out["revenue"] = out["revenue"].fillna(0.0)
+    out["customer_share"] = out["customers"] / out["customers"].sum()
+    out["revenue_per_customer"] = out["revenue"] / out["customers"]
+    out.index.name = "market"
+    return out.sort_values("customers", ascending=False, kind="stable")
+
+
+def relationship_states(truth: pd.DataFrame) -> pd.DataFrame:
+    """People per relationship state at acquisition and at the end of the horizon (from the truth).
+
+    Counted per person (a duplicate profile is the same person), in the order
+    committed, engaged, cooling, lost; shares in ``share_at_acquisition`` and
+    ``share_at_end``.
+    """
+    check_table(truth, "truth", columns=["person_id", "initial_state", "final_state"])
+    people = truth.drop_duplicates("person_id")
+    states = list(RELATIONSHIP_TYPES.index)
+    out = pd.DataFrame(
+        {
+            "at_acquisition": people["initial_state"].value_counts().reindex(states, fill_value=0),
+            "at_end": people["final_state"].value_counts().reindex(states, fill_value=0),
+        }
+    ).astype("int64")
+    out["share_at_acquisition"] = out["at_acquisition"] / len(people)
+    out["share_at_end"] = out["at_end"] / len(people)
+    out.index.name = "state"
     return out
