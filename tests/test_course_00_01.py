@@ -300,3 +300,43 @@ def test_relationship_states_table():
     assert out["at_acquisition"].sum() == 3 and out["at_end"].sum() == 3
     assert out.loc["lost", "at_end"] == 1 and out.loc["lost", "at_acquisition"] == 0
     assert out.loc["committed", "share_at_end"] == pytest.approx(1 / 3)
+
+
+def test_campaign_reach_is_the_union_of_opted_in_channels_minus_suppression():
+    customers = pd.DataFrame(
+        {
+            "market": ["eu", "eu", "eu", "us"],
+            "consent_email": [True, True, False, True],
+            "consent_sms": [True, False, True, False],
+            "consent_social": [False, False, False, False],
+            "opt_out": [False, False, False, True],
+        }
+    )
+    both = customer360.campaign_reach(customers, ("email", "sms"))
+    # profile 4 opted in to e-mail but is suppressed; profiles 1-3 are reachable
+    assert both["profiles"] == 4 and both["reachable"] == 3 and both["share"] == 0.75
+    assert both["only_email"] == 1 and both["only_sms"] == 1  # profile 1 has both
+    us = customer360.campaign_reach(customers, "email", market="us")
+    assert us["reachable"] == 0
+    with pytest.raises(ValueError, match="channels"):
+        customer360.campaign_reach(customers, ("fax",))
+    with pytest.raises(ValueError, match="market"):
+        customer360.campaign_reach(customers, ("email",), market="mars")
+
+
+def test_relationship_view_moves_only_the_chosen_probabilities():
+    import matplotlib
+
+    matplotlib.use("Agg")
+    from sim.charts import journeys as cj
+
+    chain = jr.RelationshipChain(up=0.05, down=0.1, periods=6)
+    _, table = cj.relationship_view(chain, down=0.2)
+    moved = jr.relationship_value(jr.RelationshipChain(up=0.05, down=0.2, periods=6))
+    assert table.loc["your chain", "expected_value"] == pytest.approx(
+        moved["cumulative_value"].iloc[-1]
+    )
+    assert (
+        table.loc["your chain", "retained_at_horizon"]
+        < table.loc["fitted chain", "retained_at_horizon"]
+    )

@@ -11,6 +11,9 @@ recognised everywhere" means being able to put those rows side by side.
 - :func:`data_model` / :func:`customer_fields` — each table and field with its
   kind of data (transactional, declared, behavioural) and source party;
 - :func:`consent_summary` — opt-in / opt-out shares and who may be contacted;
+- :func:`campaign_reach` — the audience a campaign on some channels may reach;
+- :func:`market_summary`, :func:`relationship_states` — the regional markets and
+  the (latent, simulated) relationship states of the people behind the profiles;
 - :func:`brand_claims` — the source material's claims about a global luxury
   customer base, tested on the brand (with :func:`millennial_share`,
   :func:`cross_border_share`, :func:`omnichannel_share`, :func:`channel_share`).
@@ -31,7 +34,9 @@ from sim.analytics._validate import check_table
 from sim.data.schema import TABLES
 
 __all__ = [
+    "CAMPAIGN_CHANNELS",
     "CUSTOMER_FIELDS",
+    "campaign_reach",
     "RELATIONSHIP_TYPES",
     "market_summary",
     "relationship_states",
@@ -602,3 +607,48 @@ def relationship_states(truth: pd.DataFrame) -> pd.DataFrame:
     out["share_at_end"] = out["at_end"] / len(people)
     out.index.name = "state"
     return out
+
+
+CAMPAIGN_CHANNELS: tuple[str, ...] = ("email", "sms", "social")
+
+
+def campaign_reach(
+    customers: pd.DataFrame, channels: Sequence[str] = ("email",), market: str | None = None
+) -> pd.Series:
+    """Who a campaign on ``channels`` may reach: opted in to at least one, not suppressed.
+
+    A decision for the campaign planner (which channels, which market) and its
+    consequence (the audience). ``market=None`` takes every market.
+
+    Returns
+    -------
+    pandas.Series
+        ``profiles`` (in the market), ``reachable`` (opted in to one of the
+        channels and not on the suppression list), ``share`` and, per channel,
+        ``only_<channel>`` (reachable through that channel alone).
+    """
+    if isinstance(channels, str):
+        channels = [channels]
+    channels = list(channels)
+    bad = [c for c in channels if c not in CAMPAIGN_CHANNELS]
+    if not channels or bad:
+        raise ValueError(
+            f"channels: one or more of {', '.join(CAMPAIGN_CHANNELS)}, got {channels!r}"
+        )
+    check_table(customers, "customers", columns=["market"], flags=["opt_out"])
+    c = customers
+    if market is not None:
+        if market not in set(c["market"]):
+            raise ValueError(
+                f"market: one of {', '.join(sorted(set(c['market'])))}, got {market!r}"
+            )
+        c = c[c["market"] == market]
+    ok = ~c["opt_out"].astype(bool)
+    opted = pd.DataFrame({ch: c[f"consent_{ch}"].astype(bool) & ok for ch in channels})
+    reach = opted.any(axis=1)
+    out = {"profiles": len(c), "reachable": int(reach.sum())}
+    out["share"] = out["reachable"] / out["profiles"] if out["profiles"] else np.nan
+    for ch in channels:
+        others = opted.drop(columns=ch).any(axis=1)
+        out[f"only_{ch}"] = int((opted[ch] & ~others).sum())
+    return pd.Series(out, name="reach", dtype=object)
