@@ -239,7 +239,9 @@ def relationship_view(
         win_back=baseline.win_back if win_back is None else float(win_back),
     )
     base, new = journeys.relationship_value(baseline), journeys.relationship_value(moved)
-    fig, ax = plt.subplots(figsize=(8, 3.2), dpi=80)
+    # redrawn on every slider move: a small figure outside pyplot, few tick labels
+    fig = Figure(figsize=(7, 2.8), dpi=60)
+    ax = fig.add_subplot()
     fig.subplots_adjust(left=0.1, right=0.97, bottom=0.17, top=0.88)
     ax.plot(base.index, base["retained"], color="#9aa0a6", label="chain fitted to the data")
     ax.plot(new.index, new["retained"], color="#3d5a80", lw=2, label="your chain")
@@ -249,6 +251,8 @@ def relationship_view(
         ax.plot(meas.index, meas["retained"], "k:", label="measured matrix (state by state)")
         rows["measured matrix"] = meas
     ax.set_ylim(0, 1.02)
+    ax.set_yticks([0, 0.5, 1])
+    ax.set_xticks(sorted({0, moved.periods // 2, moved.periods}))
     ax.set_xlabel("period since acquisition")
     ax.set_ylabel("share not lost")
     ax.set_title(
