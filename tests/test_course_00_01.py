@@ -340,3 +340,50 @@ def test_relationship_view_moves_only_the_chosen_probabilities():
         table.loc["your chain", "retained_at_horizon"]
         < table.loc["fitted chain", "retained_at_horizon"]
     )
+
+
+# --- on the course dataset, against an independent count ----------------------------------
+
+
+@pytest.fixture(scope="module")
+def course():
+    import sim
+
+    return sim.course_dataset(seed=0)
+
+
+def test_course_migration_lapsed_to_won_back_equals_a_loop_count(course):
+    import bisect
+
+    tp = course.touchpoints
+    ids = sorted(tp["customer_id"].unique())[:400]
+    sub = tp[tp["customer_id"].isin(ids)]
+    period = pd.Timedelta(days=91)
+    start, end = sub["timestamp"].min(), sub["timestamp"].max()
+    bounds = [start + k * period for k in range(int((end - start) / period) + 1)]
+    lapsed = won = 0
+    for _, g in sub.sort_values(["timestamp", "touchpoint_id"]).groupby("customer_id"):
+        times, stages = list(g["timestamp"]), list(g["stage"])
+        known = []
+        for b in bounds:
+            i = bisect.bisect_right(times, b)
+            known.append(stages[i - 1] if i else None)
+        for a, b in zip(known, known[1:], strict=False):
+            if a == "lapsed":
+                lapsed += 1
+                won += b == "won_back"
+    m = jr.stage_migration(sub, period_days=91)
+    assert m.loc["lapsed", "n"] == lapsed
+    assert m.loc["lapsed", "won_back"] == pytest.approx(won / lapsed)
+    assert m.loc["lapsed", "lapsed"] > 0  # staying is counted
+
+
+def test_course_worst_moment_is_a_lived_touchpoint(course):
+    moments = jr.moments_of_truth(course.touchpoints)
+    assert moments.index[0] in ("repair", "service_contact")
+    assert "stage_change" not in moments.index
+    assert moments["negative"].is_monotonic_decreasing
+    states = jr.state_migration(course.truth_states)
+    rows = states.drop(columns="n").sum(axis=1)
+    assert rows.tolist() == pytest.approx([1.0] * 4)
+    assert (np.diag(states.drop(columns="n").to_numpy()) > 0).all()

@@ -6,6 +6,16 @@ Works on the ``touchpoints`` table (one row per interaction: ``timestamp``,
 ``timestamp`` and then ``touchpoint_id``. Attribution joins ``orders`` (first-
 or last-touch within a lookback window) and ``advisor_tasks`` ("sales
 attributed to a reached advisor contact within 28 days").
+
+The relationship functions read the simulation's ``truth_states`` (each
+person's latent state — committed, engaged, cooling, lost — and the cause of
+every change): :func:`moments_of_truth` ranks touchpoints by their share of
+negative impressions, :func:`stage_migration` / :func:`state_migration` give
+per-period migration matrices that count staying, :func:`nps_by` reports NPS
+as % promoters − % detractors with its interval, :func:`state_effects` and
+:func:`state_moves_by_cause` follow the moment of truth → state → word of mouth
+chain, and :class:`RelationshipChain` / :func:`relationship_value` turn up /
+down probabilities into a retention curve and an expected value.
 """
 
 from __future__ import annotations
