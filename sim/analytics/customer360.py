@@ -11,6 +11,9 @@ recognised everywhere" means being able to put those rows side by side.
 - :func:`data_model` / :func:`customer_fields` — each table and field with its
   kind of data (transactional, declared, behavioural) and source party;
 - :func:`consent_summary` — opt-in / opt-out shares and who may be contacted;
+- :func:`campaign_reach` — the audience a campaign on some channels may reach;
+- :func:`market_summary`, :func:`relationship_states` — the regional markets and
+  the (latent, simulated) relationship states of the people behind the profiles;
 - :func:`brand_claims` — the source material's claims about a global luxury
   customer base, tested on the brand (with :func:`millennial_share`,
   :func:`cross_border_share`, :func:`omnichannel_share`, :func:`channel_share`).
@@ -31,7 +34,12 @@ from sim.analytics._validate import check_table
 from sim.data.schema import TABLES
 
 __all__ = [
+    "CAMPAIGN_CHANNELS",
     "CUSTOMER_FIELDS",
+    "campaign_reach",
+    "RELATIONSHIP_TYPES",
+    "market_summary",
+    "relationship_states",
     "ONLINE_CHANNELS",
     "TABLE_ROLES",
     "brand_claims",
@@ -306,6 +314,7 @@ def customer_summary(
         "name": f"{c['first_name']} {c['last_name']}",
         "generation": c["generation"],
         "nationality / home": f"{c['nationality']} / {c['home_country']} ({c['city']})",
+        "market": str(c["market"]) if "market" in c.index else "-",
         "signed up": f"{c['signup_date']:%Y-%m-%d} via {c['signup_channel']} "
         f"(acquired by {c['acquisition_channel']})",
         "consent": ", ".join(ch for ch in ("email", "sms", "social") if bool(c[f"consent_{ch}"]))
@@ -347,7 +356,11 @@ def customer_summary(
         facts["service contacts"] = f"{len(t)} ({', '.join(t['reason'].value_counts().index)})"
     s = v.get("surveys", pd.DataFrame())
     if len(s):
-        facts["surveys"] = f"{len(s)}, mean NPS answer {s['nps'].mean():.1f}"
+        classes = pd.cut(s["nps"], [-1, 6, 8, 10], labels=["detractor", "passive", "promoter"])
+        counts = classes.value_counts()
+        facts["surveys"] = f"{len(s)} answers: " + ", ".join(
+            f"{int(counts.get(k, 0))} {k}" for k in ("promoter", "passive", "detractor")
+        )
     led = v.get("loyalty_ledger", pd.DataFrame())
     if bool(c["loyalty_member"]):
         if len(led):
@@ -364,6 +377,10 @@ def customer_summary(
         facts["duplicate profile (truth)"] = (
             f"yes, of person {int(row['person_id'])}" if bool(row["is_duplicate"]) else "no"
         )
+        if "final_state" in tr.columns:
+            facts["relationship (truth)"] = (
+                f"{row['initial_state']} at acquisition, {row['final_state']} at the end"
+            )
     out = pd.Series({k: str(x) for k, x in facts.items()}, name=int(customer_id), dtype=object)
     out.index.name = "fact"
     return out
@@ -507,3 +524,131 @@ def brand_claims(ds: Any, year: int | None = None) -> pd.DataFrame:
         _holds(t, m, b) for t, m, b in zip(out["test"], out["material"], out["brand"], strict=True)
     ]
     return out
+
+
+# --------------------------------------------------------------------------- markets and states
+
+#: The world's relationship states (best first), read as the relationship types and
+#: attributes of the course material. The mapping is a modelling choice of the
+#: workbench: the world simulates states that change how often a person buys and
+#: whether they recommend, and the course names them by the type they resemble.
+RELATIONSHIP_TYPES = pd.DataFrame(
+    {
+        "relationship type": [
+            "cooperative (or dependent)",
+            "basic",
+            "exploratory, or a basic one fading",
+            "ended",
+        ],
+        "trust / commitment": [
+            "high trust, committed",
+            "some trust, no commitment yet",
+            "trust eroding",
+            "none left",
+        ],
+        "what the world does": [
+            "buys most often, recommends the brand",
+            "buys at the person's own rate",
+            "buys less, drifts towards lost",
+            "buys no more unless won back",
+        ],
+    },
+    index=pd.Index(["committed", "engaged", "cooling", "lost"], name="state"),
+)
+
+
+def market_summary(customers: pd.DataFrame, orders: pd.DataFrame) -> pd.DataFrame:
+    """Per regional market: customers, their share, buyers, orders, revenue and cross-border share.
+
+    ``revenue_per_customer`` divides by every profile of the market (buyers or
+    not); ``cross_border_share`` is the share of the market's orders placed
+    outside the buyer's home country.
+    """
+    check_table(customers, "customers", columns=["customer_id", "market"])
+    check_table(
+        orders, "orders", columns=["customer_id"], numeric=["net_amount"], flags=["cross_border"]
+    )
+    market = customers.set_index("customer_id")["market"]
+    o = orders.assign(market=orders["customer_id"].map(market))
+    out = pd.DataFrame(
+        {
+            "customers": customers.groupby("market").size(),
+            "buyers": o.groupby("market")["customer_id"].nunique(),
+            "orders": o.groupby("market").size(),
+            "revenue": o.groupby("market")["net_amount"].sum(),
+            "cross_border_share": o.groupby("market")["cross_border"].mean(),
+        }
+    )
+    out[["buyers", "orders"]] = out[["buyers", "orders"]].fillna(0).astype("int64")
+    out["revenue"] = out["revenue"].fillna(0.0)
+    out["customer_share"] = out["customers"] / out["customers"].sum()
+    out["revenue_per_customer"] = out["revenue"] / out["customers"]
+    out.index.name = "market"
+    return out.sort_values("customers", ascending=False, kind="stable")
+
+
+def relationship_states(truth: pd.DataFrame) -> pd.DataFrame:
+    """People per relationship state at acquisition and at the end of the horizon (from the truth).
+
+    Counted per person (a duplicate profile is the same person), in the order
+    committed, engaged, cooling, lost; shares in ``share_at_acquisition`` and
+    ``share_at_end``.
+    """
+    check_table(truth, "truth", columns=["person_id", "initial_state", "final_state"])
+    people = truth.drop_duplicates("person_id")
+    states = list(RELATIONSHIP_TYPES.index)
+    out = pd.DataFrame(
+        {
+            "at_acquisition": people["initial_state"].value_counts().reindex(states, fill_value=0),
+            "at_end": people["final_state"].value_counts().reindex(states, fill_value=0),
+        }
+    ).astype("int64")
+    out["share_at_acquisition"] = out["at_acquisition"] / len(people)
+    out["share_at_end"] = out["at_end"] / len(people)
+    out.index.name = "state"
+    return out
+
+
+CAMPAIGN_CHANNELS: tuple[str, ...] = ("email", "sms", "social")
+
+
+def campaign_reach(
+    customers: pd.DataFrame, channels: Sequence[str] = ("email",), market: str | None = None
+) -> pd.Series:
+    """Who a campaign on ``channels`` may reach: opted in to at least one, not suppressed.
+
+    A decision for the campaign planner (which channels, which market) and its
+    consequence (the audience). ``market=None`` takes every market.
+
+    Returns
+    -------
+    pandas.Series
+        ``profiles`` (in the market), ``reachable`` (opted in to one of the
+        channels and not on the suppression list), ``share`` and, per channel,
+        ``only_<channel>`` (reachable through that channel alone).
+    """
+    if isinstance(channels, str):
+        channels = [channels]
+    channels = list(channels)
+    bad = [c for c in channels if c not in CAMPAIGN_CHANNELS]
+    if not channels or bad:
+        raise ValueError(
+            f"channels: one or more of {', '.join(CAMPAIGN_CHANNELS)}, got {channels!r}"
+        )
+    check_table(customers, "customers", columns=["market"], flags=["opt_out"])
+    c = customers
+    if market is not None:
+        if market not in set(c["market"]):
+            raise ValueError(
+                f"market: one of {', '.join(sorted(set(c['market'])))}, got {market!r}"
+            )
+        c = c[c["market"] == market]
+    ok = ~c["opt_out"].astype(bool)
+    opted = pd.DataFrame({ch: c[f"consent_{ch}"].astype(bool) & ok for ch in channels})
+    reach = opted.any(axis=1)
+    out = {"profiles": len(c), "reachable": int(reach.sum())}
+    out["share"] = out["reachable"] / out["profiles"] if out["profiles"] else np.nan
+    for ch in channels:
+        others = opted.drop(columns=ch).any(axis=1)
+        out[f"only_{ch}"] = int((opted[ch] & ~others).sum())
+    return pd.Series(out, name="reach", dtype=object)

@@ -6,20 +6,49 @@ Works on the ``touchpoints`` table (one row per interaction: ``timestamp``,
 ``timestamp`` and then ``touchpoint_id``. Attribution joins ``orders`` (first-
 or last-touch within a lookback window) and ``advisor_tasks`` ("sales
 attributed to a reached advisor contact within 28 days").
+
+The relationship functions read the simulation's ``truth_states`` (each
+person's latent state — committed, engaged, cooling, lost — and the cause of
+every change): :func:`moments_of_truth` ranks touchpoints by their share of
+negative impressions, :func:`stage_migration` / :func:`state_migration` give
+per-period migration matrices that count staying, :func:`nps_by` reports NPS
+as % promoters − % detractors with its interval, :func:`state_effects` and
+:func:`state_moves_by_cause` follow the moment of truth → state → word of mouth
+chain, and :class:`RelationshipChain` / :func:`relationship_value` turn up /
+down probabilities into a retention curve and an expected value.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
 
 from sim.analytics._validate import check_table
+from sim.analytics.intervals import nps_interval, wilson_interval
 from sim.vocab import IMPRESSIONS, STAGES
 
 __all__ = [
     "ACTIVITY_PHASES",
+    "BOOKKEEPING",
+    "RELATIONSHIP_STATES",
+    "REPORTS",
+    "RelationshipChain",
+    "chain_from_migration",
+    "matrix_value",
+    "migration_matrix",
+    "moments_of_truth",
+    "nps_by",
+    "relationship_value",
+    "stage_migration",
+    "state_effects",
+    "state_migration",
+    "state_moves_by_cause",
+    "state_values",
+    "states_at",
+    "worst_moment_sentence",
     "ENGAGEMENT_TOUCHPOINTS",
     "FUNNEL_STAGES",
     "NO_TOUCH",
@@ -575,7 +604,10 @@ def repair_journeys(
 
 
 def repair_summary(journeys: pd.DataFrame) -> pd.DataFrame:
-    """Per repair outcome: repairs, share, mean lead time, updates, advisor calls, NPS.
+    """Per repair outcome: repairs, share, mean lead time, updates, advisor calls, NPS with interval.
+
+    NPS is % promoters (9–10) − % detractors (0–6) of the repair surveys, in
+    points, with its 95 % interval (``nps_low``, ``nps_high``) and ``answers``.
 
     Takes the output of :func:`repair_journeys`. Rows in the order completed,
     delayed, rejected (those present), then ``all``.
@@ -591,7 +623,6 @@ def repair_summary(journeys: pd.DataFrame) -> pd.DataFrame:
             "mean_days": g["repair_days"].mean(),
             "updates_per_repair": g["updates"].mean(),
             "advisor_call_share": g["advisor_call"].mean(),
-            "mean_nps": g["nps"].mean(),
         }
     )
     order = [o for o in REPAIR_STEPS if o in out.index] + [
@@ -603,9 +634,516 @@ def repair_summary(journeys: pd.DataFrame) -> pd.DataFrame:
         journeys["repair_days"].mean(),
         journeys["updates"].mean(),
         journeys["advisor_call"].mean(),
-        journeys["nps"].mean(),
     ]
     out["repairs"] = out["repairs"].astype("int64")
     out["share"] = out["repairs"] / max(len(journeys), 1)
+    # NPS by its definition (% promoters − % detractors), never the mean score
+    scores = journeys[["outcome", "nps"]].dropna() if "nps" in journeys else None
+    if scores is not None:
+        nps = nps_by(scores, "outcome") if len(scores) else pd.DataFrame()
+        nps = pd.concat([nps, nps_by(scores)]) if len(scores) else nps
+        for col in ("answers", "nps", "nps_low", "nps_high"):
+            out[col] = nps[col].reindex(out.index) if col in nps else np.nan
+        out["answers"] = out["answers"].fillna(0).astype("int64")
     out.index.name = "outcome"
     return out
+
+
+# --------------------------------------------------------------------------- relationships
+# Moments of truth ranked by what they name, migration matrices that include
+# staying, NPS by its definition, and the relationship-state chain of the world
+# (committed / engaged / cooling / lost) with its retention and value.
+
+#: Touchpoint kinds the CRM system records but the customer does not live.
+BOOKKEEPING: tuple[str, ...] = ("stage_change",)
+#: Touchpoint kinds where the customer *reports* an impression formed elsewhere
+#: (a survey answer, an unsubscribe or spam complaint): not moments the brand delivers.
+REPORTS: tuple[str, ...] = ("survey", "message_complaint")
+#: The world's relationship states, best first.
+RELATIONSHIP_STATES: tuple[str, ...] = ("committed", "engaged", "cooling", "lost")
+_STATE_RANK = {s: i for i, s in enumerate(RELATIONSHIP_STATES)}
+
+
+def moments_of_truth(
+    touchpoints: pd.DataFrame,
+    by: str | list[str] = "touchpoint",
+    exclude: Sequence[str] = BOOKKEEPING + REPORTS,
+    level: float = 0.95,
+) -> pd.DataFrame:
+    """Touchpoints ranked worst first by their **share of negative impressions**, with intervals.
+
+    A moment of truth is bad when it leaves many customers with a negative
+    impression; a net score (positive − negative) would instead rank an
+    all-neutral bookkeeping event worst. Kinds in ``exclude`` are left out
+    (by default the CRM's stage changes, and surveys and complaints, where the
+    customer reports an impression rather than forms one).
+
+    Returns
+    -------
+    pandas.DataFrame
+        Per group of ``by``: ``touchpoints``, ``positive``, ``neutral``,
+        ``negative`` (shares 0–1), ``negative_low`` / ``negative_high`` (Wilson
+        interval at ``level``) and ``net``; sorted by ``negative`` descending
+        (ties: more touchpoints first).
+    """
+    tp = touchpoints
+    if "touchpoint" in tp.columns and len(exclude):
+        tp = tp[~tp["touchpoint"].isin(list(exclude))]
+    if tp.empty:
+        raise ValueError("touchpoints: no touchpoint left after excluding " + ", ".join(exclude))
+    out = impressions_summary(tp, by=by)
+    neg = np.rint(out["negative"] * out["touchpoints"]).astype("int64")
+    ci = [
+        wilson_interval(int(k), int(n), level) for k, n in zip(neg, out["touchpoints"], strict=True)
+    ]
+    out["negative_low"] = [c["low"] for c in ci]
+    out["negative_high"] = [c["high"] for c in ci]
+    out = out[
+        ["touchpoints", "positive", "neutral", "negative", "negative_low", "negative_high", "net"]
+    ]
+    return out.sort_values(["negative", "touchpoints"], ascending=[False, False], kind="stable")
+
+
+def worst_moment_sentence(moments: pd.DataFrame) -> str:
+    """One sentence naming the worst moment of truth and whether it is clearly worse than the next."""
+    if len(moments) == 0:
+        return "No touchpoint to rank."
+    first = moments.iloc[0]
+    name = (
+        " / ".join(map(str, moments.index[0]))
+        if isinstance(moments.index[0], tuple)
+        else str(moments.index[0])
+    )
+    text = (
+        f"Worst moment of truth: {name}, {first['negative']:.1%} negative impressions "
+        f"(95 % interval {first['negative_low']:.1%}–{first['negative_high']:.1%}, "
+        f"{int(first['touchpoints']):,} touchpoints)"
+    )
+    if len(moments) > 1:
+        second = moments.iloc[1]
+        other = (
+            " / ".join(map(str, moments.index[1]))
+            if isinstance(moments.index[1], tuple)
+            else str(moments.index[1])
+        )
+        clear = first["negative_low"] > second["negative_high"]
+        text += (
+            f"; {'clearly' if clear else 'not clearly (the intervals overlap)'} worse than "
+            f"the next, {other} ({second['negative']:.1%})."
+        )
+    return text if text.endswith(".") else text + "."
+
+
+def _boundaries(start: pd.Timestamp, end: pd.Timestamp, period_days: float) -> pd.DatetimeIndex:
+    if not period_days > 0:
+        raise ValueError(f"period_days: must be > 0, got {period_days!r}")
+    step = pd.Timedelta(days=period_days)
+    n = int((end - start) / step)
+    if n < 1:
+        raise ValueError(
+            f"period_days: {period_days} is longer than the data ({(end - start).days} days)"
+        )
+    return pd.DatetimeIndex([start + k * step for k in range(n + 1)])
+
+
+def states_at(
+    events: pd.DataFrame, when: Sequence, id_col: str, state_col: str, time_col: str = "timestamp"
+) -> pd.DataFrame:
+    """Each id's state at each moment of ``when``: the state of its last event at or before it.
+
+    Returns a long table ``id_col, at, state`` (ids with no event yet at a
+    moment are left out for that moment).
+    """
+    ev = events[[id_col, time_col, state_col]].dropna(subset=[time_col])
+    ev = ev.sort_values(time_col, kind="stable")
+    ids = ev[id_col].unique()
+    when = pd.DatetimeIndex(when)
+    grid = pd.DataFrame(
+        {id_col: np.repeat(ids, len(when)), "at": np.tile(when.to_numpy(), len(ids))}
+    ).sort_values("at", kind="stable")
+    got = pd.merge_asof(
+        grid, ev.rename(columns={time_col: "at"}), on="at", by=id_col, direction="backward"
+    )
+    got = got.dropna(subset=[state_col]).rename(columns={state_col: "state"})
+    return got.sort_values([id_col, "at"], kind="stable", ignore_index=True)
+
+
+def migration_matrix(
+    events: pd.DataFrame,
+    id_col: str,
+    state_col: str,
+    states: Sequence[str],
+    period_days: float = 91,
+    start: pd.Timestamp | str | None = None,
+    end: pd.Timestamp | str | None = None,
+    time_col: str = "timestamp",
+    normalize: bool = True,
+) -> pd.DataFrame:
+    """Per-period migration matrix: P(state at the next boundary | state at this one), staying included.
+
+    The horizon is cut into periods of ``period_days`` from ``start`` (default:
+    the first event); everyone whose state is known at a boundary counts once
+    per period in the row of that state, whether they moved or stayed, so each
+    row sums to one and the diagonal is the share who stayed. A matrix of
+    observed *moves* only (no staying) would say "lapsed → won back 100 %"
+    when most lapsed customers simply stay lapsed.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Rows ``from``, columns ``to`` in ``states`` order: row shares
+        (``normalize=True``) or person-period counts; the counts of each row
+        are in the column ``n`` when normalised.
+    """
+    ev = events
+    start = pd.Timestamp(start) if start is not None else ev[time_col].min()
+    end = pd.Timestamp(end) if end is not None else ev[time_col].max()
+    bounds = _boundaries(start, end, period_days)
+    at = states_at(ev, bounds, id_col, state_col, time_col)
+    bad = ~at["state"].isin(list(states))
+    if bad.any():
+        raise ValueError(
+            f"{state_col}: value {at.loc[bad, 'state'].iloc[0]!r} not in {', '.join(states)}"
+        )
+    nxt = at.groupby(id_col)["state"].shift(-1)
+    pair = nxt.notna()
+    counts = pd.crosstab(
+        pd.Categorical(at.loc[pair, "state"], categories=list(states)),
+        pd.Categorical(nxt[pair], categories=list(states)),
+        dropna=False,
+    )
+    counts.index.name, counts.columns.name = "from", "to"
+    counts.index, counts.columns = list(states), list(states)
+    counts.index.name, counts.columns.name = "from", "to"
+    if not normalize:
+        return counts.astype("int64")
+    totals = counts.sum(axis=1)
+    out = counts.div(totals.where(totals > 0), axis=0)
+    out["n"] = totals.astype("int64")
+    return out
+
+
+def stage_migration(
+    touchpoints: pd.DataFrame, period_days: float = 91, normalize: bool = True
+) -> pd.DataFrame:
+    """:func:`migration_matrix` of the lifecycle stages recorded on the touchpoints."""
+    tp = _stages(touchpoints)
+    return migration_matrix(
+        tp, "customer_id", "stage", STAGES, period_days=period_days, normalize=normalize
+    )
+
+
+def state_migration(
+    truth_states: pd.DataFrame,
+    period_days: float = 91,
+    end: pd.Timestamp | str | None = None,
+    normalize: bool = True,
+) -> pd.DataFrame:
+    """:func:`migration_matrix` of the world's relationship states (``truth_states.to_state``)."""
+    check_table(
+        truth_states, "truth_states", columns=["person_id", "to_state"], datetime=["timestamp"]
+    )
+    return migration_matrix(
+        truth_states, "person_id", "to_state", RELATIONSHIP_STATES,
+        period_days=period_days, end=end, normalize=normalize,
+    )  # fmt: skip
+
+
+def nps_by(
+    surveys: pd.DataFrame, by: str | Sequence[str] | None = None, level: float = 0.95
+) -> pd.DataFrame:
+    """NPS (% promoters 9–10 − % detractors 0–6) per group, with its interval.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Per group (or one row ``all``): ``answers``, ``promoters``,
+        ``detractors`` (shares 0–1), ``nps`` (points, −100 to 100),
+        ``nps_low`` / ``nps_high`` (:func:`sim.analytics.intervals.nps_interval`).
+    """
+    cols = [] if by is None else ([by] if isinstance(by, str) else list(by))
+    check_table(surveys, "surveys", columns=["nps", *cols], allow_empty=True)
+
+    def one(scores: pd.Series) -> dict:
+        r = nps_interval(scores.dropna().to_numpy(dtype="float64"), level)
+        return {
+            "answers": int(r["n"]),
+            "promoters": r["promoters"],
+            "detractors": r["detractors"],
+            "nps": r["estimate"],
+            "nps_low": r["low"],
+            "nps_high": r["high"],
+        }
+
+    if not cols:
+        return pd.DataFrame([one(surveys["nps"])], index=pd.Index(["all"]))
+    keys = cols[0] if len(cols) == 1 else cols
+    rows = {key: one(g["nps"]) for key, g in surveys.groupby(keys, sort=True)}
+    out = pd.DataFrame.from_dict(rows, orient="index")
+    out.index.names = cols if len(cols) > 1 else [cols[0]]
+    return out
+
+
+def _person_states(truth_states: pd.DataFrame) -> pd.DataFrame:
+    check_table(
+        truth_states, "truth_states", columns=["person_id", "from_state", "to_state", "cause"],
+        datetime=["timestamp"],
+    )  # fmt: skip
+    return truth_states.sort_values(["timestamp", "person_id"], kind="stable")
+
+
+def state_moves_by_cause(truth_states: pd.DataFrame) -> pd.DataFrame:
+    """What moves relationships: per cause, the state changes up, down, and the share down.
+
+    Up / down are by the order :data:`RELATIONSHIP_STATES` (committed best);
+    acquisitions are left out (no state before).
+    """
+    ts = _person_states(truth_states)
+    ts = ts[ts["from_state"].isin(RELATIONSHIP_STATES)]
+    step = ts["to_state"].map(_STATE_RANK) - ts["from_state"].map(_STATE_RANK)
+    out = (
+        pd.DataFrame(
+            {
+                "changes": ts.groupby("cause").size(),
+                "up": (step < 0).groupby(ts["cause"]).sum(),
+                "down": (step > 0).groupby(ts["cause"]).sum(),
+            }
+        )
+        .fillna(0)
+        .astype("int64")
+    )
+    out["down_share"] = out["down"] / out["changes"]
+    out.index.name = "cause"
+    return out.sort_values(["down_share", "changes"], ascending=[False, False])
+
+
+def _state_person_time(truth_states: pd.DataFrame, end: pd.Timestamp) -> pd.Series:
+    """Person-years spent in each state up to ``end``."""
+    ts = _person_states(truth_states).sort_values(["person_id", "timestamp"], kind="stable")
+    nxt = ts.groupby("person_id")["timestamp"].shift(-1).fillna(end)
+    years = (nxt.clip(upper=end) - ts["timestamp"]).dt.total_seconds().clip(lower=0) / (
+        365.25 * 86_400
+    )
+    return years.groupby(ts["to_state"]).sum().reindex(list(RELATIONSHIP_STATES), fill_value=0.0)
+
+
+def _state_of(truth_states: pd.DataFrame, person: pd.Series, when: pd.Series) -> pd.Series:
+    """The relationship state of each (person, moment), just before the moment."""
+    ts = _person_states(truth_states)[["person_id", "timestamp", "to_state"]]
+    left = pd.DataFrame({"person_id": person.to_numpy(), "at": pd.DatetimeIndex(when)})
+    left["_row"] = np.arange(len(left))
+    left = left.dropna(subset=["person_id", "at"]).astype({"person_id": "int64"})
+    left = left.sort_values("at", kind="stable")
+    got = pd.merge_asof(
+        left, ts.rename(columns={"timestamp": "at"}), on="at", by="person_id",
+        direction="backward", allow_exact_matches=False,
+    )  # fmt: skip
+    out = pd.Series(np.full(len(person), None, dtype=object))
+    out.iloc[got["_row"].to_numpy()] = got["to_state"].to_numpy()
+    return out
+
+
+def _poisson_interval(k: int, exposure: float, level: float) -> tuple[float, float]:
+    """Exact (Garwood) interval of a Poisson rate k / exposure."""
+    from scipy import stats
+
+    if exposure <= 0:
+        return (np.nan, np.nan)
+    a = 1 - level
+    low = stats.chi2.ppf(a / 2, 2 * k) / 2 if k > 0 else 0.0
+    high = stats.chi2.ppf(1 - a / 2, 2 * k + 2) / 2
+    return (low / exposure, high / exposure)
+
+
+def state_effects(
+    truth_states: pd.DataFrame,
+    truth: pd.DataFrame,
+    orders: pd.DataFrame,
+    customers: pd.DataFrame,
+    level: float = 0.95,
+) -> pd.DataFrame:
+    """What each relationship state does to buying and to word of mouth, per person-year.
+
+    ``orders_per_year`` counts orders placed while the buyer was in the state
+    (the state just before the order); ``referrals_per_year`` counts new
+    profiles referred (``customers.referred_by``) while the referrer was in it;
+    both per person-year spent in the state, with exact Poisson intervals.
+    Revenue per person-year is ``revenue_per_year``.
+    """
+    check_table(truth, "truth", columns=["customer_id", "person_id"])
+    check_table(
+        orders, "orders", columns=["customer_id"], numeric=["net_amount"], datetime=["order_date"]
+    )
+    check_table(
+        customers, "customers", columns=["customer_id", "referred_by"], datetime=["signup_date"]
+    )
+    pid = truth.set_index("customer_id")["person_id"]
+    end = max(truth_states["timestamp"].max(), orders["order_date"].max())
+    years = _state_person_time(truth_states, end)
+    o_state = _state_of(truth_states, orders["customer_id"].map(pid), orders["order_date"])
+    ref = customers.dropna(subset=["referred_by"])
+    r_state = _state_of(
+        truth_states, ref["referred_by"].astype("int64").map(pid), ref["signup_date"]
+    )
+    n_orders = o_state.value_counts().reindex(list(RELATIONSHIP_STATES), fill_value=0)
+    revenue = (
+        pd.Series(orders["net_amount"].to_numpy()).groupby(o_state.to_numpy()).sum()
+        .reindex(list(RELATIONSHIP_STATES), fill_value=0.0)
+    )  # fmt: skip
+    n_ref = r_state.value_counts().reindex(list(RELATIONSHIP_STATES), fill_value=0)
+    out = pd.DataFrame({"person_years": years, "orders": n_orders, "referrals": n_ref})
+    out["orders_per_year"] = out["orders"] / out["person_years"].where(out["person_years"] > 0)
+    out["revenue_per_year"] = revenue / out["person_years"].where(out["person_years"] > 0)
+    out["referrals_per_year"] = out["referrals"] / out["person_years"].where(
+        out["person_years"] > 0
+    )
+    ci = [
+        _poisson_interval(int(k), float(t), level)
+        for k, t in zip(out["referrals"], out["person_years"], strict=True)
+    ]
+    out["referrals_low"] = [c[0] for c in ci]
+    out["referrals_high"] = [c[1] for c in ci]
+    out.index.name = "state"
+    return out
+
+
+# ----------------------------------------------------------------- the relationship chain
+
+
+@dataclass(frozen=True)
+class RelationshipChain:
+    """A Markov chain of relationship states per period, for the retention/value explorer.
+
+    Each period a customer in committed, engaged or cooling moves one state up
+    with probability ``up`` (committed stays), one state down with probability
+    ``down`` (cooling → lost), else stays; a lost customer is won back (to
+    cooling) with probability ``win_back``. ``start`` is the share of new
+    customers in committed, engaged, cooling; ``value`` the revenue per period
+    of a customer in committed, engaged, cooling (lost is worth nothing);
+    ``discount`` the discount rate per period.
+    """
+
+    up: float = 0.1
+    down: float = 0.1
+    win_back: float = 0.0
+    periods: int = 12
+    start: tuple[float, float, float] = (0.15, 0.5, 0.35)
+    value: tuple[float, float, float] = (300.0, 150.0, 50.0)
+    discount: float = 0.02
+
+    def __post_init__(self) -> None:
+        for name in ("up", "down", "win_back"):
+            p = getattr(self, name)
+            if not 0 <= p <= 1:
+                raise ValueError(f"{name}: a probability per period in [0, 1], got {p!r}")
+        if self.up + self.down > 1:
+            raise ValueError(f"up + down: at most 1 per period, got {self.up + self.down!r}")
+        if not (isinstance(self.periods, int) and self.periods >= 1):
+            raise ValueError(f"periods: a whole number >= 1, got {self.periods!r}")
+        if len(self.start) != 3 or min(self.start) < 0 or not np.isclose(sum(self.start), 1):
+            raise ValueError(
+                f"start: three shares (committed, engaged, cooling) summing to 1, got {self.start!r}"
+            )
+        if len(self.value) != 3:
+            raise ValueError(
+                f"value: three values (committed, engaged, cooling), got {self.value!r}"
+            )
+        if not self.discount > -1:
+            raise ValueError(f"discount: a rate per period > -1, got {self.discount!r}")
+
+    def matrix(self) -> np.ndarray:
+        """The 4×4 transition matrix (rows from, columns to; committed, engaged, cooling, lost)."""
+        u, d, w = self.up, self.down, self.win_back
+        return np.array(
+            [
+                [1 - d, d, 0, 0],
+                [u, 1 - u - d, d, 0],
+                [0, u, 1 - u - d, d],
+                [0, 0, w, 1 - w],
+            ]
+        )
+
+
+def chain_from_migration(
+    matrix: pd.DataFrame, periods: int = 12, start=None, value=None, discount: float = 0.02
+) -> RelationshipChain:
+    """The up / down / win-back probabilities of a measured :func:`state_migration` matrix.
+
+    ``up`` and ``down`` are the person-period-weighted means of the one-step
+    moves out of the three living states (rows ``n``); ``win_back`` is lost →
+    any living state. Moves of two states at once count as one step.
+    """
+    m = matrix
+    n = m["n"].astype("float64")
+    living = ["committed", "engaged", "cooling"]
+    ups = {
+        "engaged": m.loc["engaged", "committed"],
+        "cooling": m.loc["cooling", ["engaged", "committed"]].sum(),
+    }
+    downs = {
+        "committed": m.loc["committed", ["engaged", "cooling", "lost"]].sum(),
+        "engaged": m.loc["engaged", ["cooling", "lost"]].sum(),
+        "cooling": m.loc["cooling", "lost"],
+    }
+    up = float(sum(ups[s] * n[s] for s in ups) / n[list(ups)].sum())
+    down = float(sum(downs[s] * n[s] for s in living) / n[living].sum())
+    win = float(1 - m.loc["lost", "lost"]) if n["lost"] > 0 else 0.0
+    kwargs = {"up": up, "down": down, "win_back": win, "periods": periods, "discount": discount}
+    if start is not None:
+        kwargs["start"] = tuple(float(x) for x in start)
+    if value is not None:
+        kwargs["value"] = tuple(float(x) for x in value)
+    return RelationshipChain(**kwargs)
+
+
+def _propagate(t: np.ndarray, start, value, periods: int, discount: float) -> pd.DataFrame:
+    p = np.zeros((periods + 1, 4))
+    p[0, :3] = start
+    for k in range(periods):
+        p[k + 1] = p[k] @ t
+    per = p[:, :3] @ np.asarray(value, dtype="float64")
+    disc = (1 + discount) ** -np.arange(periods + 1)
+    out = pd.DataFrame(p, columns=list(RELATIONSHIP_STATES))
+    out.index.name = "period"
+    out["retained"] = 1 - out["lost"]
+    out["value"] = per * disc
+    out["cumulative_value"] = out["value"].cumsum()
+    return out
+
+
+def relationship_value(chain: RelationshipChain) -> pd.DataFrame:
+    """Retention curve and expected value of a new customer under ``chain`` (pure, fast).
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per period 0..``periods``: the share in each state at the start
+        of the period, ``retained`` (= 1 − lost), ``value`` (expected revenue in
+        the period, discounted to period 0) and ``cumulative_value``.
+    """
+    return _propagate(chain.matrix(), chain.start, chain.value, chain.periods, chain.discount)
+
+
+def matrix_value(matrix: pd.DataFrame, chain: RelationshipChain) -> pd.DataFrame:
+    """:func:`relationship_value` with a measured migration matrix in place of the chain's.
+
+    ``matrix`` is :func:`state_migration` (its ``n`` column is ignored); the
+    start shares, values, horizon and discount come from ``chain``.
+    """
+    t = matrix[list(RELATIONSHIP_STATES)].reindex(list(RELATIONSHIP_STATES)).to_numpy(float)
+    if not np.allclose(t.sum(axis=1), 1):
+        raise ValueError("matrix: every row must sum to 1 (a migration matrix with staying)")
+    return _propagate(t, chain.start, chain.value, chain.periods, chain.discount)
+
+
+def state_values(
+    truth_states: pd.DataFrame,
+    truth: pd.DataFrame,
+    orders: pd.DataFrame,
+    customers: pd.DataFrame,
+    period_days: float = 91,
+) -> tuple[float, float, float]:
+    """Revenue per period of a customer in committed, engaged, cooling (from :func:`state_effects`)."""
+    eff = state_effects(truth_states, truth, orders, customers)
+    per = eff["revenue_per_year"].reindex(["committed", "engaged", "cooling"]).fillna(0.0)
+    return tuple(float(v) * period_days / 365.25 for v in per)

@@ -19,6 +19,7 @@ from sim.analytics import journeys
 
 __all__ = [
     "IMPRESSION_COLOURS",
+    "relationship_view",
     "activity_cycle_chart",
     "customer_journey_view",
     "funnel_chart",
@@ -211,3 +212,58 @@ def segment_view(
         raise KeyError(f"segment {segment!r} not in segments ({', '.join(segments)})")
     funnel = journeys.segment_funnel(touchpoints, segments[segment])
     return [segment_funnel_chart(funnel, segment), funnel]
+
+
+def relationship_view(
+    baseline: journeys.RelationshipChain,
+    measured: pd.DataFrame | None = None,
+    up: float | None = None,
+    down: float | None = None,
+    win_back: float | None = None,
+) -> list:
+    """For an explorer: retention curve and expected value when ``up`` / ``down`` move.
+
+    ``baseline`` is the chain measured on the data (its start shares, values
+    per state, horizon and discount are kept); ``up``, ``down``, ``win_back``
+    replace its probabilities. ``measured`` (a :func:`state_migration`
+    matrix) adds the measured, state-by-state matrix's curve for comparison.
+    Returns ``[Figure, DataFrame]``: the figure, and a table of retention at
+    the horizon and expected value for the baseline and the moved chain.
+    """
+    from dataclasses import replace
+
+    moved = replace(
+        baseline,
+        up=baseline.up if up is None else float(up),
+        down=baseline.down if down is None else float(down),
+        win_back=baseline.win_back if win_back is None else float(win_back),
+    )
+    base, new = journeys.relationship_value(baseline), journeys.relationship_value(moved)
+    # redrawn on every slider move: a small figure outside pyplot, few tick labels
+    fig = Figure(figsize=(7, 2.8), dpi=60)
+    ax = fig.add_subplot()
+    fig.subplots_adjust(left=0.1, right=0.97, bottom=0.17, top=0.88)
+    ax.plot(base.index, base["retained"], color="#9aa0a6", label="chain fitted to the data")
+    ax.plot(new.index, new["retained"], color="#3d5a80", lw=2, label="your chain")
+    rows = {"fitted chain": base, "your chain": new}
+    if measured is not None:
+        meas = journeys.matrix_value(measured, baseline)
+        ax.plot(meas.index, meas["retained"], "k:", label="measured matrix (state by state)")
+        rows["measured matrix"] = meas
+    ax.set_ylim(0, 1.02)
+    ax.set_yticks([0, 0.5, 1])
+    ax.set_xticks(sorted({0, moved.periods // 2, moved.periods}))
+    ax.set_xlabel("period since acquisition")
+    ax.set_ylabel("share not lost")
+    ax.set_title(
+        f"Retention of a new customer: up {moved.up:.2f}, down {moved.down:.2f} per period"
+    )
+    ax.legend(fontsize=8)
+    table = pd.DataFrame(
+        {
+            "retained_at_horizon": {k: v["retained"].iloc[-1] for k, v in rows.items()},
+            "expected_value": {k: v["cumulative_value"].iloc[-1] for k, v in rows.items()},
+        }
+    )
+    table.index.name = "chain"
+    return [fig, table]
