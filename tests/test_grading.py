@@ -630,7 +630,7 @@ def test_grading_a_batch_with_cheats_errors_loops_and_versions(tmp_path, course_
         nbformat.write(nb, subs / student / f"{SHEET}.ipynb")
 
     # a) honest and right, with the record of the student's own run
-    ada = _submission("ada", {q: "right" for q in ("q1", "q2", "q3", "q4")})
+    ada = _submission("ada", {q: "right" for q in ("q1", "q2", "q3", "q4", "q5")})
     import sim
 
     record = provenance(
@@ -669,7 +669,7 @@ def test_grading_a_batch_with_cheats_errors_loops_and_versions(tmp_path, course_
     submit("lou", _submission("lou", {"q1": "right", "q2": loop, "q3": "right"}))
     submit("ann", _submission("ann", {"q1": "right", "q2": stubborn, "q3": "right"}))
     # e) made with another version of the package
-    mal = _submission("mal", {q: "right" for q in ("q1", "q2", "q3", "q4")})
+    mal = _submission("mal", {q: "right" for q in ("q1", "q2", "q3", "q4", "q5")})
     old = dict(record, student_id="mal", seed=student_seed("mal"), package_version="0.0.1")
     next(c for c in mal.cells if c.id == "setup").outputs = [
         nbformat.v4.new_output("display_data", data={"text/plain": "", SUBMISSION_MIME: old})
@@ -698,9 +698,11 @@ def test_grading_a_batch_with_cheats_errors_loops_and_versions(tmp_path, course_
         ("q1", "right", 1),
         ("q2", "right", 2),
         ("q3", "right", 1),
-        ("q4", "right", 1),
-        ("q5", "manual", 0),
-        ("TOTAL", "executed", 5),
+        ("q4", "right", 2),
+        ("q5", "right", 1),
+        ("q4-written", "manual", 0),  # the written part of q4, marked by hand
+        ("q6", "manual", 0),
+        ("TOTAL", "executed", 7),
     ]
     assert table["ada", "TOTAL"].message == ""
     executed = tmp_path / "grades" / "gradebook_executed"
@@ -767,7 +769,7 @@ def test_grading_a_batch_with_cheats_errors_loops_and_versions(tmp_path, course_
     # the other outputs
     with (out.parent / "gradebook_wide.csv").open(encoding="utf-8") as f:
         wide = {row[0]: row for row in csv.reader(f)}
-    assert wide["ada"][2] == "5" and wide["mal"][2] == "" and wide["eve"][2] == "1"
+    assert wide["ada"][2] == "7" and wide["mal"][2] == "" and wide["eve"][2] == "1"
     for student in ("ada", "bob", "eve", "lou", "ann", "mal"):
         assert (out.parent / "feedback" / f"{student}.html").is_file()
     assert "crm-workbench 0.0.1" in (out.parent / "feedback" / "mal.html").read_text(

@@ -311,7 +311,7 @@ def test_simulate_scenarios_caches_and_returns_copies(pair):
 @pytest.mark.notebooks
 @pytest.mark.timeout(300)
 def test_studio_runs_with_consultant_parameters(output_dir):
-    """`papermill notebooks/10_what_if_studio.ipynb out.ipynb -p retention_uplift 0.1 -p customers 2000`."""
+    """`papermill notebooks/10_what_if_studio.ipynb out.ipynb -p retention_points 0.1 -p customers 2000`."""
     import papermill as pm
 
     notebook = Path(__file__).resolve().parents[1] / "notebooks" / "10_what_if_studio.ipynb"
@@ -319,7 +319,7 @@ def test_studio_runs_with_consultant_parameters(output_dir):
     out.parent.mkdir(parents=True, exist_ok=True)
     export = output_dir / "whatif_kpis.csv"
     params = {
-        "retention_uplift": 0.1,
+        "retention_points": 0.1,
         "customers": 2000,
         "export_path": str(export),
         "INTERACTIVE": False,
@@ -341,8 +341,8 @@ def test_studio_runs_with_consultant_parameters(output_dir):
         if o.get("name") == "stdout"
     )
     assert "2,000 customers over 2 years" in text
-    assert "Retention uplift of 10%" in text
+    assert "+10 points -> retention_uplift" in text
     table = pd.read_csv(export, index_col="kpi")
     # 2,000 is the expected number of acquired customers; word of mouth moves it a little.
     assert abs(table.loc["customers", "baseline"] - 2000) <= 0.05 * 2000
-    assert table.loc["orders", "retention uplift"] > table.loc["orders", "baseline"]
+    assert table.loc["orders", "retention +points"] > table.loc["orders", "baseline"]
