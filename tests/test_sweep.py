@@ -238,10 +238,11 @@ def test_summary_equals_a_hand_computation(minimal):
             assert row["diff_low"] == pytest.approx(dm - t * dse, rel=1e-9, abs=1e-9)
             assert row["diff_high"] == pytest.approx(dm + t * dse, rel=1e-9, abs=1e-9)
             assert bool(row["within_noise"]) == (dm - t * dse <= 0 <= dm + t * dse)
-    # Three agents instead of five save two agents' cost for half a year, on every seed.
+    # Three agents across four markets staff four (every market keeps one): instead of five
+    # they save one agent's cost for half a year, on every seed.
     cost = summary.loc[("agents", "service_cost")]
     funded = result.spec.baseline.service.shared_traffic
-    saved = (max(3 - funded, 0) - max(5 - funded, 0)) * whatif.AGENT_COST_PER_YEAR * 0.5
+    saved = (max(4 - funded, 0) - max(5 - funded, 0)) * whatif.AGENT_COST_PER_YEAR * 0.5
     assert cost["diff"] == pytest.approx(saved) and cost["diff_low"] == pytest.approx(saved)
     assert not cost["within_noise"]
 
@@ -445,7 +446,8 @@ def test_grid_sweep_ranks_the_levers_and_draws_a_tornado(tmp_path):
 
     data = {
         "baseline": {"preset": "default", "population": TINY},
-        "grid": {"agents": [3, 5, 7], "retention_uplift": [0.0, 0.2]},
+        # at least one agent per market (4), so every total is staffed as given
+        "grid": {"agents": [4, 5, 7], "retention_uplift": [0.0, 0.2]},
         "replications": 2,
         "kpis": ["service_cost", "orders"],
     }
@@ -454,7 +456,7 @@ def test_grid_sweep_ranks_the_levers_and_draws_a_tornado(tmp_path):
     assert list(table.columns) == list(SENSITIVITY_COLUMNS)
     cost = table[table["kpi"] == "service_cost"].set_index("factor")
     # service cost = (agents - shared traffic) x 45,000 x 0.5: exactly linear in agents alone.
-    assert cost.loc["agents", "effect"] == pytest.approx(4 * 45_000 * 0.5)
+    assert cost.loc["agents", "effect"] == pytest.approx(3 * 45_000 * 0.5)  # range 4..7
     assert cost.loc["agents", "rank"] == 1 and cost.loc["agents", "r2"] == pytest.approx(1.0)
     assert cost.loc["retention_uplift", "src"] == pytest.approx(0.0, abs=1e-9)
     pd.testing.assert_frame_equal(sensitivity(tmp_path / "grid", write=False), result.sensitivity)
@@ -543,7 +545,7 @@ def test_morris_design_and_its_elementary_effects(tmp_path):
 
     data = {
         "baseline": {"preset": "default", "population": TINY},
-        "morris": {"trajectories": 2, "levels": 4, "ranges": {"agents": [3, 9],
+        "morris": {"trajectories": 2, "levels": 4, "ranges": {"agents": [4, 10],
                    "retention_uplift": [0.0, 0.3]}, "seed": 2},
         "replications": 1,
         "kpis": ["service_cost", "orders"],
@@ -551,14 +553,14 @@ def test_morris_design_and_its_elementary_effects(tmp_path):
     spec = load_spec(data)
     points = [v for v in spec.variants if v.kind == "morris"]
     assert len(points) == 2 * (2 + 1)  # trajectories x (factors + 1)
-    assert {v.factors["agents"] for v in points} <= {3, 5, 7, 9}  # a 4-level grid
+    assert {v.factors["agents"] for v in points} <= {4, 6, 8, 10}  # a 4-level grid
     assert all(v.scenario.service.agents == v.factors["agents"] for v in points)
     result = sweep.run_sweep(spec, tmp_path / "morris", workers=1, progress=False)
     table = result.sensitivity
     assert set(table["method"]) == {"morris"}
     cost = table[table["kpi"] == "service_cost"].set_index("factor")
     # Service cost is exactly 45,000 x 0.5 year per agent: every elementary effect of agents
-    # over the whole range [3, 9] is 6 x 22,500, and retention has none.
+    # over the whole range [4, 10] is 6 x 22,500, and retention has none.
     assert cost.loc["agents", "effect"] == pytest.approx(6 * 22_500)
     assert cost.loc["agents", "mu_star"] == pytest.approx(6 * 22_500)
     assert cost.loc["agents", "sigma"] == pytest.approx(0.0, abs=1e-6)

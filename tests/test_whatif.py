@@ -94,13 +94,15 @@ def test_kpis_by_hand():
     assert k["acquisition_spend"] == pytest.approx(300.0)
     assert k["retention_spend"] == pytest.approx(40.0)  # e-mail 12 + loyalty 20 + advisor 8
     assert k["marketing_spend"] == pytest.approx(340.0)
-    # (2 agents - 1 Erlang funded by the other brands) x 100 EUR a year x 2 years = 200
-    assert k["service_cost"] == pytest.approx((2 - 1.0) * 100.0 * 2.0)
+    # 2 agents across the 4 markets: each market keeps one, so 4 are staffed;
+    # (4 agents - 1 Erlang funded by the other brands) x 100 EUR a year x 2 years = 600
+    assert len(sim.preset("default").markets.names) == 4
+    assert k["service_cost"] == pytest.approx((4 - 1.0) * 100.0 * 2.0)
     assert k["loyalty_cost"] == pytest.approx(20.0)
     assert k["loyalty_rewards"] == pytest.approx(500 * 0.02)  # 10, already out of the margin
     assert k["loyalty_liability"] == pytest.approx(300 * 0.02)  # 6
     # rewards counted once: margin - (spend - rewards) - service - liability
-    assert k["profit"] == pytest.approx(260.0 - (340.0 - 10.0) - 200.0 - 6.0)
+    assert k["profit"] == pytest.approx(260.0 - (340.0 - 10.0) - 600.0 - 6.0)
     assert k["repeat_rate"] == pytest.approx(1 / 3)
     # active in 2024 (until 2024-12-31): {1, 2}; in the last year: {1, 3} -> 1 of 2 lost
     assert k["churn"] == pytest.approx(0.5)

@@ -38,6 +38,7 @@ from sim.analytics import service as _service
 from sim.scenario import Scenario, ScenarioError
 from sim.vocab import ACQUISITION_CHANNELS
 from sim.vocab import PAID_CHANNELS as _PAID_CHANNELS
+from sim.world.engine import team_sizes
 
 __all__ = [
     "AGENT_COST_PER_YEAR",
@@ -79,9 +80,10 @@ KPI_DEFINITIONS: dict[str, tuple[str, str]] = {
     "marketing_spend": ("EUR", "acquisition_spend + retention_spend"),
     "service_cost": (
         "EUR",
-        "(agents − service.shared_traffic, at least 0) × agent cost per year × years: the "
-        "group's other brands fund as many agents as Erlangs of calls they bring, the brand "
-        "funds the rest",
+        "(agents staffed − service.shared_traffic, at least 0) × agent cost per year × years: "
+        "the agents staffed are the brand's total split across the markets, every market "
+        "with customers keeping at least one; the group's other brands fund as many agents as "
+        "Erlangs of calls they bring, the brand funds the rest",
     ),
     "loyalty_cost": (
         "EUR",
@@ -181,7 +183,10 @@ def kpis(
     spend = ms.groupby("purpose")["spend"].sum()
     acq, ret = float(spend.get("acquisition", 0.0)), float(spend.get("retention", 0.0))
     loyalty_cost = float(ms.loc[ms["channel"] == "loyalty", "spend"].sum())
-    funded = max(sc.service.agents - sc.service.shared_traffic, 0.0)
+    # A market with customers keeps at least one agent, so a total below the number of
+    # markets staffs (and costs) more than it says.
+    staffed = sum(team_sizes(sc)["agents"].values())
+    funded = max(staffed - sc.service.shared_traffic, 0.0)
     service = funded * agent_cost_per_year * years
     ledger = ds.loyalty_ledger
     redeemed = float(-ledger.loc[ledger["kind"] == "burn", "points"].sum())
