@@ -53,17 +53,22 @@ def delta_bars(relative: pd.DataFrame, kpis: list[str] | None = None, ncols: int
     return fig
 
 
-def monthly_lines(monthly: pd.DataFrame, baseline: str = "baseline") -> Figure:
-    """Monthly revenue per scenario (thousand EUR), the baseline in black."""
-    fig, ax = plt.subplots(figsize=(9, 4))
+def _draw_monthly(ax, monthly: pd.DataFrame, baseline: str, title: str) -> None:
+    """Draw one line per scenario (thousand EUR), the baseline in black."""
     x = monthly.index.to_timestamp() if isinstance(monthly.index, pd.PeriodIndex) else monthly.index
     for col in monthly.columns:
         style = {"color": "black", "lw": 2.0} if col == baseline else {"lw": 1.2, "alpha": 0.85}
         ax.plot(x, monthly[col] / 1e3, label=col, **style)
     ax.set_xlabel("month")
     ax.set_ylabel("revenue (thousand EUR)")
-    ax.set_title("Monthly revenue by scenario")
+    ax.set_title(title)
     ax.legend(fontsize=8)
+
+
+def monthly_lines(monthly: pd.DataFrame, baseline: str = "baseline") -> Figure:
+    """Monthly revenue per scenario (thousand EUR), the baseline in black."""
+    fig, ax = plt.subplots(figsize=(9, 4))
+    _draw_monthly(ax, monthly, baseline, "Monthly revenue by scenario")
     fig.tight_layout()
     return fig
 
@@ -149,14 +154,6 @@ def delta_intervals(summary: pd.DataFrame, kpis: list[str] | None = None, ncols:
 def monthly_figure(monthly: pd.DataFrame, baseline: str = "baseline") -> Figure:
     """Mean monthly revenue per variant (thousand EUR), baseline in black; pyplot-free."""
     fig = Figure(figsize=(9, 3.6))
-    ax = fig.subplots()
-    x = monthly.index.to_timestamp() if isinstance(monthly.index, pd.PeriodIndex) else monthly.index
-    for col in monthly.columns:
-        style = {"color": "black", "lw": 2.0} if col == baseline else {"lw": 1.2, "alpha": 0.85}
-        ax.plot(x, monthly[col] / 1e3, label=col, **style)
-    ax.set_xlabel("month")
-    ax.set_ylabel("revenue (thousand EUR)")
-    ax.set_title("Monthly revenue, mean over the replications")
-    ax.legend(fontsize=8)
+    _draw_monthly(fig.subplots(), monthly, baseline, "Monthly revenue, mean over the replications")
     fig.tight_layout()
     return fig
