@@ -682,8 +682,8 @@ def test_grading_a_batch_with_cheats_errors_loops_and_versions(tmp_path, course_
     rows = grade(
         subs,
         out,
-        timeout=25,
-        notebook_timeout=60,
+        timeout=20,
+        notebook_timeout=45,
         kernel_name=course_kernel,
         workers=2,
         progress=False,
