@@ -435,6 +435,61 @@ def test_a_patient_caller_is_answered_when_the_first_call_ends():
     ]
 
 
+def _calls_behind(background, callers, agents=1):
+    """Our callers behind other brands' calls (ring minute, patience, handle) on ``agents``."""
+    env = simpy.Environment()
+    centre = CallCentre(env, agents=agents, handle_minutes=9.0, patience_minutes=6.0)
+    centre.add_background(*([c[k] / 1440.0 if k == 0 else c[k] for c in background] for k in range(3)))
+    log: list[tuple] = []
+
+    def caller(name: str, at: float, patience: float, handle: float):
+        yield env.timeout(at / 1440.0)
+        out = yield env.process(centre.call(patience, handle))
+        wait = round(out.wait, 9)
+        log.append(("ends", name, _minutes(env.now), CallOutcome(wait, out.abandoned, out.handle)))
+
+    for c in callers:
+        env.process(caller(*c))
+    env.run()
+    return log
+
+
+def test_a_caller_waits_for_another_brands_call_on_the_line():
+    # The other brand's call rang at minute 0 and takes 30 minutes; ours rings at 10.
+    log = _calls_behind([(0.0, 60.0, 30.0)], [("cat", 10.0, 60.0, 5.0)])
+    assert log == [("ends", "cat", 35.0, CallOutcome(wait=20.0, abandoned=False, handle=5.0))]
+
+
+def test_another_brands_caller_who_hangs_up_holds_no_agent():
+    # 0: a 30-minute call takes the agent; 1: another brand's caller gives up at 6;
+    # 2: ours is answered when the first call ends, not after the one who left.
+    log = _calls_behind([(0.0, 60.0, 30.0), (1.0, 5.0, 40.0)], [("dan", 2.0, 60.0, 5.0)])
+    assert log == [("ends", "dan", 35.0, CallOutcome(wait=28.0, abandoned=False, handle=5.0))]
+
+
+def test_a_call_that_rings_after_ours_queues_behind_it():
+    # Two agents: one busy until 30 from minute 0; ours at 5 takes the free one
+    # (no wait); the other brand's call at 6 waits, so ours at 7 waits too.
+    log = _calls_behind(
+        [(0.0, 60.0, 30.0), (6.0, 60.0, 50.0)],
+        [("eve", 5.0, 60.0, 10.0), ("fay", 7.0, 60.0, 1.0)],
+        agents=2,
+    )
+    assert log == [
+        ("ends", "eve", 15.0, CallOutcome(wait=0.0, abandoned=False, handle=10.0)),
+        # eve's agent frees at 15 and goes to the call that rang at 6; fay gets
+        # the first agent again at 30.
+        ("ends", "fay", 31.0, CallOutcome(wait=23.0, abandoned=False, handle=1.0)),
+    ]
+
+
+def test_background_calls_cannot_ring_in_the_past():
+    env = simpy.Environment(initial_time=1.0)
+    centre = CallCentre(env, agents=1, handle_minutes=9.0, patience_minutes=6.0)
+    with pytest.raises(ValueError, match="before the present"):
+        centre.add_background([0.5], [1.0], [1.0])
+
+
 def test_a_second_repair_waits_for_the_only_bench():
     env = simpy.Environment()
     shop = Workshop(env, benches=1, mean_days=10.0)
@@ -660,12 +715,8 @@ def test_each_abandoned_call_moves_the_customer_one_state_down():
     w = World(sc, 1)
     env = w.env
 
-    def the_other_line():
-        with w.centre_of(0).agents.request() as req:
-            yield req
-            yield env.timeout(w.horizon)
-
-    env.process(the_other_line())
+    # Another brand's caller holds the only agent for the whole run.
+    w.centre_of(0).add_background([0.0], [math.nan], [w.horizon * 1440.0])
     w.run()
     assert _world_log(w) == [
         ("buys", 432.4043, 0),

@@ -1,12 +1,24 @@
 """The contact centre: agents in a queue where callers may hang up, its effort score, and surveys.
 
-The contact centre is a SimPy ``Resource`` of agents. A caller waits in line
-until an agent is free or their patience runs out (reneging, SimPy's
-``req | env.timeout(patience)`` pattern); an answered call holds the agent for
-an exponential handling time. The same :class:`CallCentre` serves the brand
-simulation and :func:`simulate_queue`, a stand-alone M/M/c(+M) run used to
-check the model against Erlang C and to let students compare staffing
-analytically and by simulation.
+The contact centre is a first-come-first-served queue of agents. A caller
+waits in line until an agent is free or their patience runs out (reneging);
+an answered call holds the agent for an exponential handling time. The same
+:class:`CallCentre` serves the brand simulation and :func:`simulate_queue`, a
+stand-alone M/M/c(+M) run used to check the model against Erlang C and to
+let students compare staffing analytically and by simulation.
+
+In a first-come-first-served queue a caller's wait depends only on the calls
+that rang before theirs: they are answered when the earliest of the agents'
+next free times comes, unless their patience runs out first, and a caller
+who hangs up never holds an agent. So the centre keeps the agents' next free
+times (a heap) and answers each call the moment it rings, the textbook
+workload recursion for the multi-server queue (Kiefer and Wolfowitz), instead
+of scheduling the queue's moves as SimPy events. The group's other brands'
+calls need no outcome: they are handed over in advance
+(:meth:`CallCentre.add_background`) and go through the same recursion, in
+ring order, just before each of our callers, without one SimPy event each.
+Only our callers are SimPy processes, which sleep through their wait and
+their call.
 
 The centre draws nothing itself: each call arrives with its patience and
 handling time already drawn, keyed by the call (see
@@ -25,6 +37,7 @@ repair), so an answer does not depend on how many other surveys there are.
 
 from __future__ import annotations
 
+import heapq
 import math
 from dataclasses import dataclass
 
@@ -58,11 +71,13 @@ class CallOutcome:
 
 
 class CallCentre:
-    """A pool of agents answering calls, with impatient callers.
+    """A pool of agents answering calls first come, first served, with impatient callers.
 
     Times inside SimPy are in ``minutes_per_unit`` minutes per simulation unit
     (1440 for a simulation clocked in days, 1 for one clocked in minutes).
-    ``patience_minutes`` of ``None`` (or 0) means nobody hangs up.
+    ``patience_minutes`` of ``None`` (or 0) means nobody hangs up. With
+    ``keep_log`` the centre records every call's ring time and the moment it
+    left the queue (answered or hung up), for measuring the queue's length.
     """
 
     def __init__(
@@ -72,12 +87,24 @@ class CallCentre:
         handle_minutes: float,
         patience_minutes: float | None,
         minutes_per_unit: float = MINUTES_PER_DAY,
+        keep_log: bool = False,
     ) -> None:
+        if agents < 1:
+            raise ValueError(f"agents must be >= 1, got {agents}")
         self.env = env
-        self.agents = simpy.Resource(env, capacity=agents)
+        self.agents = int(agents)
         self.handle = handle_minutes
         self.patience = patience_minutes if patience_minutes else None
         self.scale = minutes_per_unit
+        # When each agent is next free (simulation units); the earliest on top.
+        self._free = [float(env.now)] * self.agents
+        # The other brands' calls not yet through the queue: ring time, time a
+        # caller waits at most, handling time (simulation units), in ring order.
+        self._ring: list[float] = []
+        self._limit: list[float] = []
+        self._hold: list[float] = []
+        self._next = 0
+        self.log: list[tuple[float, float]] | None = [] if keep_log else None
 
     def draw(self, u_patience: float, u_handle: float) -> tuple[float | None, float]:
         """A caller's patience and handling time (minutes) from two uniforms, by inversion.
@@ -87,26 +114,56 @@ class CallCentre:
         patience = None if self.patience is None else -self.patience * math.log1p(-u_patience)
         return patience, -self.handle * math.log1p(-u_handle)
 
-    def background_call(self, event: simpy.Event) -> None:
-        """A call from another brand: it occupies an agent and, like any caller, may hang up.
+    def add_background(self, ring_at, patience_minutes, handle_minutes) -> None:
+        """Hand over calls that need no outcome (the other brands'): they load the queue.
 
-        ``event.value`` holds the call's drawn ``(patience, handle)`` in
-        minutes. Written with callbacks rather than as a process: these calls
-        are the bulk of the centre's traffic and need no outcome, so they skip
-        the generator machinery.
+        Parameters
+        ----------
+        ring_at : ring times (simulation units), none before the present.
+        patience_minutes : each caller's patience, minutes; ``NaN`` (or a
+            centre whose callers never hang up) for one who never does.
+        handle_minutes : each call's handling time, minutes.
         """
-        env = self.env
-        patience, handle = event.value
-        req = self.agents.request()
+        ring = np.asarray(ring_at, dtype=float)
+        if len(ring) and ring.min() < self.env.now:
+            raise ValueError("background calls cannot ring before the present")
+        limit = np.asarray(patience_minutes, dtype=float) / self.scale
+        if self.patience is None:
+            limit = np.full(len(ring), math.inf)
+        limit = np.where(np.isnan(limit), math.inf, limit)
+        hold = np.asarray(handle_minutes, dtype=float) / self.scale
+        k = self._next
+        ring = np.concatenate([self._ring[k:], ring])
+        limit = np.concatenate([self._limit[k:], limit])
+        hold = np.concatenate([self._hold[k:], hold])
+        order = np.argsort(ring, kind="stable")
+        self._ring, self._limit, self._hold = (
+            ring[order].tolist(),
+            limit[order].tolist(),
+            hold[order].tolist(),
+        )
+        self._next = 0
 
-        def answered(_):
-            done = env.timeout(handle / self.scale)
-            done.callbacks.append(lambda _: self.agents.release(req))
-
-        req.callbacks.append(answered)
-        if patience is not None:
-            give_up = env.timeout(patience / self.scale)
-            give_up.callbacks.append(lambda _: None if req.triggered else req.cancel())
+    def _catch_up(self, now: float) -> None:
+        """Put every background call that rang before ``now`` through the queue."""
+        ring, k = self._ring, self._next
+        n = len(ring)
+        if k >= n or ring[k] >= now:
+            return
+        free, limit, hold, log = self._free, self._limit, self._hold, self.log
+        replace = heapq.heapreplace
+        while k < n and ring[k] < now:
+            t = ring[k]
+            first = free[0]
+            start = t if first <= t else first
+            if start <= t + limit[k]:
+                replace(free, start + hold[k])
+                if log is not None:
+                    log.append((t, start))
+            elif log is not None:
+                log.append((t, t + limit[k]))
+            k += 1
+        self._next = k
 
     def call(self, patience: float | None, handle: float):
         """SimPy process of one call; its value is a :class:`CallOutcome`.
@@ -117,16 +174,34 @@ class CallCentre:
         """
         env, scale = self.env, self.scale
         arrived = env.now
-        with self.agents.request() as req:
-            if self.patience is None or patience is None:
-                yield req
-            else:
-                result = yield req | env.timeout(patience / scale)
-                if req not in result:
-                    return CallOutcome((env.now - arrived) * scale, True, 0.0)
-            wait = (env.now - arrived) * scale
-            yield env.timeout(handle / scale)
+        self._catch_up(arrived)
+        first = self._free[0]
+        start = arrived if first <= arrived else first
+        if self.patience is not None and patience is not None:
+            limit = patience / scale
+            if start > arrived + limit:
+                # Hangs up: holds no agent, so nobody behind waits for them.
+                if self.log is not None:
+                    self.log.append((arrived, arrived + limit))
+                yield env.timeout(limit)
+                return CallOutcome((env.now - arrived) * scale, True, 0.0)
+        heapq.heapreplace(self._free, start + handle / scale)
+        if self.log is not None:
+            self.log.append((arrived, start))
+        if start > arrived:
+            yield env.timeout(start - arrived)
+        wait = (env.now - arrived) * scale
+        yield env.timeout(handle / scale)
         return CallOutcome(wait, False, handle)
+
+    def queue_length(self, at: np.ndarray) -> np.ndarray:
+        """Callers waiting in line at each time of ``at`` (needs ``keep_log``)."""
+        if self.log is None:
+            raise ValueError("queue_length needs a centre made with keep_log=True")
+        times = np.array(self.log, dtype=float).reshape(-1, 2)
+        rang, left = np.sort(times[:, 0]), np.sort(times[:, 1])
+        at = np.asarray(at, dtype=float)
+        return np.searchsorted(rang, at, side="left") - np.searchsorted(left, at, side="right")
 
 
 def effort_score(
@@ -175,9 +250,8 @@ def simulate_queue(
         raise ValueError("arrival_rate and handle_time must be > 0 and agents >= 1")
     rng = stream(seed, "queue")
     env = simpy.Environment()
-    centre = CallCentre(env, agents, handle_time, patience, minutes_per_unit=1.0)
+    centre = CallCentre(env, agents, handle_time, patience, minutes_per_unit=1.0, keep_log=True)
     rows: list[tuple[float, float, bool, float]] = []
-    samples: list[int] = []
     dt = sample_every or handle_time / 10.0
 
     def one(arrived: float, u_patience: float, u_handle: float):
@@ -191,18 +265,18 @@ def simulate_queue(
             yield env.timeout(-math.log1p(-u_gap) / arrival_rate)
             env.process(one(env.now, u_patience, u_handle))
 
-    def monitor():
-        yield env.timeout(warmup)
-        while True:
-            samples.append(len(centre.agents.queue))
-            yield env.timeout(dt)
-
     env.process(source())
-    env.process(monitor())
     env.run(until=horizon)
+    # The queue's length seen every dt after the warm-up (times accumulated as a
+    # monitor process waking every dt would see them).
+    at, s = [], float(warmup)
+    while s < horizon:
+        at.append(s)
+        s += dt
+    samples = centre.queue_length(np.array(at))
     calls = pd.DataFrame(rows, columns=["arrival", "wait", "abandoned", "handle"])
     seen = len(calls) / (horizon - warmup)
-    return calls, {"Lq": float(np.mean(samples)) if samples else 0.0, "arrival_rate": seen}
+    return calls, {"Lq": float(np.mean(samples)) if len(samples) else 0.0, "arrival_rate": seen}
 
 
 # ---------------------------------------------------------------------- surveys

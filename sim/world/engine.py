@@ -895,39 +895,35 @@ class World:
             for i, kind, ui in zip(person.tolist(), kinds.tolist(), u.tolist(), strict=True):
                 self.impression(i, "positive" if kind == 0 else "negative", "message", ui)
 
-    def _shared_calls(self, market: int):
+    def _shared_calls(self, market: int) -> None:
         """The group's other brands' calls in one market's centre, drawn up front.
 
         Every call of the horizon (day, time, patience, handling time) comes
         from the calls' own stream, so they are the same whatever our
-        customers do or however many agents answer.
+        customers do or however many agents answer. They need no outcome, so
+        they load the centre's queue without a SimPy event each
+        (:meth:`CallCentre.add_background`).
         """
-        svc, env = self.sc.service, self.env
+        svc = self.sc.service
         traffic = self.traffic[market]
         if traffic <= 0:
             return
-        centre = self.centres[market]
         per_day = traffic * svc.open_hours * 60.0 / svc.handle_minutes
         open_days = svc.open_hours / 24.0
         days = math.ceil(self.horizon)
         rng = stream(self.seed, "shared-calls", market)
         # Poisson arrivals within each day's opening hours.
         count = rng.poisson(per_day, days)
-        bounds = np.concatenate([[0], np.cumsum(count)]).tolist()
-        ring_at = np.repeat(np.arange(days), count) + 9.0 / 24 + rng.random(bounds[-1]) * open_days
-        drawn = rng.standard_exponential((bounds[-1], 2)) * [
+        day = np.repeat(np.arange(days), count).astype(float)
+        ring_at = day + 9.0 / 24 + rng.random(int(count.sum())) * open_days
+        drawn = rng.standard_exponential((len(ring_at), 2)) * [
             svc.patience_minutes,
             svc.handle_minutes,
         ]
-        for day in range(days):
-            a, b = bounds[day], bounds[day + 1]
-            patience = drawn[a:b, 0].tolist() if svc.patience_minutes else [None] * (b - a)
-            calls = zip(ring_at[a:b].tolist(), patience, drawn[a:b, 1].tolist(), strict=True)
-            # Today's calls are scheduled at once, each starting by callback.
-            for t, wait_max, handle in calls:
-                ring = env.timeout(t - env.now, (wait_max, handle))
-                ring.callbacks.append(centre.background_call)
-            yield env.timeout(day + 1 - env.now)
+        # Rung as a timer set at the start of its day would ring: day + (time - day).
+        ring_at = day + (ring_at - day)
+        patience = drawn[:, 0] if svc.patience_minutes else np.full(len(ring_at), np.nan)
+        self.centres[market].add_background(ring_at, patience, drawn[:, 1])
 
     def _clienteling(self):
         """Weekly: advisors check in with top clients; monthly: event invitations."""
@@ -973,7 +969,7 @@ class World:
             env.process(self.desks[m].workday())
         env.process(self._clienteling())
         for m in markets:
-            env.process(self._shared_calls(m))
+            self._shared_calls(m)
         env.process(self._referral_intake())
         env.process(self._message_impressions())
         steps = np.minimum(np.arange(30.0, self.horizon + 30.0, 30.0), self.horizon)
