@@ -439,7 +439,9 @@ def _calls_behind(background, callers, agents=1):
     """Our callers behind other brands' calls (ring minute, patience, handle) on ``agents``."""
     env = simpy.Environment()
     centre = CallCentre(env, agents=agents, handle_minutes=9.0, patience_minutes=6.0)
-    centre.add_background(*([c[k] / 1440.0 if k == 0 else c[k] for c in background] for k in range(3)))
+    centre.add_background(
+        *([c[k] / 1440.0 if k == 0 else c[k] for c in background] for k in range(3))
+    )
     log: list[tuple] = []
 
     def caller(name: str, at: float, patience: float, handle: float):
@@ -713,7 +715,6 @@ def test_each_abandoned_call_moves_the_customer_one_state_down():
         {"contact_prob": 1.0, "phone_share": 1.0},
     )
     w = World(sc, 1)
-    env = w.env
 
     # Another brand's caller holds the only agent for the whole run.
     w.centre_of(0).add_background([0.0], [math.nan], [w.horizon * 1440.0])
