@@ -1066,7 +1066,10 @@ class World:
                 "t0": t0,
                 "acq_channel": tl.acq_channel[people],
                 "member": member,
-                "enrol_propensity": np.asarray(self.enrol_p)[people],
+                # Rounded: numpy's vectorised exp differs in the last bit between
+                # CPUs (with and without AVX-512), and the truth must be the same
+                # bytes on every machine.
+                "enrol_propensity": np.round(np.asarray(self.enrol_p)[people], 6),
                 "state0": tl.state0[people],
                 "final_state": final_state,
                 "market": np.asarray(self.market, dtype=np.int64)[people],
