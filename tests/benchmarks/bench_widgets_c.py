@@ -22,6 +22,7 @@ from sim.analytics import campaigns, retention, service
 from sim.charts import campaigns as campaign_charts
 from sim.charts import retention as retention_charts
 from sim.charts import service as service_charts
+from sim.studio import staffing
 from sim.widgets import explorer, slider
 
 BUDGET_MS = 250
@@ -93,7 +94,7 @@ def main() -> None:
     centre = ds.scenario.service
     rate = service.phone_arrival_rate(ds.tickets, centre.open_hours)
     rate += centre.shared_traffic / centre.handle_minutes
-    table = service.simulated_staffing_table(
+    table = staffing.simulated_staffing_table(
         rate, centre.handle_minutes, [2, 3, 4, 5, 6], patience=centre.patience_minutes
     )
     ex08 = explorer(
