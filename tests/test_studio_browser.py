@@ -23,6 +23,7 @@ import urllib.error
 import urllib.request
 from pathlib import Path
 
+import pypdf
 import pytest
 
 from tests.test_browser import CHROMIUM, CHROMIUM_ARGS, free_port, stop
@@ -159,3 +160,10 @@ def drive(page, base: str, out: Path) -> None:
     report = saved["report.html"]
     assert "retention_uplift" in report and LEVER_VALUE in report
     assert "Assumptions" in report and "spec" in report
+    # The PDF is the same report printed by headless Chromium (present wherever this test runs).
+    with page.expect_download() as info:
+        page.locator("a.studio-download", has_text="PDF").click()
+    target = out / "report.pdf"
+    info.value.save_as(str(target))
+    printed = " ".join(p.extract_text() for p in pypdf.PdfReader(target).pages)
+    assert "Assumptions" in printed and LEVER_VALUE in printed, printed[:500]

@@ -320,7 +320,7 @@ class Studio:
 
     def export(self) -> dict[str, Path]:
         """Export button: the KPI table (CSV, Excel) and the client report; download links."""
-        from sim.studio import report
+        from sim.studio import pdf, report
 
         if self.entry is None or self.summary.empty:
             self._say("Nothing to export yet: run a sweep first.", error=True)
@@ -335,15 +335,21 @@ class Studio:
         except Exception as err:
             self._say(f"Export failed: {' '.join(str(err).split())}", error=True)
             return {}
-        mimes = {".csv": "text/csv", ".html": "text/html",
+        note = ""
+        try:
+            files["pdf"] = pdf.print_pdf(files["html"], files["html"].with_suffix(".pdf"))
+        except pdf.PdfUnavailable as err:
+            note = f"<br><small>{html.escape(str(err))}</small>"
+        mimes = {".csv": "text/csv", ".html": "text/html", ".pdf": "application/pdf",
                  ".xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"}  # fmt: skip
         labels = {".csv": "KPI table (CSV)", ".xlsx": "KPI table (Excel)",
-                  ".html": "Client report (HTML)"}  # fmt: skip
+                  ".html": "Client report (HTML)", ".pdf": "Client report (PDF)"}  # fmt: skip
         self.downloads.value = (
             "".join(
                 _download_link(p.name, p.read_bytes(), mimes[p.suffix], labels[p.suffix])
                 for p in files.values()
             )
+            + note
             + f"<br><small>Also saved in {html.escape(str(out / 'export'))}</small>"
         )
         return files
