@@ -129,7 +129,13 @@ def test_relationship_on_one_date():
 
 def test_relationship_on_one_date_per_row():
     when = pd.to_datetime(
-        ["2024-03-01 12:00", "2024-03-01 12:00", "2024-01-01 10:00", "2024-01-01 00:00", "2024-07-01 00:00"]
+        [
+            "2024-03-01 12:00",
+            "2024-03-01 12:00",
+            "2024-01-01 10:00",
+            "2024-01-01 00:00",
+            "2024-07-01 00:00",
+        ]
     )
     person = [1, 1, 1, 2, 2]
     after = rfm.relationship_on(_states(), when, person)

@@ -17,8 +17,12 @@ import pandas as pd
 from sim.data.schema import TABLES, conform
 from sim.scenario import Scenario
 from sim.vocab import (
-    ACQUISITION_CHANNELS, PRODUCT_CATEGORIES, RELATIONSHIP_STATES, STAGES, TOUCHPOINT_CAUSES,
-)  # fmt: skip
+    ACQUISITION_CHANNELS,
+    PRODUCT_CATEGORIES,
+    RELATIONSHIP_STATES,
+    STAGES,
+    TOUCHPOINT_CAUSES,
+)
 
 __all__ = [
     "ID_COLUMNS",

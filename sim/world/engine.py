@@ -62,8 +62,12 @@ import simpy
 
 from sim.scenario import Scenario
 from sim.vocab import (
-    ACQUISITION_CHANNELS, PRODUCT_CATEGORIES, RELATIONSHIP_STATES, STAGES, TOUCHPOINT_CAUSES,
-)  # fmt: skip
+    ACQUISITION_CHANNELS,
+    PRODUCT_CATEGORIES,
+    RELATIONSHIP_STATES,
+    STAGES,
+    TOUCHPOINT_CAUSES,
+)
 from sim.world.advisors import AdvisorDesk, app_adopters
 from sim.world.contact_centre import CallCentre, survey_records
 from sim.world.customers import lifecycle, repair_journey, service_contact

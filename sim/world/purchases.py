@@ -35,8 +35,12 @@ from scipy.special import betaincinv, gammaincinv
 from sim.geography import LUNAR_NEW_YEAR, TRAVEL_DESTINATIONS, currency_of
 from sim.scenario import MONTHS, Scenario
 from sim.vocab import (
-    ACQUISITION_CHANNELS, ORDER_CHANNELS, PAID_CHANNELS, PRODUCT_CATEGORIES, RELATIONSHIP_STATES,
-)  # fmt: skip
+    ACQUISITION_CHANNELS,
+    ORDER_CHANNELS,
+    PAID_CHANNELS,
+    PRODUCT_CATEGORIES,
+    RELATIONSHIP_STATES,
+)
 from sim.world.seeding import mix_key, poisson_quantiles, uniforms
 
 __all__ = [
