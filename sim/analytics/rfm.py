@@ -543,9 +543,9 @@ def channels_per_customer(
 ) -> pd.Series:
     """Distinct sales channels (or any other ``column``) each customer has bought through.
 
-    The breadth of a relationship, as "products per customer" is for a bank:
-    the brand's orders carry a channel, not a product category, so breadth is
-    measured across channels (store, e-commerce, social commerce).
+    Breadth across channels (store, e-commerce, social commerce); for
+    "products per customer" count ``column="category"``, or use
+    :func:`breadth_by_group` for the KPI per tier with its interval.
     """
     check_table(orders, "orders", columns=["customer_id", column], datetime=["order_date"])
     sub = orders if before is None else orders[orders["order_date"] < pd.Timestamp(before)]
