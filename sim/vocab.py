@@ -19,6 +19,7 @@ __all__ = [
     "NEW_DAYS",
     "ORDER_CHANNELS",
     "PAID_CHANNELS",
+    "PRODUCT_CATEGORIES",
     "RELATIONSHIP_STATES",
     "STAGES",
     "TOUCHPOINT_CAUSES",
@@ -39,6 +40,11 @@ RELATIONSHIP_STATES = ("committed", "engaged", "cooling", "lost")
 TOUCHPOINT_CAUSES = (
     "acquisition", "purchase", "service_contact", "repair", "advisor_contact", "message",
     "drift", "hazard", "win_back", "dropout",
+)  # fmt: skip
+#: What an order is, by the brand's product lines (the home category first in a
+#: customer's history; crossing into the others measures the relationship's breadth).
+PRODUCT_CATEGORIES = (
+    "leather_goods", "ready_to_wear", "shoes", "accessories", "watches_jewellery",
 )  # fmt: skip
 #: Where orders are placed.
 ORDER_CHANNELS = ("store", "ecommerce", "social_commerce")

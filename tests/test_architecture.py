@@ -418,6 +418,7 @@ def _orders(**changes) -> pd.DataFrame:
             "discount_amount": [0.0, 25.0],
             "net_amount": [100.0, 225.0],
             "advisor_id": pd.array([7, None], dtype="Int64"),
+            "category": ["shoes", "leather_goods"],
         }
     )
     return df.assign(**changes)

@@ -543,9 +543,9 @@ def channels_per_customer(
 ) -> pd.Series:
     """Distinct sales channels (or any other ``column``) each customer has bought through.
 
-    The breadth of a relationship, as "products per customer" is for a bank:
-    the brand's orders carry a channel, not a product category, so breadth is
-    measured across channels (store, e-commerce, social commerce).
+    Breadth across channels (store, e-commerce, social commerce); for
+    "products per customer" count ``column="category"``, or use
+    :func:`breadth_by_group` for the KPI per tier with its interval.
     """
     check_table(orders, "orders", columns=["customer_id", column], datetime=["order_date"])
     sub = orders if before is None else orders[orders["order_date"] < pd.Timestamp(before)]
@@ -696,3 +696,174 @@ def segment_nps(groups: pd.Series, surveys: pd.DataFrame, level: float = 0.95) -
             "high": est["high"],
         }
     return pd.DataFrame.from_dict(rows, orient="index").rename_axis(groups.name or "group")
+
+
+__all__ += ["breadth_by_group", "breadth_verdict", "relationship_on"]
+
+
+def breadth_by_group(
+    orders: pd.DataFrame,
+    groups: pd.Series,
+    *,
+    before: str | pd.Timestamp | None = None,
+    column: str = "category",
+    level: float = 0.95,
+) -> pd.DataFrame:
+    """Distinct product categories per customer (the "products per customer" KPI) by group.
+
+    Parameters
+    ----------
+    orders
+        Orders with ``customer_id``, ``order_date`` and ``column``.
+    groups
+        Group label (tier, state, segment) per customer, indexed by ``customer_id``.
+        A customer without orders (before ``before``) counts 0 categories.
+    before
+        Count only the orders before this date (e.g. the day the tiers were scored).
+    column
+        What breadth counts (``"channel"`` for channels per customer).
+    level
+        Coverage of the Student-t interval of each group's mean.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Per group (categorical groups in their order, empty ones kept):
+        ``customers``, ``per_customer`` (mean distinct values), ``se``, ``low``,
+        ``high`` and ``multi_share`` (share of customers with 2 or more).
+    """
+    from sim.analytics.intervals import mean_interval
+
+    if not 0 < level < 1:
+        raise ValueError(f"level: expected a share between 0 and 1, got {level}")
+    check_table(orders, "orders", columns=["customer_id", column], datetime=["order_date"])
+    if not isinstance(groups, pd.Series):
+        raise ValueError("groups: expected a Series of group labels indexed by customer_id")
+    sub = orders if before is None else orders[orders["order_date"] < pd.Timestamp(before)]
+    count = sub.groupby("customer_id")[column].nunique().reindex(groups.index, fill_value=0)
+    if isinstance(groups.dtype, pd.CategoricalDtype):
+        names = list(groups.cat.categories)
+    else:
+        names = sorted(groups.dropna().unique().tolist(), key=str)
+    rows = {}
+    for name in names:
+        x = count[(groups == name).to_numpy()].to_numpy(dtype=float)
+        est = mean_interval(x, level)
+        rows[name] = {
+            "customers": len(x),
+            "per_customer": est["estimate"],
+            "se": est["se"],
+            "low": est["low"],
+            "high": est["high"],
+            "multi_share": float((x >= 2).mean()) if len(x) else np.nan,
+        }
+    cols = ["customers", "per_customer", "se", "low", "high", "multi_share"]
+    out = pd.DataFrame.from_dict(rows, orient="index", columns=cols)
+    out["customers"] = out["customers"].astype("int64")
+    return out.rename_axis(groups.name or "group")
+
+
+def breadth_verdict(table: pd.DataFrame, first, second, level: float = 0.95) -> dict:
+    """Is the gap in breadth between two groups of :func:`breadth_by_group` larger than noise?
+
+    The gap ``first − second`` gets a Welch t interval (each group's mean
+    with its own variance, Welch–Satterthwaite degrees of freedom); the gap is
+    within noise when the interval contains zero.
+
+    Returns
+    -------
+    dict
+        ``gap``, ``low``, ``high``, ``within_noise`` and ``text``, a sentence
+        saying both means and the verdict.
+    """
+    from scipy import stats
+
+    if not 0 < level < 1:
+        raise ValueError(f"level: expected a share between 0 and 1, got {level}")
+    for name in (first, second):
+        if name not in table.index:
+            raise ValueError(f"group {name!r} is not in the table; groups: {list(table.index)}")
+    a, b = table.loc[first], table.loc[second]
+    gap = float(a["per_customer"] - b["per_customer"])
+    va, vb = float(a["se"]) ** 2, float(b["se"]) ** 2
+    se = math.sqrt(va + vb)
+    if not (se > 0):
+        low = high = math.nan
+        within = True
+    else:
+        df = (va + vb) ** 2 / (
+            va**2 / max(int(a["customers"]) - 1, 1) + vb**2 / max(int(b["customers"]) - 1, 1)
+        )
+        half = float(stats.t.ppf(0.5 + level / 2, df)) * se
+        low, high = gap - half, gap + half
+        within = bool(low <= 0 <= high)
+    verdict = (
+        "within noise (the interval of the gap contains zero)"
+        if within
+        else "larger than noise (the interval of the gap excludes zero)"
+    )
+    text = (
+        f"{first}: {a['per_customer']:.2f} per customer ({int(a['customers'])} customers) vs "
+        f"{second}: {b['per_customer']:.2f} ({int(b['customers'])}); gap {gap:+.2f} "
+        f"({level:.0%} interval {low:+.2f} to {high:+.2f}) is {verdict}."
+    )
+    return {"gap": gap, "low": low, "high": high, "within_noise": within, "text": text}
+
+
+def relationship_on(
+    truth_states: pd.DataFrame,
+    when,
+    person_id=None,
+    *,
+    before: bool = False,
+):
+    """The relationship state of each person at a date, read from ``truth_states``.
+
+    Parameters
+    ----------
+    truth_states
+        The truth's state changes (``person_id``, ``timestamp``, ``from_state``,
+        ``to_state``); a person's first row (``from_state`` ``"-"``) is their
+        acquisition.
+    when
+        One date (the state of every person acquired by then), or one date per
+        row of ``person_id``.
+    person_id
+        With an array of dates: the person of each date (e.g. the buyer of each
+        order).
+    before
+        Take the changes strictly before ``when`` (the state an event *met*, e.g.
+        the one an order was placed in, not the one it left); the acquisition
+        still counts at its own time.
+
+    Returns
+    -------
+    pandas.Series or numpy.ndarray
+        For one date, the state per ``person_id`` (index); for dates per row, the
+        state of each row (``None`` before the person's acquisition).
+    """
+    check_table(
+        truth_states, "truth_states", columns=["person_id", "from_state", "to_state"],
+        datetime=["timestamp"],
+    )  # fmt: skip
+    ch = truth_states.sort_values("timestamp", kind="stable")
+    acq = ch["from_state"] == "-"
+    if person_id is None:
+        at = pd.Timestamp(when)
+        keep = (ch["timestamp"] < at) | (ch["timestamp"] == at) & (acq | (not before))
+        return ch.loc[keep].groupby("person_id")["to_state"].last().rename("state")
+    when = pd.to_datetime(pd.Series(np.asarray(when))).astype("datetime64[ns]")
+    q = pd.DataFrame({"person_id": np.asarray(person_id, dtype=np.int64), "timestamp": when})
+    q["row"] = np.arange(len(q))
+    q = q.sort_values("timestamp", kind="stable")
+    right = ch[["person_id", "timestamp", "to_state"]].astype({"person_id": "int64"})
+    right = right.assign(timestamp=right["timestamp"].astype("datetime64[ns]"))
+    moved = pd.merge_asof(
+        q, right[~acq.to_numpy()], on="timestamp", by="person_id", allow_exact_matches=not before
+    )
+    start = pd.merge_asof(q, right[acq.to_numpy()], on="timestamp", by="person_id")
+    state = moved["to_state"].where(moved["to_state"].notna(), start["to_state"])
+    out = np.empty(len(q), dtype=object)
+    out[moved["row"].to_numpy()] = state.to_numpy(dtype=object)
+    out[pd.isna(out)] = None
+    return out

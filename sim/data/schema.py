@@ -102,6 +102,11 @@ TABLES: dict[str, tuple[Column, ...]] = {
         _c("discount_amount", "float", "Discount granted (promotion or points reward), EUR."),
         _c("net_amount", "float", "Revenue: gross minus discount, EUR."),
         _c("advisor_id", "Int", "Client advisor who served the order (store orders, if any)."),
+        _c(
+            "category",
+            "str",
+            "Product category: leather_goods, ready_to_wear, shoes, accessories or watches_jewellery.",
+        ),
     ),
     "touchpoints": (
         _c("touchpoint_id", "int", "Touchpoint id."),
@@ -327,6 +332,11 @@ TABLES: dict[str, tuple[Column, ...]] = {
             "dropout_date",
             "datetime",
             "When the relationship was finally lost (missing if alive at the end of the horizon).",
+        ),
+        _c(
+            "home_category",
+            "str",
+            "The product category the person came for; each order leaves it with a chance rising with the relationship state at the time of the order (sim.world.purchases.CROSS_CATEGORY).",
         ),
     ),
     "truth_states": (

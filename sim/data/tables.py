@@ -16,7 +16,13 @@ import pandas as pd
 
 from sim.data.schema import TABLES, conform
 from sim.scenario import Scenario
-from sim.vocab import ACQUISITION_CHANNELS, RELATIONSHIP_STATES, STAGES, TOUCHPOINT_CAUSES
+from sim.vocab import (
+    ACQUISITION_CHANNELS,
+    PRODUCT_CATEGORIES,
+    RELATIONSHIP_STATES,
+    STAGES,
+    TOUCHPOINT_CAUSES,
+)
 
 __all__ = [
     "ID_COLUMNS",
@@ -456,6 +462,9 @@ def build_tables(rec: Any, scenario: Scenario) -> dict[str, pd.DataFrame]:
             "first_dropout_date": ts(people["first_drop"][pp]),
             "won_back_date": ts(people["won_back"][pp]),
             "dropout_date": ts(people["final_drop"][pp]),
+            "home_category": np.asarray(PRODUCT_CATEGORIES, dtype=object)[
+                people["home_category"][pp]
+            ],
         }
     )
     st = rec.states

@@ -61,7 +61,13 @@ import pandas as pd
 import simpy
 
 from sim.scenario import Scenario
-from sim.vocab import ACQUISITION_CHANNELS, RELATIONSHIP_STATES, STAGES, TOUCHPOINT_CAUSES
+from sim.vocab import (
+    ACQUISITION_CHANNELS,
+    PRODUCT_CATEGORIES,
+    RELATIONSHIP_STATES,
+    STAGES,
+    TOUCHPOINT_CAUSES,
+)
 from sim.world.advisors import AdvisorDesk, app_adopters
 from sim.world.contact_centre import CallCentre, survey_records
 from sim.world.customers import lifecycle, repair_journey, service_contact
@@ -81,6 +87,8 @@ from sim.world.purchases import (
     Calendar,
     Timelines,
     draw_people,
+    home_categories,
+    order_categories,
     order_records,
     pool_keys,
     referred_key,
@@ -1026,6 +1034,12 @@ class World:
         orders["customer_id"] = new_profile[log["profile"]] + 1
         orders["person"] = new_person[log["person"]]
         orders["state"] = np.asarray(RELATIONSHIP_STATES, dtype=object)[log["state"]]
+        # Product categories: keyed draws on the state each order was placed in.
+        home_cat = home_categories(seed, tl.key)
+        cats = np.asarray(PRODUCT_CATEGORIES, dtype=object)
+        orders["category"] = cats[
+            order_categories(seed, home_cat[log["person"]], orders["candidate"], log["state"])
+        ]
         member = np.asarray(self.member, dtype=bool)[people]
         t0 = np.asarray(self.t0)[people]
         ledger = ledger_records(orders, member, t0, sc.loyalty, self.horizon, seed)
@@ -1072,6 +1086,7 @@ class World:
                 "enrol_propensity": np.round(np.asarray(self.enrol_p)[people], 6),
                 "state0": tl.state0[people],
                 "final_state": final_state,
+                "home_category": home_cat[people],
                 "market": np.asarray(self.market, dtype=np.int64)[people],
                 "first_drop": np.asarray(self.first_drop)[people],
                 "final_drop": np.asarray(self.final_drop)[people],

@@ -34,10 +34,18 @@ from scipy.special import betaincinv, gammaincinv
 
 from sim.geography import LUNAR_NEW_YEAR, TRAVEL_DESTINATIONS, currency_of
 from sim.scenario import MONTHS, Scenario
-from sim.vocab import ACQUISITION_CHANNELS, ORDER_CHANNELS, PAID_CHANNELS, RELATIONSHIP_STATES
+from sim.vocab import (
+    ACQUISITION_CHANNELS,
+    ORDER_CHANNELS,
+    PAID_CHANNELS,
+    PRODUCT_CATEGORIES,
+    RELATIONSHIP_STATES,
+)
 from sim.world.seeding import mix_key, poisson_quantiles, uniforms
 
 __all__ = [
+    "CATEGORY_MIX",
+    "CROSS_CATEGORY",
     "REFERRED",
     "Calendar",
     "Timelines",
@@ -46,6 +54,8 @@ __all__ = [
     "draw_people",
     "draw_timelines",
     "expected_purchases",
+    "home_categories",
+    "order_categories",
     "order_records",
     "pool_keys",
     "referred_key",
@@ -487,6 +497,47 @@ def order_records(
             "candidate": tl.ckey[ev],
         }
     )
+
+
+#: The brand's product mix: each person's home category (the line they came for) is
+#: drawn from it, and an order that crosses into another category picks it from the
+#: same mix without the home one.
+CATEGORY_MIX = {
+    "leather_goods": 0.36, "ready_to_wear": 0.22, "shoes": 0.16, "accessories": 0.16,
+    "watches_jewellery": 0.10,
+}  # fmt: skip
+#: Chance that an order is outside the person's home category, by the relationship
+#: state at the time of the order: a closer relationship spans more of the brand
+#: (the "products per customer" of the course is a symptom of the state, not of spend).
+CROSS_CATEGORY = {"committed": 0.45, "engaged": 0.30, "cooling": 0.15, "lost": 0.05}
+_MIX = np.array([CATEGORY_MIX[c] for c in PRODUCT_CATEGORIES])
+_CROSS = np.array([CROSS_CATEGORY[s] for s in RELATIONSHIP_STATES])
+
+
+def home_categories(seed: int, person_key) -> np.ndarray:
+    """Each person's home category (index into PRODUCT_CATEGORIES), keyed by the person."""
+    u = uniforms(seed, "home-category", np.asarray(person_key, dtype=np.int64))
+    return np.minimum(np.searchsorted(np.cumsum(_MIX), u, side="right"), len(_MIX) - 1)
+
+
+def order_categories(seed: int, home, candidate, state) -> np.ndarray:
+    """The category of each order (index into PRODUCT_CATEGORIES).
+
+    ``home`` is the buyer's home category, ``candidate`` the order's candidate
+    key (the draws are keyed by it: slot 0 decides whether the order crosses,
+    slot 1 which other category it takes) and ``state`` the index of the
+    relationship state at the time of the order (:data:`CROSS_CATEGORY`).
+    Drawn after the run: nothing in the simulation depends on it.
+    """
+    home = np.asarray(home, dtype=np.int64)
+    u = uniforms(seed, "order-category", np.asarray(candidate, dtype=np.int64)[:, None], [[0, 1]])
+    cross = u[:, 0] < _CROSS[np.asarray(state, dtype=np.int64)]
+    # The other categories' shares of the mix, renormalised without the home one.
+    w = np.broadcast_to(_MIX, (len(home), len(_MIX))).copy()
+    w[np.arange(len(home)), home] = 0.0
+    cum = np.cumsum(w, axis=1) / w.sum(axis=1, keepdims=True)
+    other = np.minimum((u[:, 1:2] >= cum).sum(axis=1), len(_MIX) - 1)
+    return np.where(cross, other, home)
 
 
 def _money(x: np.ndarray) -> np.ndarray:
