@@ -27,6 +27,7 @@ this module is pure and tested on tiny runs.
 from __future__ import annotations
 
 import datetime as _dt
+import functools
 import hashlib
 import html
 import json
@@ -156,17 +157,25 @@ def market_agents(preset_name: str = "default", total: int | None = None) -> dic
     total saved by an older studio (``{"agents": 3}``) is read: as its split,
     the staffing it meant (:func:`sim.world.engine.team_sizes`).
     """
-    from sim.world.engine import team_sizes
-
-    sc = preset(preset_name)
     if total is not None:
         total = _number("Contact-centre agents", total, "int")
         if total < 1:
             raise StudioError(
                 f"Contact-centre agents = {total} is not allowed: expected a whole number >= 1"
             )
+    return dict(_market_agents(preset_name, total))
+
+
+@functools.lru_cache(maxsize=64)
+def _market_agents(preset_name: str, total: int | None) -> tuple[tuple[str, int], ...]:
+    # Cached: the market shares sum over every pair of countries (~20 ms), and every
+    # control change rebuilds the SPEC from the preset's defaults.
+    from sim.world.engine import team_sizes
+
+    sc = preset(preset_name)
+    if total is not None:
         sc = sc.with_overrides({"service": {"agents": total}})
-    return {m: int(n) for m, n in team_sizes(sc)["agents"].items()}
+    return tuple((m, int(n)) for m, n in team_sizes(sc)["agents"].items())
 
 
 def upgrade_values(preset_name: str, values: Mapping[str, Any]) -> dict[str, Any]:
