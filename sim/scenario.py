@@ -961,13 +961,31 @@ class Markets(_Section):
     brand-level ``service.agents``, ``service.shared_traffic``, the workshop's
     benches and ``advisors.advisors`` are split across markets in proportion
     to each market's expected share of customers (largest remainders), every
-    market with customers keeping at least one agent and one bench. The scale
-    of a run is sharded by market.
+    market with customers keeping at least one agent and one bench. ``agents``
+    staffs named markets' contact centres exactly (market -> agents, at least
+    one); the markets it omits keep their share of ``service.agents``. The
+    scale of a run is sharded by market.
     """
 
     _name = "markets"
     names: tuple[str, ...] = MARKETS
     countries: Mapping[str, str] = field(default_factory=dict)  # country -> market overrides
+    # market -> agents of its contact centre; omitted markets: their share of service.agents
+    agents: Mapping[str, int] = field(default_factory=dict)
+
+    def _normalise(self) -> None:
+        # The markets' order, whatever order they were written in: equal staffing is an
+        # equal (and equally hashed) scenario. Unknown names stay, last, for validate.
+        if isinstance(self.agents, Mapping) and self.agents:
+            known = (
+                [m for m in self.names if m in self.agents] if isinstance(self.names, tuple) else []
+            )
+            order = known + [m for m in self.agents if m not in known]
+            whole = {
+                m: int(v) if isinstance(v, float) and v.is_integer() else v
+                for m, v in ((m, self.agents[m]) for m in order)
+            }
+            object.__setattr__(self, "agents", FrozenMap(whole))
 
     def validate(self, p: str) -> None:
         if not isinstance(self.names, tuple) or not self.names:
@@ -992,11 +1010,21 @@ class Markets(_Section):
                     self.market_of(code),
                     f"a market among {', '.join(self.names)} (its region is not a market)",
                 )
+        if not isinstance(self.agents, Mapping):
+            _fail(f"{p}.agents", self.agents, "a mapping of market -> agents")
+        for market, n in self.agents.items():
+            if market not in self.names:
+                _fail(f"{p}.agents.{market}", n, f"a market among {', '.join(self.names)} as key")
+            _count(f"{p}.agents.{market}", n, minimum=1)
 
     def market_of(self, code: str) -> str:
         """The market of home country ``code``."""
         return self.countries.get(code) or market_of(code)
 
+
+#: Fields left out of :meth:`Scenario.to_dict` while empty: added after datasets were
+#: published, so their manifests (and the bytes written from them) stay as they were.
+_OMIT_EMPTY = frozenset({("markets", "agents")})
 
 _SECTIONS = {
     "population": Population,
@@ -1051,7 +1079,11 @@ class Scenario:
         out: dict[str, Any] = {"name": self.name}
         for key in _SECTIONS:
             section = getattr(self, key)
-            out[key] = {f.name: _plain(getattr(section, f.name)) for f in fields(section)}
+            out[key] = {
+                f.name: _plain(getattr(section, f.name))
+                for f in fields(section)
+                if (key, f.name) not in _OMIT_EMPTY or getattr(section, f.name)
+            }
         return out
 
     def with_overrides(self, overrides: Mapping[str, Any]) -> Scenario:
@@ -1120,6 +1152,7 @@ FIELD_CHANGES: tuple[tuple[str, str, str], ...] = (
     ("experience.bad_service_churn", "new meaning", "multiplies the chance a bad contact or repair moves the relationship down"),
     ("experience.loyalty_member_churn, advisor_contact_churn", "new meaning", "used by the textbook cores (bgnbd, pareto_nbd) only"),
     ("service.agents, shared_traffic, workshop_benches_per_10k; advisors.advisors", "new meaning", "brand totals split across markets by expected customers (largest remainders, at least one agent and bench per market)"),
+    ("markets.agents", "new", "agents of named markets' contact centres (market -> agents, at least 1); the markets it omits keep their share of service.agents"),
 )  # fmt: skip
 
 

@@ -35,10 +35,10 @@ def test_spec_from_controls_holds_only_the_changed_levers():
 
 
 def test_per_lever_adds_one_variant_per_change():
-    s = app.Settings(values={"agents": 3, "loyalty_enabled": False}, per_lever=True)
+    s = app.Settings(values={"agents": {"americas": 3}, "loyalty_enabled": False}, per_lever=True)
     spec = app.build_spec(s)
-    assert list(spec["variants"]) == ["all changes", "agents=3", "loyalty_enabled=False"]
-    assert spec["variants"]["agents=3"] == {"levers": {"agents": 3}}
+    assert list(spec["variants"]) == ["all changes", "agents(americas=3)", "loyalty_enabled=False"]
+    assert spec["variants"]["agents(americas=3)"] == {"markets": {"agents": {"americas": 3}}}
 
 
 def test_channel_weights_are_normalised_and_unchanged_weights_are_no_change():
@@ -60,11 +60,11 @@ def test_channel_weights_are_normalised_and_unchanged_weights_are_no_change():
 @pytest.mark.parametrize(
     "settings, message",
     [
-        (app.Settings(values={"agents": 3}, replications=1), "replications = 1"),
+        (app.Settings(values={"agents": {"americas": 3}}, replications=1), "replications = 1"),
         (app.Settings(values={}), "no lever changed"),
         (app.Settings(values={"warp_drive": 1.0}), "unknown control"),
-        (app.Settings(values={"agents": 2.5}), "whole number"),
-        (app.Settings(values={"agents": 3}, preset="nope"), "preset 'nope'"),
+        (app.Settings(values={"agents": {"americas": 2.5}}), "whole number"),
+        (app.Settings(values={"agents": {"americas": 3}}, preset="nope"), "preset 'nope'"),
         (app.Settings(values={"acquisition_budget_mix": {"tv": -1.0}}), "weight >= 0"),
         (app.Settings(values={"retention_uplift": "a lot"}), "Retention uplift"),
     ],
@@ -83,15 +83,16 @@ def test_an_impossible_lever_value_is_refused_by_the_scenario():
 
 
 def test_spec_hash_keys_the_folder_by_content_not_by_question(tmp_path):
-    a = app.build_spec(app.Settings(values={"agents": 3}, question="one"))
-    b = app.build_spec(app.Settings(values={"agents": 3}, question="two"))
-    c = app.build_spec(app.Settings(values={"agents": 4}))
+    a = app.build_spec(app.Settings(values={"agents": {"americas": 3}}, question="one"))
+    b = app.build_spec(app.Settings(values={"agents": {"americas": 3}}, question="two"))
+    c = app.build_spec(app.Settings(values={"agents": {"americas": 4}}))
     assert app.spec_hash(a) == app.spec_hash(b) != app.spec_hash(c)
     assert app.sweep_folder(tmp_path, a) == tmp_path / "sweeps" / app.spec_hash(a)
 
 
 def test_history_persists_and_reloads(tmp_path):
-    s = app.Settings(values={"agents": 3}, question="How many agents?", replications=4)
+    s = app.Settings(values={"agents": {"americas": 3}}, question="How many agents?",
+                     replications=4)  # fmt: skip
     spec = app.build_spec(s)
     h = app.History(tmp_path)
     entry = h.add(s, spec, tmp_path / "sweeps" / "x")
@@ -104,7 +105,7 @@ def test_history_persists_and_reloads(tmp_path):
     assert got["spec"] == spec
     table = again.table()
     assert table.loc[0, "question"] == "How many agents?"
-    assert table.loc[0, "changes"] == "agents=3"
+    assert table.loc[0, "changes"] == "markets.agents(americas=3)"
     assert table.loc[0, "replications"] == 4
     assert (tmp_path / "history" / "notes.txt").read_text() == "not the studio's"
 
@@ -237,7 +238,9 @@ def test_the_studio_widget_says_what_is_wrong_instead_of_running(tmp_path):
     assert st.start() is None and "Dask scheduler" in st.message.value
     assert not (tmp_path / "history").exists()  # nothing recorded for a run that never started
     st.preset.value = "default"
-    assert st.values()["agents"] == preset("default").service.agents
+    # one box per market, showing the brand total's split
+    assert st.values()["agents"] == app.market_agents("default")
+    assert sum(st.values()["agents"].values()) == preset("default").service.agents
 
 
 def test_cli_studio_refuses_a_bad_port(capsys):
@@ -304,7 +307,9 @@ def test_notebook_10_uses_replications_and_discusses_the_staffing():
 def test_an_unreachable_scheduler_is_a_message_not_a_traceback(tmp_path):
     from sim.studio.app import free_port
 
-    spec = app.build_spec(app.Settings(customers=100, years=0.25, values={"agents": 3}))
+    spec = app.build_spec(
+        app.Settings(customers=100, years=0.25, values={"agents": {"americas": 3}})
+    )
     address = f"tcp://127.0.0.1:{free_port()}"  # nothing listens there
     run = app.Run(spec, tmp_path / "sweep", scheduler=address).start()
     assert run.join(timeout=120)

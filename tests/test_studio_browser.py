@@ -4,10 +4,10 @@ Starts ``python -m sim studio --port N --no-browser --home TMP`` (the command
 ``make studio`` runs) on a free localhost port, opens it with Playwright
 driving Debian's /usr/bin/chromium (no browser download), checks that no code
 is shown, that an impossible lever value gets a message (not a traceback),
-then sets the retention uplift, a tiny population and two replications,
-presses Run, waits for the results and checks that the KPI table changed and
+then sets the retention uplift, one market's agents (the Service group's
+box per market), a tiny population and two replications, presses Run, waits for the results and checks that the KPI table changed and
 shows intervals; clicks Export and checks that the downloaded CSV and report
-exist and carry the lever's value. Screenshots before and after and the
+exist and carry the levers' values. Screenshots before and after and the
 server log land in tests/_output/studio/. Skips when /usr/bin/chromium is
 missing (``apt-get install chromium``).
 """
@@ -33,6 +33,7 @@ SERVER_START = 90  # seconds
 UI_TIMEOUT = 120_000  # milliseconds: Voilà starts a kernel and runs the studio's cell
 RUN_TIMEOUT = 240_000  # milliseconds: 2 variants x 2 seeds of 300 customers, on a busy machine
 LEVER_VALUE = "0.35"
+AGENTS_MARKET, AGENTS_VALUE = "greater_china", "3"  # its baseline split: 1
 
 pytestmark = [
     pytest.mark.browser,
@@ -125,6 +126,11 @@ def drive(page, base: str, out: Path) -> None:
     _fill(page, ".studio-years", "0.5")
     _fill(page, ".studio-replications", "2")
     _fill(page, ".lever-retention_uplift", LEVER_VALUE)
+    # the Service group: one agents box per market
+    page.locator(".jupyter-widget-Collapse-header", has_text="Service").first.click()
+    page.wait_for_selector(f".lever-agents-{AGENTS_MARKET} input", state="visible")
+    assert page.locator("[class*='lever-agents-']").count() == 4  # one box per market
+    _fill(page, f".lever-agents-{AGENTS_MARKET}", AGENTS_VALUE)
     page.locator(".studio-run-button").click()
     page.wait_for_function(
         "() => /finished|error|failed/.test(document.querySelector('.studio-status').innerText)",
@@ -156,9 +162,12 @@ def drive(page, base: str, out: Path) -> None:
         info.value.save_as(str(target))
         saved[name] = target.read_text(encoding="utf-8")
     assert f"retention_uplift={LEVER_VALUE}" in saved["kpis.csv"]
+    # only the market moved, the others keep their share of the brand total
+    assert f"markets.agents({AGENTS_MARKET}={AGENTS_VALUE})" in saved["kpis.csv"]
     assert "ci_low" in saved["kpis.csv"] and "diff_high" in saved["kpis.csv"]
     report = saved["report.html"]
     assert "retention_uplift" in report and LEVER_VALUE in report
+    assert f"markets.agents.{AGENTS_MARKET}" in report
     assert "Assumptions" in report and "spec" in report
     # The PDF is the same report printed by headless Chromium (present wherever this test runs).
     with page.expect_download() as info:

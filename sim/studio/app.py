@@ -27,6 +27,7 @@ this module is pure and tested on tiny runs.
 from __future__ import annotations
 
 import datetime as _dt
+import functools
 import hashlib
 import html
 import json
@@ -97,7 +98,8 @@ class Control:
 
     ``target`` is ``"lever"`` (``name`` is the lever) or a dotted scenario
     field (``"service.open_hours"``) set as an override. ``kind`` is
-    ``"float"``, ``"int"``, ``"bool"`` or ``"weights"`` (the paid channel mix).
+    ``"float"``, ``"int"``, ``"bool"``, ``"weights"`` (the paid channel mix)
+    or ``"markets"`` (a whole number per market: ``markets.agents``).
     """
 
     name: str
@@ -120,8 +122,9 @@ CONTROLS: tuple[Control, ...] = (
             help="relative cut of every customer's hazard of being lost (0.05 = 5 % less)"),
     Control("win_back_rate", "Win-back success", "Retention", "float",
             help="chance that a win-back action revives a lost customer"),
-    Control("agents", "Contact-centre agents", "Service", "int", step=1,
-            help="brand total, split across the markets' centres by expected customers"),
+    Control("agents", "Contact-centre agents per market", "Service", "markets", "markets.agents",
+            step=1, help="each market's centre; the baseline is the brand's total "
+            "(service.agents) split by expected customers"),
     Control("open_hours", "Opening hours a day", "Service", "float", "service.open_hours",
             step=0.5, help="calls arrive within the opening hours (at most 24)"),
     Control("first_contact_resolution", "First-contact resolution", "Service", "float",
@@ -147,6 +150,43 @@ def _control_target(control: Control) -> str:
     return whatif.LEVERS[control.name].target if control.target == "lever" else control.target
 
 
+def market_agents(preset_name: str = "default", total: int | None = None) -> dict[str, int]:
+    """Each market's agents in the preset: ``total`` (default ``service.agents``) split by share.
+
+    What the per-market agents boxes show for the baseline, and how a brand
+    total saved by an older studio (``{"agents": 3}``) is read: as its split,
+    the staffing it meant (:func:`sim.world.engine.team_sizes`).
+    """
+    if total is not None:
+        total = _number("Contact-centre agents", total, "int")
+        if total < 1:
+            raise StudioError(
+                f"Contact-centre agents = {total} is not allowed: expected a whole number >= 1"
+            )
+    return dict(_market_agents(preset_name, total))
+
+
+@functools.lru_cache(maxsize=64)
+def _market_agents(preset_name: str, total: int | None) -> tuple[tuple[str, int], ...]:
+    # Cached: the market shares sum over every pair of countries (~20 ms), and every
+    # control change rebuilds the SPEC from the preset's defaults.
+    from sim.world.engine import team_sizes
+
+    sc = preset(preset_name)
+    if total is not None:
+        sc = sc.with_overrides({"service": {"agents": total}})
+    return tuple((m, int(n)) for m, n in team_sizes(sc)["agents"].items())
+
+
+def upgrade_values(preset_name: str, values: Mapping[str, Any]) -> dict[str, Any]:
+    """Control values with older forms read as today's: a brand-total ``agents`` as its split."""
+    out = dict(values)
+    agents = out.get("agents")
+    if agents is not None and not isinstance(agents, Mapping):
+        out["agents"] = market_agents(preset_name, agents)
+    return out
+
+
 def default_values(preset_name: str = "default") -> dict[str, Any]:
     """Every control's value in the preset (the baseline): what the controls show at first."""
     if preset_name not in preset_names():
@@ -159,6 +199,8 @@ def default_values(preset_name: str = "default") -> dict[str, Any]:
         if c.kind == "weights":
             shares = whatif.acquisition_budget_shares(sc)
             out[c.name] = {k: round(float(v), 4) for k, v in shares.items()}
+        elif c.kind == "markets":
+            out[c.name] = market_agents(preset_name)
         elif _control_target(c) == "*":  # a relative change: none in the baseline
             out[c.name] = 0.0
         else:
@@ -251,12 +293,24 @@ def changed_values(settings: Settings) -> dict[str, Any]:
             f"unknown control(s) {', '.join(unknown)}: expected one of {', '.join(_BY_NAME)}"
         )
     defaults = default_values(settings.preset)
+    values = upgrade_values(settings.preset, settings.values)
     out: dict[str, Any] = {}
     for c in CONTROLS:
-        if c.name not in settings.values:
+        if c.name not in values:
             continue
-        value, base = settings.values[c.name], defaults[c.name]
-        if c.kind == "weights":
+        value, base = values[c.name], defaults[c.name]
+        if c.kind == "markets":
+            if not isinstance(value, Mapping) or set(value) - set(base):
+                raise StudioError(
+                    f"{c.label} = {value!r} is not allowed: expected a number for each of "
+                    f"{', '.join(base)}"
+                )
+            # only the markets moved from their baseline split: the others keep their share
+            moved = {m: _number(f"{c.label}: {m}", value[m], "int") for m in base if m in value}
+            moved = {m: v for m, v in moved.items() if v != base[m]}
+            if moved:
+                out[c.name] = moved
+        elif c.kind == "weights":
             shares = _weights(c.label, value, base)
             if any(abs(shares[k] - base[k]) > 5e-4 for k in base):
                 out[c.name] = {k: round(v, 6) for k, v in shares.items()}
@@ -290,8 +344,16 @@ def _definition(changes: Mapping[str, Any]) -> dict[str, Any]:
 
 
 def _label(name: str, value: Any) -> str:
+    # no ':' or '/': a label names a sweep variant's folder
     if isinstance(value, Mapping):
-        return name + "=" + "+".join(f"{k}:{v:.2f}" for k, v in value.items())
+        return (
+            name
+            + "("
+            + ",".join(
+                f"{k}={v}" if isinstance(v, int) else f"{k}={v:.2f}" for k, v in value.items()
+            )
+            + ")"
+        )
     return f"{name}={value:g}" if isinstance(value, float) else f"{name}={value}"
 
 
@@ -618,6 +680,13 @@ def assumptions(scenario: Scenario) -> pd.DataFrame:
         ("budget saturation", sc.acquisition.saturation, "elasticity",
          "paid leads grow as budget ** e"),
     ]  # fmt: skip
+    from sim.world.engine import team_sizes
+
+    staffed = team_sizes(sc)["agents"]
+    for m, n in staffed.items():
+        how = "markets.agents" if m in sc.markets.agents else (
+            f"its share of service.agents = {sc.service.agents}")  # fmt: skip
+        rows.append((f"agents: {m}", n, "agents", f"the market's contact centre ({how})"))
     for ch, v in sc.acquisition.cost_per_lead.items():
         rows.append((f"cost per lead: {ch}", float(v), "EUR", "every lead is paid for"))
     for ch, v in sc.campaigns.cost_per_message.items():

@@ -99,6 +99,19 @@ def build_report(
     by_name = {c.name: c for c in app.CONTROLS}
     for name, value in changes.items():
         c = by_name.get(name)
+        if c is not None and c.kind == "markets":
+            # one row per market moved: the others keep their baseline share
+            for market, n in value.items():
+                lever_rows.append(
+                    {
+                        "lever": f"{c.label}: {market}",
+                        "name": f"{c.target}.{market}",
+                        "baseline": str(defaults[name].get(market, "")),
+                        "variant": str(n),
+                        "meaning": c.help,
+                    }
+                )
+            continue
         lever_rows.append(
             {
                 "lever": c.label if c else name,

@@ -61,7 +61,7 @@ import itertools
 import math
 import os
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from pathlib import Path
 from typing import Any
 
@@ -271,13 +271,20 @@ def _is_number(v: Any) -> bool:
 
 
 def _diff(scenario: Scenario, base: Scenario) -> dict[str, Any]:
-    """The fields of ``scenario`` that differ from ``base``, as nested overrides."""
+    """The fields of ``scenario`` that differ from ``base``, as nested overrides.
+
+    ``to_dict`` leaves some fields out while empty (``markets.agents``): a field
+    missing on one side counts as empty, so staffing set on either side shows.
+    """
     a, b = scenario.to_dict(), base.to_dict()
     out: dict[str, Any] = {}
     if a["name"] != b["name"]:
         out["name"] = a["name"]
     for section in _SECTIONS:
-        changed = {k: v for k, v in a[section].items() if v != b[section][k]}
+        keys = list(a[section]) + [k for k in b[section] if k not in a[section]]
+        changed = {
+            k: a[section].get(k, {}) for k in keys if a[section].get(k, {}) != b[section].get(k, {})
+        }
         if changed:
             out[section] = changed
     return out
@@ -370,7 +377,7 @@ def _factor(name: Any, base: Scenario, field: str) -> tuple[str, str]:
         return "lever", name
     if isinstance(name, str) and name.count(".") == 1:
         section, fname = name.split(".")
-        if section in _SECTIONS and fname in base.to_dict()[section]:
+        if section in _SECTIONS and fname in {f.name for f in fields(getattr(base, section))}:
             return "field", name
     raise _fail(
         f"{field}.{name}",

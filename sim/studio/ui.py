@@ -44,6 +44,7 @@ from sim.studio.app import (
     results_html,
     results_table,
     sweep_folder,
+    upgrade_values,
     validate,
 )
 
@@ -168,6 +169,15 @@ class Studio:
             box = w.Checkbox(value=bool(value), description=c.label, indent=False)
             self.controls[c.name] = box
             return box
+        if c.kind == "markets":
+            boxes = {}
+            for m, v in value.items():
+                boxes[m] = w.IntText(value=v, step=1, description=m.replace("_", " "),
+                                     layout=lay, style=style)  # fmt: skip
+                boxes[m].add_class(f"lever-{c.name}-{m}")
+            self.controls[c.name] = boxes
+            return w.VBox([w.HTML(f"<i>{html.escape(c.label)}</i>"), *boxes.values(),
+                           w.HTML(f"<small>{html.escape(c.help)}</small>")])  # fmt: skip
         if c.kind == "weights":
             boxes = {ch: w.FloatText(value=v, step=0.05, description=ch, layout=lay, style=style)
                      for ch, v in value.items()}  # fmt: skip
@@ -199,8 +209,8 @@ class Studio:
         )  # fmt: skip
 
     def set_values(self, values: Mapping[str, Any]) -> None:
-        """Show these control values (unknown names are ignored)."""
-        for name, value in values.items():
+        """Show these control values (unknown names are ignored; older forms read as today's)."""
+        for name, value in upgrade_values(self.preset.value, values).items():
             box = self.controls.get(name)
             if isinstance(box, dict):
                 for k, v in value.items():
@@ -216,12 +226,13 @@ class Studio:
         try:
             entry = self.history.get(entry_id)
             s = Settings.from_dict(entry["settings"])
+            values = upgrade_values(s.preset, s.values)  # e.g. a brand total of agents
         except (StudioError, KeyError, TypeError, ValueError) as err:
             self._say(f"Could not load that run: {err}", error=True)
             return
         self.preset.value = s.preset
         self.set_values(default_values(s.preset))
-        self.set_values(s.values)
+        self.set_values(values)
         self.customers.value, self.years.value = s.customers, s.years
         self.replications.value, self.per_lever.value = s.replications, s.per_lever
         self.question.value, self.workers.value = s.question, s.workers

@@ -81,8 +81,9 @@ KPI_DEFINITIONS: dict[str, tuple[str, str]] = {
     "service_cost": (
         "EUR",
         "(agents staffed − service.shared_traffic, at least 0) × agent cost per year × years: "
-        "the agents staffed are the brand's total split across the markets, every market "
-        "with customers keeping at least one; the group's other brands fund as many agents as "
+        "the agents staffed are every market's: markets.agents where it names the market, "
+        "otherwise its share of the brand total, every market with customers keeping at least "
+        "one; the group's other brands fund as many agents as "
         "Erlangs of calls they bring, the brand funds the rest",
     ),
     "loyalty_cost": (
@@ -183,8 +184,8 @@ def kpis(
     spend = ms.groupby("purpose")["spend"].sum()
     acq, ret = float(spend.get("acquisition", 0.0)), float(spend.get("retention", 0.0))
     loyalty_cost = float(ms.loc[ms["channel"] == "loyalty", "spend"].sum())
-    # A market with customers keeps at least one agent, so a total below the number of
-    # markets staffs (and costs) more than it says.
+    # What the centres staff: per-market overrides as given, the other markets their share
+    # of the total, at least one each (a total below the number of markets costs more).
     staffed = sum(team_sizes(sc)["agents"].values())
     funded = max(staffed - sc.service.shared_traffic, 0.0)
     service = funded * agent_cost_per_year * years

@@ -180,6 +180,8 @@ def team_sizes(sc: Scenario) -> dict[str, dict[str, float]]:
     Agents, workshop benches and advisors are split by expected customers
     (:func:`split_by_share`), every market with customers keeping at least
     one agent and one bench; the other brands' traffic is split in proportion.
+    A market named in ``markets.agents`` gets exactly that many agents instead
+    of its share.
     """
     shares = market_shares(sc)
     svc = sc.service
@@ -187,7 +189,7 @@ def team_sizes(sc: Scenario) -> dict[str, dict[str, float]]:
     benches = max(1, round(svc.workshop_benches_per_10k * sc.population.customers / 10_000))
     return {
         "shares": shares,
-        "agents": split_by_share(svc.agents, shares, minimum=1),
+        "agents": {**split_by_share(svc.agents, shares, minimum=1), **sc.markets.agents},
         "benches": split_by_share(benches, shares, minimum=1),
         "advisors": split_by_share(sc.advisors.advisors, shares),
         "traffic": {m: svc.shared_traffic * v / total for m, v in shares.items()},
