@@ -40,7 +40,7 @@ from .reconcile import (
     reconcile_clv,
     value_given_back,
 )
-from .sbg import ShiftedBetaGeometric, fit_sbg, simulate_sbg
+from .sbg import ShiftedBetaGeometric, fit_sbg, sbg_intervals, simulate_sbg
 from .summary import calibration_holdout_split, summary_from_orders
 from .uncertainty import (
     bootstrap_params,
@@ -87,6 +87,7 @@ __all__ = [
     "simulate_gamma_gamma",
     "simulate_pareto_nbd",
     "fit_sbg",
+    "sbg_intervals",
     "simulate_sbg",
     "summary_from_orders",
 ]

@@ -14,13 +14,18 @@ because the likeliest churners leave first. On the paper's "regular" cohort
 
 from __future__ import annotations
 
+import math
+from collections.abc import Sequence
+
 import numpy as np
+import pandas as pd
 from numpy.typing import ArrayLike
+from scipy.optimize import minimize
 from scipy.special import betaln, digamma, hyp2f1
 
 from ._fitting import ConvergenceError, FittedParams, as_float_array, fit_log_params
 
-__all__ = ["ShiftedBetaGeometric", "fit_sbg", "simulate_sbg"]
+__all__ = ["ShiftedBetaGeometric", "fit_sbg", "sbg_intervals", "simulate_sbg"]
 
 
 def _check_active(active: ArrayLike) -> np.ndarray:
@@ -234,3 +239,173 @@ def fit_sbg(active: ArrayLike) -> tuple[ShiftedBetaGeometric, str]:
 
 #: alpha + beta beyond which a fitted Beta has no spread worth the name (sd of churn < 1 %).
 BOUNDARY = 1e4
+
+
+def _geometric_churn(n: np.ndarray) -> float:
+    """MLE of a constant churn per period: churners ÷ customer-periods at risk."""
+    lost = n[:-1] - n[1:]
+    exposure = np.arange(1, len(n)) @ lost + (len(n) - 1) * n[-1]
+    return float(lost.sum() / exposure)
+
+
+def _refit(n: np.ndarray, start: np.ndarray) -> tuple[float, float, float]:
+    """(α, β, first-period churn) of a resample, warm-started at ``start`` (log α, log β).
+
+    A bootstrap refit only needs the bootstrap's precision, and it starts next
+    to its optimum, so BFGS from the full-sample fit replaces the full fit's
+    L-BFGS-B from (1, 1), whose Fortran steps cost more than the likelihood.
+    A refit that runs past :data:`BOUNDARY` (or away) is the boundary:
+    α = β = ∞ and the churn is the geometric MLE.
+    """
+    lost = n[:-1] - n[1:]
+    t = np.arange(1, len(n), dtype=float)
+    t_end, still = float(len(n) - 1), n[-1]
+
+    def objective(log_params: np.ndarray) -> tuple[float, np.ndarray]:
+        a, b = np.exp(log_params)
+        ll, jac = _log_likelihood(a, b, lost, t, still, t_end)
+        return -ll / n[0], -jac / n[0]
+
+    limit = math.log(BOUNDARY)
+
+    def stop_at_boundary(xk: np.ndarray) -> None:
+        # The walk out to the boundary is slow (the likelihood flattens); once
+        # α + β passes BOUNDARY the answer is known.
+        if np.logaddexp(*xk) >= limit:
+            raise StopIteration
+
+    with np.errstate(all="ignore"):
+        res = minimize(
+            objective,
+            start,
+            jac=True,
+            method="BFGS",
+            callback=stop_at_boundary,
+            options={"maxiter": 200, "gtol": 1e-8},
+        )
+    x = res.x
+    if (
+        not np.all(np.isfinite(x))
+        or np.any(np.abs(x) >= 29.9)
+        or np.logaddexp(*x) >= limit
+    ):
+        return math.inf, math.inf, _geometric_churn(n)
+    a, b = np.exp(x)
+    return float(a), float(b), float(a / (a + b))
+
+
+def _quantiles(values: np.ndarray, probs: Sequence[float]) -> np.ndarray:
+    """Percentiles of draws that may hold +∞ (a boundary refit): ∞ sorts last and stays ∞."""
+    big = np.finfo(float).max / 4
+    out = np.quantile(np.where(np.isinf(values), big, values), probs)
+    return np.where(out >= big / 2, math.inf, out)
+
+
+def sbg_intervals(
+    active: ArrayLike,
+    replications: int = 400,
+    level: float = 0.9,
+    seed: int = 0,
+    project: Sequence[int] = (),
+) -> pd.DataFrame:
+    """Bootstrap intervals for an sBG fit: α, β, the first period's churn and projections.
+
+    The cohort is resampled customer by customer: each of ``active[0]``
+    customers churned in period 1, 2, …, T or survived past T, so a resample
+    is one multinomial draw of those T + 1 counts with the observed shares
+    (keyed by ``seed``), turned back into a survivors curve and refitted with
+    :func:`fit_sbg`. A refit that reaches the boundary (no heterogeneity:
+    α, β → ∞ with α / (α + β) fixed) is recorded as α = β = ∞, so an interval
+    that reaches the boundary has an infinite upper end — the data cannot rule
+    out "everybody churns alike". The first period's churn α / (α + β) — the
+    constant churn θ at the boundary — is finite in every refit, so its
+    interval always is.
+
+    Parameters
+    ----------
+    active
+        Survivor counts, cohort size first (see :meth:`ShiftedBetaGeometric.fit`).
+    replications
+        Number of resamples (>= 50).
+    level
+        Coverage of the percentile intervals, between 0 and 1.
+    seed
+        Seed of the resampling.
+    project
+        Periods ``t`` at which to project the active customers
+        ``active[0] · S(t)`` (rows ``active_<t>``), e.g. beyond the data.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Index ``quantity`` (``alpha``, ``beta``, ``churn_1``, ``active_<t>`` …):
+        ``estimate`` (the fit on the data; ∞ for α and β of a boundary fit),
+        ``low``, ``high``, and ``boundary_share`` (share of the refits at the
+        boundary, the same on every row). ``attrs["boundary"]`` says whether the
+        fit on the data itself is at the boundary.
+
+    Examples
+    --------
+    >>> out = sbg_intervals([1000, 631, 468, 382, 326, 289, 262, 241], replications=200)
+    >>> round(float(out.loc["alpha", "estimate"]), 3), bool(out.loc["alpha", "high"] < 1)
+    (0.704, True)
+    """
+    n = _check_active(active)
+    if isinstance(replications, bool) or not isinstance(replications, int) or replications < 50:
+        raise ValueError(f"replications: a whole number >= 50, got {replications!r}")
+    if not 0 < level < 1:
+        raise ValueError(f"level: a share strictly between 0 and 1, got {level!r}")
+    periods = [int(t) for t in project]
+    if any(t < 0 for t in periods) or any(t != p for t, p in zip(periods, project, strict=True)):
+        raise ValueError(f"project: whole numbers of periods >= 0, got {list(project)!r}")
+    size = int(n[0])
+    shares = np.r_[n[:-1] - n[1:], n[-1]] / n[0]
+    t = np.asarray(periods, dtype=float)
+
+    def survivors(a: float, b: float) -> np.ndarray:
+        if math.isinf(a):
+            return size * (1.0 - b) ** t  # b holds θ at the boundary
+        return size * np.exp(betaln(a, b + t) - betaln(a, b))
+
+    model, note = fit_sbg(n)
+    if note:
+        a0, b0, churn0 = math.inf, math.inf, _geometric_churn(n)
+        # Start the refits inside the parameter space, at the same mean churn
+        # with little spread: a resample that supports heterogeneity walks
+        # inwards, one that does not walks out to the boundary.
+        start = np.log([churn0 * 1e3, (1 - churn0) * 1e3])
+    else:
+        a0, b0 = model.params_["alpha"], model.params_["beta"]
+        churn0 = a0 / (a0 + b0)
+        start = np.log([a0, b0])
+
+    def row(a: float, b: float, churn: float) -> np.ndarray:
+        return np.r_[a, b, churn, survivors(a, churn if math.isinf(a) else b)]
+
+    estimate = row(a0, b0, churn0)
+    rng = np.random.default_rng(seed)
+    draws = []
+    for _ in range(replications):
+        lost = rng.multinomial(size, shares)
+        counts = size - np.r_[0, np.cumsum(lost[:-1])]
+        if counts[-1] == counts[0]:  # nobody churned in the resample: not identified
+            continue
+        draws.append(row(*_refit(counts.astype(float), start)))
+    if not draws:
+        raise ValueError("active: no resample has a churner; the sBG model is not identified")
+    draws = np.array(draws)
+    probs = [0.5 - level / 2, 0.5 + level / 2]
+    bounds = np.array([_quantiles(draws[:, j], probs) for j in range(draws.shape[1])])
+    names = ["alpha", "beta", "churn_1", *(f"active_{p}" for p in periods)]
+    out = pd.DataFrame(
+        {
+            "estimate": estimate,
+            "low": bounds[:, 0],
+            "high": bounds[:, 1],
+            "boundary_share": float(np.isinf(draws[:, 0]).mean()),
+        },
+        index=pd.Index(names, name="quantity"),
+    )
+    out.attrs["boundary"] = bool(math.isinf(estimate[0]))
+    out.attrs["replications"] = len(draws)
+    return out
