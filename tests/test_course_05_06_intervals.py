@@ -1,0 +1,182 @@
+"""Intervals of notebooks 05 and 06: sBG bootstrap, Pareto/NBD refits, and the claims 06 prints.
+
+The sBG intervals are checked against an independent reference: Wald
+intervals from the observed information of the cohort log-likelihood, written
+here from the survival function alone (S(t) = B(α, β + t) / B(α, β)) and
+differentiated numerically. With 1,000 customers the likelihood is close to
+quadratic, so a percentile bootstrap and the Wald interval must agree to a
+fraction of their width; the published point estimates (Fader & Hardie 2007:
+α 0.704, β 1.182 "regular"; α 0.668, β 3.806 "high end") anchor the centre.
+"""
+
+import math
+
+import numpy as np
+import pytest
+from scipy.special import betaln
+
+from sim.analytics import clv, retention
+
+Z90 = 1.6448536269514722
+
+
+def _loglik(log_ab, n):
+    a, b = np.exp(log_ab)
+    t = np.arange(len(n))
+    s = np.exp(betaln(a, b + t) - betaln(a, b))
+    lost = n[:-1] - n[1:]
+    return float(lost @ np.log(s[:-1] - s[1:]) + n[-1] * np.log(s[-1]))
+
+
+def _wald(n, a, b):
+    """90 % Wald intervals of α and β (delta method from the log scale)."""
+    x0, h = np.log([a, b]), 1e-4
+    hess = np.zeros((2, 2))
+    for i in range(2):
+        for j in range(2):
+            e_i, e_j = np.eye(2)[i] * h, np.eye(2)[j] * h
+            hess[i, j] = (
+                _loglik(x0 + e_i + e_j, n)
+                - _loglik(x0 + e_i - e_j, n)
+                - _loglik(x0 - e_i + e_j, n)
+                + _loglik(x0 - e_i - e_j, n)
+            ) / (4 * h * h)
+    se_log = np.sqrt(np.diag(np.linalg.inv(-hess)))
+    return {k: (v * math.exp(-Z90 * s), v * math.exp(Z90 * s)) for k, v, s in zip("ab", (a, b), se_log)}
+
+
+@pytest.fixture(scope="module")
+def published():
+    out = {}
+    for name, pub in retention.FADER_HARDIE_2007.items():
+        n = np.asarray(pub["active"][:8], dtype=float)
+        out[name] = (n, pub, clv.sbg_intervals(n, replications=400, seed=0, project=[10, 12]))
+    return out
+
+
+@pytest.mark.parametrize("name", ["regular", "high end"])
+def test_sbg_intervals_centre_on_the_published_fit(published, name):
+    n, pub, out = published[name]
+    # The published estimates have three decimals: the fit must round to them.
+    assert out.loc["alpha", "estimate"] == pytest.approx(pub["alpha"], abs=5e-4)
+    assert out.loc["beta", "estimate"] == pytest.approx(pub["beta"], abs=5e-4)
+    assert not out.attrs["boundary"]
+    assert out["boundary_share"].iloc[0] == 0.0
+    for q in ("alpha", "beta", "churn_1", "active_10", "active_12"):
+        assert out.loc[q, "low"] < out.loc[q, "estimate"] < out.loc[q, "high"]
+
+
+@pytest.mark.parametrize("name", ["regular", "high end"])
+def test_sbg_intervals_agree_with_wald_intervals(published, name):
+    n, pub, out = published[name]
+    wald = _wald(n, out.loc["alpha", "estimate"], out.loc["beta", "estimate"])
+    for q, key in (("alpha", "a"), ("beta", "b")):
+        lo, hi = wald[key]
+        width = hi - lo
+        # 400 resamples: each percentile end moves by a few % of the width between
+        # seeds; 15 % of the width leaves room for that and the likelihood's skew.
+        assert out.loc[q, "low"] == pytest.approx(lo, abs=0.15 * width)
+        assert out.loc[q, "high"] == pytest.approx(hi, abs=0.15 * width)
+
+
+def test_sbg_intervals_known_values():
+    """The figures the course prints (seed 0, 400 resamples), to 0.005 in α and 0.01 in β."""
+    reg = clv.sbg_intervals(retention.FADER_HARDIE_2007["regular"]["active"][:8], 400, seed=0)
+    assert reg.loc["alpha", ["low", "high"]].tolist() == pytest.approx([0.602, 0.813], abs=5e-3)
+    assert reg.loc["beta", ["low", "high"]].tolist() == pytest.approx([0.964, 1.452], abs=1e-2)
+
+
+def test_sbg_projection_is_the_survival_function(published):
+    n, pub, out = published["high end"]
+    a, b = out.loc["alpha", "estimate"], out.loc["beta", "estimate"]
+    # S(t) = Π_{i=1..t} r(i), r(i) = (β + i − 1) / (α + β + i − 1): a product, not betaln.
+    s10 = np.prod([(b + i - 1) / (a + b + i - 1) for i in range(1, 11)])
+    assert out.loc["active_10", "estimate"] == pytest.approx(1000 * s10, rel=1e-10)
+    assert out.loc["active_10", "estimate"] == pytest.approx(414.17, abs=0.01)
+    # Five years past the calibration the observed count (427) is inside the 90 % interval.
+    assert out.loc["active_10", "low"] < pub["active"][10] < out.loc["active_10", "high"]
+
+
+#: True quarterly survivors of the course brand's Q1-2023 cohort (seed 0), notebook 06.
+BRAND_COHORT = [1242, 1173, 1049, 974, 886, 829, 770, 703, 655, 614, 573, 516]
+
+
+def test_sbg_boundary_reported_unbounded_with_finite_churn():
+    # The brand's quarterly retention rates do not rise (0.94, 0.89, 0.93, …, 0.90):
+    # churn is homogeneous, so the Beta has no spread to describe.
+    n = np.asarray(BRAND_COHORT, dtype=float)
+    out = clv.sbg_intervals(n, replications=200, seed=0, project=[14])
+    assert out.attrs["boundary"]
+    assert math.isinf(out.loc["alpha", "estimate"]) and math.isinf(out.loc["beta", "estimate"])
+    assert math.isinf(out.loc["alpha", "high"]) and math.isinf(out.loc["beta", "high"])
+    assert 0 < out["boundary_share"].iloc[0] <= 1
+    lost = n[:-1] - n[1:]
+    exposure = np.arange(1, len(n)) @ lost + (len(n) - 1) * n[-1]
+    theta = lost.sum() / exposure
+    assert out.loc["churn_1", "estimate"] == pytest.approx(theta, rel=1e-12)
+    # The churn interval is finite. Its lower end is the geometric MLE's Wald end,
+    # se² = θ²(1 − θ) / D (D churners), within 30 % of the half-width. Its upper
+    # end lies further out: a resample with an interior fit puts its heterogeneous
+    # churners up front, so its first-period churn α / (α + β) exceeds the mean
+    # churn — but by less than one more half-width.
+    se = math.sqrt(theta**2 * (1 - theta) / lost.sum())
+    lo, hi = out.loc["churn_1", ["low", "high"]]
+    assert np.isfinite([lo, hi]).all()
+    assert lo == pytest.approx(theta - Z90 * se, abs=0.3 * Z90 * se)
+    assert theta + 0.7 * Z90 * se <= hi <= theta + 2 * Z90 * se
+    assert [lo, hi] == pytest.approx([0.0730, 0.0839], abs=5e-4)
+    # At the boundary the projection is geometric: n0 (1 − θ)^t.
+    assert out.loc["active_14", "estimate"] == pytest.approx(1242 * (1 - theta) ** 14)
+    assert theta == pytest.approx(0.0767, abs=1e-4)
+
+
+def test_sbg_intervals_deterministic_and_seeded():
+    n = retention.FADER_HARDIE_2007["regular"]["active"][:8]
+    a = clv.sbg_intervals(n, replications=60, seed=5)
+    b = clv.sbg_intervals(n, replications=60, seed=5)
+    c = clv.sbg_intervals(n, replications=60, seed=6)
+    assert a.equals(b)
+    assert not a.equals(c)
+
+
+@pytest.mark.parametrize(
+    "kwargs, field",
+    [
+        ({"replications": 10}, "replications"),
+        ({"replications": 100.0}, "replications"),
+        ({"level": 1.0}, "level"),
+        ({"project": [-1]}, "project"),
+        ({"project": [2.5]}, "project"),
+    ],
+)
+def test_sbg_intervals_bad_input(kwargs, field):
+    with pytest.raises(ValueError, match=field):
+        clv.sbg_intervals([1000, 600, 400], **kwargs)
+
+
+def test_sbg_intervals_reject_a_cohort_without_churn():
+    with pytest.raises(ValueError, match="active"):
+        clv.sbg_intervals([100, 100, 100])
+
+
+@pytest.mark.slow
+def test_sbg_interval_coverage():
+    """80 cohorts drawn from a known sBG: the 90 % intervals cover the truth 80–97 % of the time.
+
+    Quantities: α, and the expected survivors of a 1,000-customer cohort at
+    period 12, 1000 · B(α, β + 12) / B(α, β), projected from 8 counts (the
+    projection a retention budget rests on). With 80 cohorts a true coverage of
+    90 % lands in [80 %, 97 %] with probability above 0.99 (binomial).
+    """
+    alpha, beta = 0.7, 1.2
+    truth = 1000 * math.exp(betaln(alpha, beta + 12) - betaln(alpha, beta))
+    hits_a = hits_s = 0
+    cohorts = 80
+    for k in range(cohorts):
+        n = clv.simulate_sbg(1000, 8, alpha, beta, seed=[2026, k])
+        out = clv.sbg_intervals(n, replications=100, seed=k, project=[12])
+        hits_a += out.loc["alpha", "low"] <= alpha <= out.loc["alpha", "high"]
+        hits_s += out.loc["active_12", "low"] <= truth <= out.loc["active_12", "high"]
+    print(f"coverage: alpha {hits_a / cohorts:.1%}, survivors at 12 {hits_s / cohorts:.1%}")
+    assert 0.80 <= hits_a / cohorts <= 0.97
+    assert 0.80 <= hits_s / cohorts <= 0.97
