@@ -42,7 +42,10 @@ def _wald(n, a, b):
                 + _loglik(x0 - e_i - e_j, n)
             ) / (4 * h * h)
     se_log = np.sqrt(np.diag(np.linalg.inv(-hess)))
-    return {k: (v * math.exp(-Z90 * s), v * math.exp(Z90 * s)) for k, v, s in zip("ab", (a, b), se_log)}
+    return {
+        k: (v * math.exp(-Z90 * s), v * math.exp(Z90 * s))
+        for k, v, s in zip("ab", (a, b), se_log, strict=True)
+    }
 
 
 @pytest.fixture(scope="module")

@@ -284,11 +284,7 @@ def _refit(n: np.ndarray, start: np.ndarray) -> tuple[float, float, float]:
             options={"maxiter": 200, "gtol": 1e-8},
         )
     x = res.x
-    if (
-        not np.all(np.isfinite(x))
-        or np.any(np.abs(x) >= 29.9)
-        or np.logaddexp(*x) >= limit
-    ):
+    if not np.all(np.isfinite(x)) or np.any(np.abs(x) >= 29.9) or np.logaddexp(*x) >= limit:
         return math.inf, math.inf, _geometric_churn(n)
     a, b = np.exp(x)
     return float(a), float(b), float(a / (a + b))
