@@ -1573,8 +1573,8 @@ def claims_lesson(claims: pd.DataFrame, contact: pd.Series, selection: pd.Series
             else "in line with the source's 'more than 66 %'."
         )
         + f" A good first contact loses {contact['good']:.1%}: the bad contact adds "
-        f"{contact['difference']:+.1%} points [{contact['difference_low']:+.1%}, "
-        f"{contact['difference_high']:+.1%}] ({contact['ratio']:.1f}× the loss)."
+        f"{100 * contact['difference']:+.1f} points [{100 * contact['difference_low']:+.1f}, "
+        f"{100 * contact['difference_high']:+.1f}] ({contact['ratio']:.1f}× the loss)."
     )
     noise = selection["effect_low"] <= 0 <= selection["effect_high"]
     parts.append(
