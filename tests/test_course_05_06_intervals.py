@@ -183,3 +183,190 @@ def test_sbg_interval_coverage():
     print(f"coverage: alpha {hits_a / cohorts:.1%}, survivors at 12 {hits_s / cohorts:.1%}")
     assert 0.80 <= hits_a / cohorts <= 0.97
     assert 0.80 <= hits_s / cohorts <= 0.97
+
+
+# --------------------------------------------------------------------------- notebook 06's claims
+
+import pandas as pd  # noqa: E402
+
+from sim.analytics.clv import uncertainty  # noqa: E402
+
+#: The brand's numbers at seed 0 (notebook 06): first-contact outcomes and member gaps.
+SERVICE = pd.DataFrame(
+    {"customers": [417, 4316], "dropped": [119, 533]}, index=pd.Index(["bad", "good"])
+)
+MEMBERS = pd.DataFrame({"gap": [0.168560, 0.057188]}, index=pd.Index(["naive", "same propensity"]))
+CAUSAL = pd.Series({"effect": -0.017241, "low": -0.072354, "high": 0.037871})
+
+
+def _wilson(k, n, z=1.959963984540054):
+    p = k / n
+    centre = (p + z * z / (2 * n)) / (1 + z * z / n)
+    half = z * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / (1 + z * z / n)
+    return centre - half, centre + half
+
+
+def test_retention_claims_against_hand_computation():
+    claims = retention.retention_claims(pd.Series({"cost_ratio": 2.5814}), SERVICE)
+    cost = claims.loc["retention 5–8× cheaper than acquisition"]
+    assert cost[["brand", "low", "high"]].tolist() == [2.5814] * 3
+    assert cost["verdict"] == "below the source: contradicts it"
+    lost = claims.loc["over 66 % switch after unsatisfying service"]
+    assert lost["brand"] == pytest.approx(119 / 417, rel=1e-12)
+    assert lost[["low", "high"]].tolist() == pytest.approx(_wilson(119, 417), rel=1e-9)
+    assert [round(lost["low"], 3), round(lost["high"], 3)] == [0.244, 0.331]
+    assert lost["verdict"] == "below the source: contradicts it"
+
+
+@pytest.mark.parametrize(
+    "ratio, verdict",
+    [
+        (6.0, "within the source's range: agrees"),
+        (8.5, "above the source: contradicts it"),
+        (4.99, "below the source: contradicts it"),
+    ],
+)
+def test_retention_claims_verdicts(ratio, verdict):
+    claims = retention.retention_claims(pd.Series({"cost_ratio": ratio}), SERVICE)
+    assert claims.iloc[0]["verdict"] == verdict
+
+
+def test_switching_claim_compatible_when_the_interval_straddles():
+    # 13 of 20 lost: 65 %, Wilson [43 %, 82 %] straddles the source's 66 %.
+    service = pd.DataFrame({"customers": [20, 100], "dropped": [13, 10]}, index=["bad", "good"])
+    claims = retention.retention_claims(pd.Series({"cost_ratio": 6.0}), service)
+    assert claims.iloc[1]["verdict"] == "overlaps the source's range: compatible"
+
+
+def test_bad_contact_effect_against_hand_computation():
+    out = retention.bad_contact_effect(SERVICE)
+    p1, p2 = 119 / 417, 533 / 4316
+    se = math.sqrt(p1 * (1 - p1) / 417 + p2 * (1 - p2) / 4316)
+    assert out["difference"] == pytest.approx(p1 - p2, rel=1e-12)
+    assert out["difference_low"] == pytest.approx(p1 - p2 - 1.959963984540054 * se, rel=1e-9)
+    assert out["ratio"] == pytest.approx(p1 / p2, rel=1e-12)
+    assert round(out["difference"], 4) == 0.1619 and round(out["ratio"], 2) == 2.31
+    assert [out["good_low"], out["good_high"]] == pytest.approx(_wilson(533, 4316), rel=1e-9)
+
+
+def test_selection_decomposition_against_hand_computation():
+    out = retention.selection_decomposition(MEMBERS, CAUSAL)
+    assert out["removed_by_matching"] == pytest.approx((0.168560 - 0.057188) / 0.168560)
+    assert round(out["removed_by_matching"], 3) == 0.661
+    assert out["causal_share"] == pytest.approx(-0.017241 / 0.168560)
+    assert out["causal_share_high"] == pytest.approx(0.037871 / 0.168560)
+
+
+def test_claims_lesson_says_where_the_brand_contradicts_the_source():
+    contact = retention.bad_contact_effect(SERVICE)
+    selection = retention.selection_decomposition(MEMBERS, CAUSAL)
+    text = retention.claims_lesson(
+        retention.retention_claims(pd.Series({"cost_ratio": 2.5814}), SERVICE), contact, selection
+    )
+    assert "2.6× less" in text and "contradicts the claim" in text
+    assert "28.5% [24.4%, 33.1%]" in text and "far below" in text
+    assert "+16.2 points" in text and "removes 66%" in text and "within noise" in text
+    agree = retention.claims_lesson(
+        retention.retention_claims(pd.Series({"cost_ratio": 6.0}), SERVICE), contact, selection
+    )
+    assert "contradicts the claim" not in agree and "within or above" in agree
+
+
+@pytest.mark.parametrize(
+    "call, field",
+    [
+        (lambda: retention.retention_claims(pd.Series({"cac": 1.0}), SERVICE), "cost_ratio"),
+        (lambda: retention.bad_contact_effect(SERVICE.loc[["bad"]]), "good"),
+        (lambda: retention.selection_decomposition(MEMBERS.loc[["naive"]], CAUSAL), "propensity"),
+        (lambda: retention.selection_decomposition(MEMBERS, CAUSAL.drop("low")), "low"),
+    ],
+)
+def test_claim_helpers_bad_input(call, field):
+    with pytest.raises(ValueError, match=field):
+        call()
+
+
+# --------------------------------------------------------------------------- notebook 05
+
+
+def test_retention_gap_against_hand_computation():
+    # Four customers buy in 2024; only A buys in 2025. Of the three "lost", B and C are
+    # truly alive at the end of 2025 (C was lost and won back), D was lost for good.
+    day = pd.Timestamp
+    orders = pd.DataFrame(
+        {
+            "customer_id": ["A", "B", "C", "D", "A"],
+            "order_date": [day("2024-03-01")] * 4 + [day("2025-05-01")],
+        }
+    )
+    nat = pd.NaT
+    truth = pd.DataFrame(
+        {
+            "customer_id": ["A", "B", "C", "D"],
+            "first_dropout_date": [nat, nat, day("2025-02-01"), day("2025-03-01")],
+            "won_back_date": [nat, nat, day("2025-06-01"), nat],
+            "dropout_date": [nat, nat, nat, day("2025-03-01")],
+        }
+    )
+    out = clv.retention_gap(
+        orders,
+        truth,
+        ("2024-01-01", "2025-01-01"),
+        ("2025-01-01", "2026-01-01"),
+        annual_margin=100.0,
+        discount_rate=0.1,
+        horizon_years=3,
+        btyd_existing=200.0,
+    )
+
+    def formula(r):
+        return sum(100 * (r / 1.1) ** t for t in (1, 2, 3))
+
+    assert out["retention"] == 0.25 and out["retention_alive"] == 0.75
+    assert out["alive_among_lost"] == pytest.approx(2 / 3)
+    assert out["formula"] == pytest.approx(formula(0.25))
+    assert out["formula_alive"] == pytest.approx(formula(0.75))
+    assert out["explained"] == pytest.approx(
+        (formula(0.75) - formula(0.25)) / (200 - formula(0.25))
+    )
+    with pytest.raises(ValueError, match="period1, period2"):
+        clv.retention_gap(
+            orders, truth, ("2025-01-01", "2026-01-01"), ("2024-01-01", "2025-01-01"), 1, 0, 1, 1
+        )
+
+
+@pytest.fixture(scope="module")
+def cdnow_pareto():
+    cal = clv.calibration_holdout_split(
+        clv.load_cdnow_transactions(), "1997-09-30", "1998-06-30", time_unit="weeks"
+    )
+    f, r, t = cal["frequency_cal"], cal["recency_cal"], cal["T_cal"]
+    return clv.ParetoNBD().fit(f, r, t), f, r, t
+
+
+def test_pareto_refit_with_curvature_reaches_the_cold_refit(cdnow_pareto):
+    """The inverse-Hessian start changes the path, not the optimum (to the refit tolerance)."""
+    model, f, r, t = cdnow_pareto
+    from sim.analytics.clv import pareto_nbd
+    from sim.analytics.clv._fitting import check_frt
+
+    x, t_x, age = check_frt(f, r, t)
+    design = pareto_nbd._Design(x, t_x, age, np.ones_like(x))
+    start = list(model._params())
+    w = np.random.default_rng(7).poisson(1.0, len(x)).astype(float)
+    hess_inv = uncertainty._inverse_hessian(design, np.ones_like(x), start)
+    assert np.all(np.linalg.eigvalsh(hess_inv) > 0)
+    warm = uncertainty._refit(design, w, start, hess_inv)
+    cold = uncertainty._refit(design, w, start, None)
+    assert warm == pytest.approx(cold, rel=2e-3)
+
+
+def test_pareto_bootstrap_intervals_on_cdnow(cdnow_pareto):
+    model, f, r, t = cdnow_pareto
+    draws = clv.bootstrap_params(model, f, r, t, replications=10, seed=0)
+    assert len(draws) == 10 and draws.attrs["failed"] == 0
+    ci = clv.param_intervals(model, draws, level=0.9)
+    # Published fit (Fader, Hardie & Lee): r 0.553, α 10.578, s 0.606, β 11.669; each
+    # parameter's interval holds its estimate.
+    assert ci["estimate"].tolist() == pytest.approx([0.553, 10.578, 0.606, 11.669], abs=2e-3)
+    assert ((ci["low"] <= ci["estimate"]) & (ci["estimate"] <= ci["high"])).all()

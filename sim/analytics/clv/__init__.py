@@ -38,6 +38,7 @@ from .reconcile import (
     new_customer_clv,
     programme_affordability,
     reconcile_clv,
+    retention_gap,
     value_given_back,
 )
 from .sbg import ShiftedBetaGeometric, fit_sbg, sbg_intervals, simulate_sbg
@@ -66,6 +67,7 @@ __all__ = [
     "posterior_draws_bgnbd",
     "programme_affordability",
     "reconcile_clv",
+    "retention_gap",
     "segment_value_interval",
     "tracking_table",
     "truly_alive",
