@@ -12,10 +12,12 @@ fraction of their width; the published point estimates (Fader & Hardie 2007:
 import math
 
 import numpy as np
+import pandas as pd
 import pytest
 from scipy.special import betaln
 
 from sim.analytics import clv, retention
+from sim.analytics.clv import uncertainty
 
 Z90 = 1.6448536269514722
 
@@ -186,10 +188,6 @@ def test_sbg_interval_coverage():
 
 
 # --------------------------------------------------------------------------- notebook 06's claims
-
-import pandas as pd  # noqa: E402
-
-from sim.analytics.clv import uncertainty  # noqa: E402
 
 #: The brand's numbers at seed 0 (notebook 06): first-contact outcomes and member gaps.
 SERVICE = pd.DataFrame(
