@@ -368,3 +368,22 @@ def test_pareto_bootstrap_intervals_on_cdnow(cdnow_pareto):
     # parameter's interval holds its estimate.
     assert ci["estimate"].tolist() == pytest.approx([0.553, 10.578, 0.606, 11.669], abs=2e-3)
     assert ((ci["low"] <= ci["estimate"]) & (ci["estimate"] <= ci["high"])).all()
+
+
+def test_batched_sbg_refits_match_one_at_a_time():
+    """The vectorised Newton refits give the scalar BFGS refits' answers, boundary included."""
+    from sim.analytics.clv import sbg
+
+    n = np.asarray(BRAND_COHORT, dtype=float)
+    shares = np.r_[n[:-1] - n[1:], n[-1]] / n[0]
+    lost = np.random.default_rng(1).multinomial(int(n[0]), shares, size=40)
+    counts = n[0] - np.column_stack([np.zeros(40), np.cumsum(lost[:, :-1], axis=1)])
+    theta = sbg._geometric_churn(n)
+    start = np.log([theta * 1e3, (1 - theta) * 1e3])
+    batch = sbg._refit_batch(counts, start)
+    single = np.array([sbg._refit(c, start) for c in counts])
+    assert np.isinf(batch[:, 0]).sum() >= 5 and np.isfinite(batch[:, 0]).sum() >= 5
+    assert np.array_equal(np.isinf(batch[:, 0]), np.isinf(single[:, 0]))
+    finite = np.isfinite(single[:, 0])
+    assert batch[finite] == pytest.approx(single[finite], rel=1e-4)
+    assert batch[~finite, 2] == pytest.approx(single[~finite, 2], rel=1e-12)

@@ -290,6 +290,103 @@ def _refit(n: np.ndarray, start: np.ndarray) -> tuple[float, float, float]:
     return float(a), float(b), float(a / (a + b))
 
 
+def _batch_objective(x: np.ndarray, lost: np.ndarray, still: np.ndarray, size: float):
+    """Mean negative log-likelihood (R,) and gradient (R, 2) of R cohorts at log-params x (R, 2)."""
+    a, b = np.exp(x[:, 0])[:, None], np.exp(x[:, 1])[:, None]
+    t = np.arange(1, lost.shape[1] + 1, dtype=float)[None, :]
+    t_end = float(lost.shape[1])
+    base = betaln(a, b)
+    log_p = betaln(a + 1.0, b + t - 1.0) - base
+    log_s = (betaln(a, b + t_end) - base)[:, 0]
+    ll = (lost * log_p).sum(axis=1) + still * log_s
+    dab = digamma(a + b)
+    dp_a = digamma(a + 1.0) - digamma(a + b + t) - digamma(a) + dab
+    dp_b = digamma(b + t - 1.0) - digamma(a + b + t) - digamma(b) + dab
+    ds_a = (dab - digamma(a + b + t_end))[:, 0]
+    ds_b = (digamma(b + t_end) - digamma(a + b + t_end) - digamma(b) + dab)[:, 0]
+    ga = a[:, 0] * ((lost * dp_a).sum(axis=1) + still * ds_a)
+    gb = b[:, 0] * ((lost * dp_b).sum(axis=1) + still * ds_b)
+    return -ll / size, -np.column_stack([ga, gb]) / size
+
+
+def _refit_batch(counts: np.ndarray, start: np.ndarray) -> np.ndarray:
+    """:func:`_refit` for many resamples at once: (R, 3) rows of α, β, first-period churn.
+
+    Damped Newton steps on all resamples together (the 2 × 2 Hessian from
+    central differences of the analytic gradient, a halving line search),
+    from the full-sample fit. A resample whose α + β passes :data:`BOUNDARY`
+    is the boundary; one that has not converged after the iterations (or
+    whose Hessian stays indefinite) is refitted alone by :func:`_refit`.
+    """
+    counts = np.asarray(counts, dtype=float)
+    lost, still, size = counts[:, :-1] - counts[:, 1:], counts[:, -1], float(counts[0, 0])
+    reps = len(counts)
+    x = np.tile(np.asarray(start, dtype=float), (reps, 1))
+    limit = math.log(BOUNDARY)
+    active = np.ones(reps, dtype=bool)
+    boundary = np.zeros(reps, dtype=bool)
+    converged = np.zeros(reps, dtype=bool)
+    h = 1e-5
+    with np.errstate(all="ignore"):
+        for _ in range(60):
+            idx = np.flatnonzero(active)
+            if idx.size == 0:
+                break
+            xi, li, si = x[idx], lost[idx], still[idx]
+            f, g = _batch_objective(xi, li, si, size)
+            gmax = np.abs(g).max(axis=1)
+            done = gmax < 1e-8
+            hess = np.empty((idx.size, 2, 2))
+            for k in range(2):
+                e = np.zeros(2)
+                e[k] = h
+                hess[:, k, :] = (
+                    _batch_objective(xi + e, li, si, size)[1]
+                    - _batch_objective(xi - e, li, si, size)[1]
+                ) / (2 * h)
+            hess = (hess + hess.transpose(0, 2, 1)) / 2
+            # Newton along directions of positive curvature; along a direction of
+            # negative or no curvature (the ridge towards the boundary, where the
+            # likelihood flattens) a unit step downhill, so the walk is fast.
+            lam, vec = np.linalg.eigh(hess)
+            along = np.einsum("rij,ri->rj", vec, g)  # gradient in the eigenbasis
+            curved = lam > 1e-8
+            coef = np.where(curved, -along / np.where(curved, lam, 1.0), -np.sign(along))
+            step = np.einsum("rij,rj->ri", vec, coef)
+            # Cap a step at one unit of log-parameter: Newton on a flat ridge overshoots.
+            step /= np.maximum(1.0, np.abs(step).max(axis=1))[:, None]
+            scale = np.ones(idx.size)
+            accepted = np.zeros(idx.size, dtype=bool)
+            for _ in range(30):
+                trial = xi + scale[:, None] * step
+                ft = _batch_objective(trial, li, si, size)[0]
+                ok = np.isfinite(ft) & (ft <= f + 1e-14) & ~accepted
+                xi = np.where(ok[:, None], trial, xi)
+                accepted |= ok
+                if accepted.all():
+                    break
+                scale = np.where(accepted, scale, scale / 2)
+            x[idx] = xi
+            out = np.logaddexp(xi[:, 0], xi[:, 1]) >= limit
+            boundary[idx[out]] = True
+            converged[idx[done & ~out]] = True
+            stuck = ~accepted & ~done & ~out
+            # No decrease left to find in double precision: converged if the gradient is
+            # already negligible for the bootstrap (a refit alone otherwise).
+            converged[idx[stuck & (gmax < 1e-6)]] = True
+            active[idx[done | out | stuck]] = False
+    rows = np.empty((reps, 3))
+    for i in range(reps):
+        if boundary[i]:
+            rows[i] = (math.inf, math.inf, _geometric_churn(counts[i]))
+        elif converged[i]:
+            a, b = np.exp(x[i])
+            rows[i] = (a, b, a / (a + b))
+        else:
+            rows[i] = _refit(counts[i], np.asarray(start, dtype=float))
+    return rows
+
+
 def _quantiles(values: np.ndarray, probs: Sequence[float]) -> np.ndarray:
     """Percentiles of draws that may hold +∞ (a boundary refit): ∞ sorts last and stays ∞."""
     big = np.finfo(float).max / 4
@@ -310,7 +407,8 @@ def sbg_intervals(
     customers churned in period 1, 2, …, T or survived past T, so a resample
     is one multinomial draw of those T + 1 counts with the observed shares
     (keyed by ``seed``), turned back into a survivors curve and refitted with
-    :func:`fit_sbg`. A refit that reaches the boundary (no heterogeneity:
+    :func:`fit_sbg` (all resamples at once, by Newton steps from the
+    full-sample fit). A refit that reaches the boundary (no heterogeneity:
     α, β → ∞ with α / (α + β) fixed) is recorded as α = β = ∞, so an interval
     that reaches the boundary has an infinite upper end — the data cannot rule
     out "everybody churns alike". The first period's churn α / (α + β) — the
@@ -380,16 +478,12 @@ def sbg_intervals(
 
     estimate = row(a0, b0, churn0)
     rng = np.random.default_rng(seed)
-    draws = []
-    for _ in range(replications):
-        lost = rng.multinomial(size, shares)
-        counts = size - np.r_[0, np.cumsum(lost[:-1])]
-        if counts[-1] == counts[0]:  # nobody churned in the resample: not identified
-            continue
-        draws.append(row(*_refit(counts.astype(float), start)))
-    if not draws:
+    lost = rng.multinomial(size, shares, size=replications)
+    counts = size - np.column_stack([np.zeros(replications), np.cumsum(lost[:, :-1], axis=1)])
+    counts = counts[counts[:, -1] < counts[:, 0]]  # a resample without a churner identifies nothing
+    if len(counts) == 0:
         raise ValueError("active: no resample has a churner; the sBG model is not identified")
-    draws = np.array(draws)
+    draws = np.array([row(*fit) for fit in _refit_batch(counts, start)])
     probs = [0.5 - level / 2, 0.5 + level / 2]
     bounds = np.array([_quantiles(draws[:, j], probs) for j in range(draws.shape[1])])
     names = ["alpha", "beta", "churn_1", *(f"active_{p}" for p in periods)]
