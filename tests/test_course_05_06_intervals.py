@@ -179,7 +179,7 @@ def test_sbg_interval_coverage():
     cohorts = 80
     for k in range(cohorts):
         n = clv.simulate_sbg(1000, 8, alpha, beta, seed=[2026, k])
-        out = clv.sbg_intervals(n, replications=100, seed=k, project=[12])
+        out = clv.sbg_intervals(n, replications=200, seed=k, project=[12])
         hits_a += out.loc["alpha", "low"] <= alpha <= out.loc["alpha", "high"]
         hits_s += out.loc["active_12", "low"] <= truth <= out.loc["active_12", "high"]
     print(f"coverage: alpha {hits_a / cohorts:.1%}, survivors at 12 {hits_s / cohorts:.1%}")
@@ -385,5 +385,15 @@ def test_batched_sbg_refits_match_one_at_a_time():
     assert np.isinf(batch[:, 0]).sum() >= 5 and np.isfinite(batch[:, 0]).sum() >= 5
     assert np.array_equal(np.isinf(batch[:, 0]), np.isinf(single[:, 0]))
     finite = np.isfinite(single[:, 0])
-    assert batch[finite] == pytest.approx(single[finite], rel=1e-4)
     assert batch[~finite, 2] == pytest.approx(single[~finite, 2], rel=1e-12)
+    # Near the boundary the likelihood is a flat ridge in α + β, where BFGS stops on
+    # precision loss: the batched refit must reach at least the same likelihood.
+    lost_c, still = counts[:, :-1] - counts[:, 1:], counts[:, -1]
+    f_batch = sbg._batch_objective(np.log(batch[finite, :2]), lost_c[finite], still[finite], n[0])[
+        0
+    ]
+    f_single = sbg._batch_objective(
+        np.log(single[finite, :2]), lost_c[finite], still[finite], n[0]
+    )[0]
+    assert np.all(f_batch <= f_single + 1e-12)
+    assert batch[finite, 2] == pytest.approx(single[finite, 2], rel=2e-3)
