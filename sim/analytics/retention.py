@@ -27,7 +27,10 @@ All functions take an orders table (``customer_id``, ``order_date``, and
 - :func:`uplift_claim`, :func:`claim_verdict` — "5 % more retention" as +5
   points of yearly retention, with a bootstrap interval;
 - :func:`member_retention`, :func:`member_effect_on_survival` — loyalty
-  members: naive, propensity-matched and causal comparisons.
+  members: naive, propensity-matched and causal comparisons;
+- :func:`retention_claims`, :func:`bad_contact_effect`,
+  :func:`selection_decomposition`, :func:`claims_lesson` — the source's
+  claims computed on the brand, and what they say.
 """
 
 from __future__ import annotations
@@ -42,7 +45,9 @@ from sim.analytics._validate import check_table, require_columns
 
 __all__ = [
     "FADER_HARDIE_2007",
+    "bad_contact_effect",
     "claim_verdict",
+    "claims_lesson",
     "cohort_counts",
     "cohort_retention",
     "cohort_survivors",
@@ -63,10 +68,12 @@ __all__ = [
     "period_retention_rates",
     "purchase_gaps",
     "repeat_purchase_rate",
+    "retention_claims",
     "retention_economics_inputs",
     "retention_uplift_profit",
     "sbg_check",
     "sbg_curve",
+    "selection_decomposition",
     "survival_at",
     "truth_lifetimes",
     "uplift_claim",
@@ -1376,3 +1383,206 @@ def member_effect_on_survival(
             "high": pi["high"],
         }
     )
+
+
+# --------------------------------------------------------------------------- the source's claims
+
+
+def _verdict(low: float, high: float, source_low: float, source_high: float) -> str:
+    """Where a brand value (or its interval [low, high]) sits against the source's range."""
+    if high < source_low:
+        return "below the source: contradicts it"
+    if low > source_high:
+        return "above the source: contradicts it"
+    if source_low <= low and high <= source_high:
+        return "within the source's range: agrees"
+    return "overlaps the source's range: compatible"
+
+
+def retention_claims(
+    inputs: pd.Series,
+    service_truth: pd.DataFrame,
+    level: float = 0.95,
+) -> pd.DataFrame:
+    """Two of the source's retention claims against the brand's own numbers.
+
+    - "retention is 5–8× cheaper than acquisition": the brand's
+      ``cost_ratio`` (CAC ÷ retention spend per retained customer, from
+      :func:`retention_economics_inputs`). It divides booked spend, not a
+      sample, so it has no sampling interval (``low = high`` = the value);
+    - "more than 66 % would switch after an unsatisfying service
+      experience": the share of customers whose first service contact went
+      badly who were truly lost within the window
+      (:func:`sim.analytics.service.service_churn_truth`), with its Wilson
+      interval at ``level``. The source's range is (0.66, 1]: a stated
+      intention, set against behaviour.
+
+    ``verdict`` says where the brand's interval sits against the source's
+    range: below or above it (the brand contradicts the source), inside it
+    (agrees) or straddling an end (compatible).
+
+    Returns
+    -------
+    pandas.DataFrame
+        Index ``claim``: ``source_low``, ``source_high``, ``brand``, ``low``,
+        ``high``, ``verdict``.
+    """
+    from sim.analytics.intervals import wilson_interval
+
+    for key in ("cost_ratio",):
+        if key not in inputs.index:
+            raise ValueError(f"inputs.{key}: missing; pass retention_economics_inputs(...)")
+    require_columns(service_truth, ["customers", "dropped"], "service_truth")
+    if "bad" not in service_truth.index:
+        raise ValueError("service_truth: needs a 'bad' row (service_churn_truth's output)")
+    ratio = float(inputs["cost_ratio"])
+    bad = service_truth.loc["bad"]
+    lost = wilson_interval(int(bad["dropped"]), int(bad["customers"]), level)
+    rows = {
+        "retention 5–8× cheaper than acquisition": (5.0, 8.0, ratio, ratio, ratio),
+        "over 66 % switch after unsatisfying service": (
+            0.66,
+            1.0,
+            lost["estimate"],
+            lost["low"],
+            lost["high"],
+        ),
+    }
+    out = pd.DataFrame(
+        {
+            claim: {
+                "source_low": s_lo,
+                "source_high": s_hi,
+                "brand": value,
+                "low": lo,
+                "high": hi,
+                "verdict": _verdict(lo, hi, s_lo, s_hi),
+            }
+            for claim, (s_lo, s_hi, value, lo, hi) in rows.items()
+        }
+    ).T
+    out.index.name = "claim"
+    return out.astype({c: float for c in ("source_low", "source_high", "brand", "low", "high")})
+
+
+def bad_contact_effect(service_truth: pd.DataFrame, level: float = 0.95) -> pd.Series:
+    """Loss after a bad versus a good first service contact: both shares and their difference.
+
+    From :func:`sim.analytics.service.service_churn_truth`: ``bad`` and
+    ``good`` shares lost within the window with Wilson intervals, and the
+    difference in points with its normal (Wald) interval for two independent
+    shares, se² = p₁(1 − p₁)/n₁ + p₂(1 − p₂)/n₂. The difference, not the bad
+    row alone, is what a bad contact adds: good contacts are lost too.
+
+    Returns
+    -------
+    pandas.Series
+        ``bad``, ``bad_low``, ``bad_high``, ``good``, ``good_low``,
+        ``good_high``, ``difference``, ``difference_low``, ``difference_high``,
+        ``ratio`` (bad ÷ good).
+    """
+    from scipy import stats
+
+    from sim.analytics.intervals import wilson_interval
+
+    require_columns(service_truth, ["customers", "dropped"], "service_truth")
+    missing = {"bad", "good"} - set(service_truth.index)
+    if missing:
+        raise ValueError(f"service_truth: missing row(s) {sorted(missing)}")
+    out = {}
+    for name in ("bad", "good"):
+        row = service_truth.loc[name]
+        w = wilson_interval(int(row["dropped"]), int(row["customers"]), level)
+        if not row["customers"] > 0:
+            raise ValueError(f"service_truth: no customer with a {name} first contact")
+        out |= {name: w["estimate"], f"{name}_low": w["low"], f"{name}_high": w["high"]}
+    n1, n2 = (float(service_truth.loc[k, "customers"]) for k in ("bad", "good"))
+    p1, p2 = out["bad"], out["good"]
+    se = math.sqrt(p1 * (1 - p1) / n1 + p2 * (1 - p2) / n2)
+    z = float(stats.norm.ppf(0.5 + level / 2))
+    out |= {
+        "difference": p1 - p2,
+        "difference_low": p1 - p2 - z * se,
+        "difference_high": p1 - p2 + z * se,
+        "ratio": p1 / p2 if p2 > 0 else math.nan,
+    }
+    return pd.Series(out)
+
+
+def selection_decomposition(member_table: pd.DataFrame, causal: pd.Series) -> pd.Series:
+    """How much of the members' naive survival gap is selection, and how much the programme.
+
+    ``member_table`` is :func:`member_retention` (rows ``naive`` and ``same
+    propensity``), ``causal`` is :func:`member_effect_on_survival`. Returns
+    the ``naive_gap`` and ``matched_gap`` (points), ``removed_by_matching`` =
+    (naive − matched) ÷ naive — the share of the naive gap that comparing
+    customers of the same enrolment propensity explains as selection — the
+    causal ``effect`` with ``effect_low``/``effect_high``, and
+    ``causal_share`` = effect ÷ naive gap (with ``causal_share_low`` and
+    ``causal_share_high`` from the effect's interval).
+    """
+    require_columns(member_table, ["gap"], "member_table")
+    for row in ("naive", "same propensity"):
+        if row not in member_table.index:
+            raise ValueError(f"member_table: missing row {row!r} (member_retention's output)")
+    for key in ("effect", "low", "high"):
+        if key not in causal.index:
+            raise ValueError(f"causal.{key}: missing; pass member_effect_on_survival(...)")
+    naive = float(member_table.loc["naive", "gap"])
+    matched = float(member_table.loc["same propensity", "gap"])
+    if naive == 0:
+        raise ValueError("member_table: the naive gap is zero; there is nothing to decompose")
+    return pd.Series(
+        {
+            "naive_gap": naive,
+            "matched_gap": matched,
+            "removed_by_matching": (naive - matched) / naive,
+            "effect": float(causal["effect"]),
+            "effect_low": float(causal["low"]),
+            "effect_high": float(causal["high"]),
+            "causal_share": float(causal["effect"]) / naive,
+            "causal_share_low": float(causal["low"]) / naive,
+            "causal_share_high": float(causal["high"]) / naive,
+        }
+    )
+
+
+def claims_lesson(claims: pd.DataFrame, contact: pd.Series, selection: pd.Series) -> str:
+    """What the brand says about the source's claims, in sentences chosen from the numbers."""
+    require_columns(claims, ["brand", "low", "high", "verdict", "source_low"], "claims")
+    parts = []
+    cost = claims.iloc[0]
+    parts.append(
+        f"Keeping a customer costs {cost['brand']:.1f}× less than winning one on these books — "
+        + (
+            "less than the source's 5–8×: the brand contradicts the claim."
+            if cost["high"] < cost["source_low"]
+            else "within or above the source's 5–8×."
+            if cost["low"] >= cost["source_low"]
+            else "at the edge of the source's 5–8×."
+        )
+    )
+    lost = claims.iloc[1]
+    parts.append(
+        f"After a bad first service contact {lost['brand']:.1%} "
+        f"[{lost['low']:.1%}, {lost['high']:.1%}] were truly lost within the window, "
+        + (
+            "far below the source's 'more than 66 % would switch': "
+            "a stated intention overstates what customers do."
+            if lost["high"] < lost["source_low"]
+            else "in line with the source's 'more than 66 %'."
+        )
+        + f" A good first contact loses {contact['good']:.1%}: the bad contact adds "
+        f"{100 * contact['difference']:+.1f} points [{100 * contact['difference_low']:+.1f}, "
+        f"{100 * contact['difference_high']:+.1f}] ({contact['ratio']:.1f}× the loss)."
+    )
+    noise = selection["effect_low"] <= 0 <= selection["effect_high"]
+    parts.append(
+        f"Comparing members with non-members of the same enrolment propensity removes "
+        f"{selection['removed_by_matching']:.0%} of the members' naive survival gap of "
+        f"{selection['naive_gap']:+.1%}: that part is who joins. The programme's causal effect "
+        f"is {selection['effect']:+.1%} [{selection['effect_low']:+.1%}, "
+        f"{selection['effect_high']:+.1%}]"
+        + (", within noise of zero at this size." if noise else ".")
+    )
+    return " ".join(parts)

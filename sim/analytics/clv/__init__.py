@@ -38,9 +38,10 @@ from .reconcile import (
     new_customer_clv,
     programme_affordability,
     reconcile_clv,
+    retention_gap,
     value_given_back,
 )
-from .sbg import ShiftedBetaGeometric, fit_sbg, simulate_sbg
+from .sbg import ShiftedBetaGeometric, fit_sbg, sbg_intervals, simulate_sbg
 from .summary import calibration_holdout_split, summary_from_orders
 from .uncertainty import (
     bootstrap_params,
@@ -66,6 +67,7 @@ __all__ = [
     "posterior_draws_bgnbd",
     "programme_affordability",
     "reconcile_clv",
+    "retention_gap",
     "segment_value_interval",
     "tracking_table",
     "truly_alive",
@@ -87,6 +89,7 @@ __all__ = [
     "simulate_gamma_gamma",
     "simulate_pareto_nbd",
     "fit_sbg",
+    "sbg_intervals",
     "simulate_sbg",
     "summary_from_orders",
 ]

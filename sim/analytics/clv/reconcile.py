@@ -4,6 +4,8 @@
   customer-level models, each row changing one convention (first period
   counted or not, discounting, horizon, heterogeneity) so every difference
   has a named cause;
+* :func:`retention_gap` — how much of the gap between the retention formula
+  and the customer-level value is "lost" customers who are alive;
 * :func:`programme_affordability` — whether a retention programme pays per
   tier, with a fixed cost per customer and with a cost proportional to CLV;
 * :func:`value_given_back` — "CLV is backwards": what the brand returns to
@@ -24,6 +26,7 @@ __all__ = [
     "new_customer_clv",
     "programme_affordability",
     "reconcile_clv",
+    "retention_gap",
     "value_given_back",
 ]
 
@@ -286,3 +289,76 @@ def bgnbd_surface(
         "expected": pd.Series(model.expected_purchases(t), index=pd.Index(t, name="weeks")),
         "params": {"r": r, "alpha": alpha, "a": a, "b": b, "T": T},
     }
+
+
+def retention_gap(
+    orders: pd.DataFrame,
+    truth: pd.DataFrame,
+    period1: tuple,
+    period2: tuple,
+    annual_margin: float,
+    discount_rate: float,
+    horizon_years: int,
+    btyd_existing: float,
+) -> pd.Series:
+    """How much of the gap between the retention formula and the BTYD value is "lost" customers who are alive.
+
+    The yearly retention ``r`` counts a customer active in ``period1`` as lost
+    when they do not buy in ``period2``. In a non-contractual business many of
+    them are alive, between purchases: the truth knows (alive just before the
+    end of ``period2``, :func:`truly_alive`). Counting them as retained gives
+    the survival the retention formula should have used,
+    ``r_alive = (retained + alive among the lost) / active in period 1``. The
+    share of the gap ``btyd_existing − F(r)`` that ``F(r_alive) − F(r)``
+    closes, with ``F`` the discounted retention formula over ``horizon_years``
+    (t = 1 … h, the reconciliation table's row), is ``explained``; the rest
+    is what one average ``r`` and ``m`` cannot say about the mix of customers.
+
+    Periods are half-open ``[start, end)`` date pairs.
+
+    Returns
+    -------
+    pandas.Series
+        ``active_period1``, ``retained``, ``lost``, ``alive_among_lost``
+        (share), ``retention``, ``retention_alive``, ``formula``,
+        ``formula_alive``, ``btyd``, ``gap``, ``explained`` (share of the gap).
+    """
+    for col in ("customer_id", "order_date"):
+        if col not in orders.columns:
+            raise ValueError(f"orders.{col}: required column missing")
+    if "customer_id" not in truth.columns:
+        raise ValueError("truth.customer_id: required column missing")
+    (s1, e1), (s2, e2) = ((pd.Timestamp(a), pd.Timestamp(b)) for a, b in (period1, period2))
+    if not (s1 < e1 <= s2 < e2):
+        raise ValueError("period1, period2: expected two ordered [start, end) periods")
+    d = orders["order_date"]
+    in1 = pd.Index(orders.loc[(d >= s1) & (d < e1), "customer_id"].unique())
+    in2 = pd.Index(orders.loc[(d >= s2) & (d < e2), "customer_id"].unique())
+    if len(in1) == 0:
+        raise ValueError("period1: no customer active")
+    kept = in1.intersection(in2)
+    lost = in1.difference(in2)
+    tr = truth.drop_duplicates("customer_id").set_index("customer_id")
+    from .diagnostics import truly_alive
+
+    alive = truly_alive(tr.reindex(lost), e2).fillna(False).astype(bool)
+    r = len(kept) / len(in1)
+    r_alive = (len(kept) + int(alive.sum())) / len(in1)
+    m, dr, h = float(annual_margin), float(discount_rate), int(horizon_years)
+    f, f_alive = _finite_retention(m, r, dr, h, 1), _finite_retention(m, r_alive, dr, h, 1)
+    gap = float(btyd_existing) - f
+    return pd.Series(
+        {
+            "active_period1": float(len(in1)),
+            "retained": float(len(kept)),
+            "lost": float(len(lost)),
+            "alive_among_lost": float(alive.mean()) if len(lost) else np.nan,
+            "retention": r,
+            "retention_alive": r_alive,
+            "formula": f,
+            "formula_alive": f_alive,
+            "btyd": float(btyd_existing),
+            "gap": gap,
+            "explained": (f_alive - f) / gap if gap != 0 else np.nan,
+        }
+    )

@@ -14,13 +14,18 @@ because the likeliest churners leave first. On the paper's "regular" cohort
 
 from __future__ import annotations
 
+import math
+from collections.abc import Sequence
+
 import numpy as np
+import pandas as pd
 from numpy.typing import ArrayLike
+from scipy.optimize import minimize
 from scipy.special import betaln, digamma, hyp2f1
 
 from ._fitting import ConvergenceError, FittedParams, as_float_array, fit_log_params
 
-__all__ = ["ShiftedBetaGeometric", "fit_sbg", "simulate_sbg"]
+__all__ = ["ShiftedBetaGeometric", "fit_sbg", "sbg_intervals", "simulate_sbg"]
 
 
 def _check_active(active: ArrayLike) -> np.ndarray:
@@ -234,3 +239,263 @@ def fit_sbg(active: ArrayLike) -> tuple[ShiftedBetaGeometric, str]:
 
 #: alpha + beta beyond which a fitted Beta has no spread worth the name (sd of churn < 1 %).
 BOUNDARY = 1e4
+
+
+def _geometric_churn(n: np.ndarray) -> float:
+    """MLE of a constant churn per period: churners ÷ customer-periods at risk."""
+    lost = n[:-1] - n[1:]
+    exposure = np.arange(1, len(n)) @ lost + (len(n) - 1) * n[-1]
+    return float(lost.sum() / exposure)
+
+
+def _refit(n: np.ndarray, start: np.ndarray) -> tuple[float, float, float]:
+    """(α, β, first-period churn) of a resample, warm-started at ``start`` (log α, log β).
+
+    A bootstrap refit only needs the bootstrap's precision, and it starts next
+    to its optimum, so BFGS from the full-sample fit replaces the full fit's
+    L-BFGS-B from (1, 1), whose Fortran steps cost more than the likelihood.
+    A refit that runs past :data:`BOUNDARY` (or away) is the boundary:
+    α = β = ∞ and the churn is the geometric MLE.
+    """
+    lost = n[:-1] - n[1:]
+    t = np.arange(1, len(n), dtype=float)
+    t_end, still = float(len(n) - 1), n[-1]
+
+    def objective(log_params: np.ndarray) -> tuple[float, np.ndarray]:
+        a, b = np.exp(log_params)
+        ll, jac = _log_likelihood(a, b, lost, t, still, t_end)
+        return -ll / n[0], -jac / n[0]
+
+    limit = math.log(BOUNDARY)
+
+    def stop_at_boundary(xk: np.ndarray) -> None:
+        # The walk out to the boundary is slow (the likelihood flattens); once
+        # α + β passes BOUNDARY the answer is known.
+        if np.logaddexp(*xk) >= limit:
+            raise StopIteration
+
+    with np.errstate(all="ignore"):
+        res = minimize(
+            objective,
+            start,
+            jac=True,
+            method="BFGS",
+            callback=stop_at_boundary,
+            options={"maxiter": 200, "gtol": 1e-8},
+        )
+    x = res.x
+    if not np.all(np.isfinite(x)) or np.any(np.abs(x) >= 29.9) or np.logaddexp(*x) >= limit:
+        return math.inf, math.inf, _geometric_churn(n)
+    a, b = np.exp(x)
+    return float(a), float(b), float(a / (a + b))
+
+
+def _batch_objective(x: np.ndarray, lost: np.ndarray, still: np.ndarray, size: float):
+    """Mean negative log-likelihood (R,) and gradient (R, 2) of R cohorts at log-params x (R, 2)."""
+    a, b = np.exp(x[:, 0])[:, None], np.exp(x[:, 1])[:, None]
+    t = np.arange(1, lost.shape[1] + 1, dtype=float)[None, :]
+    t_end = float(lost.shape[1])
+    base = betaln(a, b)
+    log_p = betaln(a + 1.0, b + t - 1.0) - base
+    log_s = (betaln(a, b + t_end) - base)[:, 0]
+    ll = (lost * log_p).sum(axis=1) + still * log_s
+    dab = digamma(a + b)
+    dp_a = digamma(a + 1.0) - digamma(a + b + t) - digamma(a) + dab
+    dp_b = digamma(b + t - 1.0) - digamma(a + b + t) - digamma(b) + dab
+    ds_a = (dab - digamma(a + b + t_end))[:, 0]
+    ds_b = (digamma(b + t_end) - digamma(a + b + t_end) - digamma(b) + dab)[:, 0]
+    ga = a[:, 0] * ((lost * dp_a).sum(axis=1) + still * ds_a)
+    gb = b[:, 0] * ((lost * dp_b).sum(axis=1) + still * ds_b)
+    return -ll / size, -np.column_stack([ga, gb]) / size
+
+
+def _refit_batch(counts: np.ndarray, start: np.ndarray) -> np.ndarray:
+    """:func:`_refit` for many resamples at once: (R, 3) rows of α, β, first-period churn.
+
+    Damped Newton steps on all resamples together (the 2 × 2 Hessian from
+    central differences of the analytic gradient, a halving line search),
+    from the full-sample fit. A resample whose α + β passes :data:`BOUNDARY`
+    is the boundary; one that has not converged after the iterations (or
+    whose Hessian stays indefinite) is refitted alone by :func:`_refit`.
+    """
+    counts = np.asarray(counts, dtype=float)
+    lost, still, size = counts[:, :-1] - counts[:, 1:], counts[:, -1], float(counts[0, 0])
+    reps = len(counts)
+    x = np.tile(np.asarray(start, dtype=float), (reps, 1))
+    limit = math.log(BOUNDARY)
+    active = np.ones(reps, dtype=bool)
+    boundary = np.zeros(reps, dtype=bool)
+    converged = np.zeros(reps, dtype=bool)
+    h = 1e-5
+    with np.errstate(all="ignore"):
+        for _ in range(60):
+            idx = np.flatnonzero(active)
+            if idx.size == 0:
+                break
+            xi, li, si = x[idx], lost[idx], still[idx]
+            f, g = _batch_objective(xi, li, si, size)
+            gmax = np.abs(g).max(axis=1)
+            done = gmax < 1e-8
+            hess = np.empty((idx.size, 2, 2))
+            for k in range(2):
+                e = np.zeros(2)
+                e[k] = h
+                hess[:, k, :] = (
+                    _batch_objective(xi + e, li, si, size)[1]
+                    - _batch_objective(xi - e, li, si, size)[1]
+                ) / (2 * h)
+            hess = (hess + hess.transpose(0, 2, 1)) / 2
+            # Newton along directions of positive curvature; along a direction of
+            # negative or no curvature (the ridge towards the boundary, where the
+            # likelihood flattens) a unit step downhill, so the walk is fast.
+            lam, vec = np.linalg.eigh(hess)
+            along = np.einsum("rij,ri->rj", vec, g)  # gradient in the eigenbasis
+            curved = lam > 1e-8
+            coef = np.where(curved, -along / np.where(curved, lam, 1.0), -np.sign(along))
+            step = np.einsum("rij,rj->ri", vec, coef)
+            # Cap a step at one unit of log-parameter: Newton on a flat ridge overshoots.
+            step /= np.maximum(1.0, np.abs(step).max(axis=1))[:, None]
+            scale = np.ones(idx.size)
+            accepted = np.zeros(idx.size, dtype=bool)
+            for _ in range(30):
+                trial = xi + scale[:, None] * step
+                ft = _batch_objective(trial, li, si, size)[0]
+                ok = np.isfinite(ft) & (ft <= f + 1e-14) & ~accepted
+                xi = np.where(ok[:, None], trial, xi)
+                accepted |= ok
+                if accepted.all():
+                    break
+                scale = np.where(accepted, scale, scale / 2)
+            x[idx] = xi
+            out = np.logaddexp(xi[:, 0], xi[:, 1]) >= limit
+            boundary[idx[out]] = True
+            converged[idx[done & ~out]] = True
+            stuck = ~accepted & ~done & ~out
+            # No decrease left to find in double precision: converged if the gradient is
+            # already negligible for the bootstrap (a refit alone otherwise).
+            converged[idx[stuck & (gmax < 1e-6)]] = True
+            active[idx[done | out | stuck]] = False
+    rows = np.empty((reps, 3))
+    for i in range(reps):
+        if boundary[i]:
+            rows[i] = (math.inf, math.inf, _geometric_churn(counts[i]))
+        elif converged[i]:
+            a, b = np.exp(x[i])
+            rows[i] = (a, b, a / (a + b))
+        else:
+            rows[i] = _refit(counts[i], np.asarray(start, dtype=float))
+    return rows
+
+
+def _quantiles(values: np.ndarray, probs: Sequence[float]) -> np.ndarray:
+    """Percentiles of draws that may hold +∞ (a boundary refit): ∞ sorts last and stays ∞."""
+    big = np.finfo(float).max / 4
+    out = np.quantile(np.where(np.isinf(values), big, values), probs)
+    return np.where(out >= big / 2, math.inf, out)
+
+
+def sbg_intervals(
+    active: ArrayLike,
+    replications: int = 400,
+    level: float = 0.9,
+    seed: int = 0,
+    project: Sequence[int] = (),
+) -> pd.DataFrame:
+    """Bootstrap intervals for an sBG fit: α, β, the first period's churn and projections.
+
+    The cohort is resampled customer by customer: each of ``active[0]``
+    customers churned in period 1, 2, …, T or survived past T, so a resample
+    is one multinomial draw of those T + 1 counts with the observed shares
+    (keyed by ``seed``), turned back into a survivors curve and refitted with
+    :func:`fit_sbg` (all resamples at once, by Newton steps from the
+    full-sample fit). A refit that reaches the boundary (no heterogeneity:
+    α, β → ∞ with α / (α + β) fixed) is recorded as α = β = ∞, so an interval
+    that reaches the boundary has an infinite upper end — the data cannot rule
+    out "everybody churns alike". The first period's churn α / (α + β) — the
+    constant churn θ at the boundary — is finite in every refit, so its
+    interval always is.
+
+    Parameters
+    ----------
+    active
+        Survivor counts, cohort size first (see :meth:`ShiftedBetaGeometric.fit`).
+    replications
+        Number of resamples (>= 50).
+    level
+        Coverage of the percentile intervals, between 0 and 1.
+    seed
+        Seed of the resampling.
+    project
+        Periods ``t`` at which to project the active customers
+        ``active[0] · S(t)`` (rows ``active_<t>``), e.g. beyond the data.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Index ``quantity`` (``alpha``, ``beta``, ``churn_1``, ``active_<t>`` …):
+        ``estimate`` (the fit on the data; ∞ for α and β of a boundary fit),
+        ``low``, ``high``, and ``boundary_share`` (share of the refits at the
+        boundary, the same on every row). ``attrs["boundary"]`` says whether the
+        fit on the data itself is at the boundary.
+
+    Examples
+    --------
+    >>> out = sbg_intervals([1000, 631, 468, 382, 326, 289, 262, 241], replications=200)
+    >>> round(float(out.loc["alpha", "estimate"]), 3), bool(out.loc["alpha", "high"] < 1)
+    (0.704, True)
+    """
+    n = _check_active(active)
+    if isinstance(replications, bool) or not isinstance(replications, int) or replications < 50:
+        raise ValueError(f"replications: a whole number >= 50, got {replications!r}")
+    if not 0 < level < 1:
+        raise ValueError(f"level: a share strictly between 0 and 1, got {level!r}")
+    periods = [int(t) for t in project]
+    if any(t < 0 for t in periods) or any(t != p for t, p in zip(periods, project, strict=True)):
+        raise ValueError(f"project: whole numbers of periods >= 0, got {list(project)!r}")
+    size = int(n[0])
+    shares = np.r_[n[:-1] - n[1:], n[-1]] / n[0]
+    t = np.asarray(periods, dtype=float)
+
+    def survivors(a: float, b: float) -> np.ndarray:
+        if math.isinf(a):
+            return size * (1.0 - b) ** t  # b holds θ at the boundary
+        return size * np.exp(betaln(a, b + t) - betaln(a, b))
+
+    model, note = fit_sbg(n)
+    if note:
+        a0, b0, churn0 = math.inf, math.inf, _geometric_churn(n)
+        # Start the refits inside the parameter space, at the same mean churn
+        # with little spread: a resample that supports heterogeneity walks
+        # inwards, one that does not walks out to the boundary.
+        start = np.log([churn0 * 1e3, (1 - churn0) * 1e3])
+    else:
+        a0, b0 = model.params_["alpha"], model.params_["beta"]
+        churn0 = a0 / (a0 + b0)
+        start = np.log([a0, b0])
+
+    def row(a: float, b: float, churn: float) -> np.ndarray:
+        return np.r_[a, b, churn, survivors(a, churn if math.isinf(a) else b)]
+
+    estimate = row(a0, b0, churn0)
+    rng = np.random.default_rng(seed)
+    lost = rng.multinomial(size, shares, size=replications)
+    counts = size - np.column_stack([np.zeros(replications), np.cumsum(lost[:, :-1], axis=1)])
+    counts = counts[counts[:, -1] < counts[:, 0]]  # a resample without a churner identifies nothing
+    if len(counts) == 0:
+        raise ValueError("active: no resample has a churner; the sBG model is not identified")
+    draws = np.array([row(*fit) for fit in _refit_batch(counts, start)])
+    probs = [0.5 - level / 2, 0.5 + level / 2]
+    bounds = np.array([_quantiles(draws[:, j], probs) for j in range(draws.shape[1])])
+    names = ["alpha", "beta", "churn_1", *(f"active_{p}" for p in periods)]
+    out = pd.DataFrame(
+        {
+            "estimate": estimate,
+            "low": bounds[:, 0],
+            "high": bounds[:, 1],
+            "boundary_share": float(np.isinf(draws[:, 0]).mean()),
+        },
+        index=pd.Index(names, name="quantity"),
+    )
+    out.attrs["boundary"] = bool(math.isinf(estimate[0]))
+    out.attrs["replications"] = len(draws)
+    return out
