@@ -85,7 +85,7 @@ def test_named_markets_get_their_agents_and_the_others_keep_their_share():
     # the other brands' traffic and the benches do not follow the agents
     assert teams["traffic"] == engine.team_sizes(preset("default"))["traffic"]
     world = engine.World(_with({AMERICAS: 4}, population={"customers": 50, "years": 0.1}), 1)
-    assert [c.agents.capacity for c in world.centres] == [2, 4, 1, 1]
+    assert [c.agents for c in world.centres] == [2, 4, 1, 1]
 
 
 def test_service_cost_charges_the_agents_each_market_staffs():
