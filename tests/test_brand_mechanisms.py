@@ -404,7 +404,7 @@ def test_every_market_gets_its_documented_share_of_the_teams():
     assert w.advisors_by_market == split_by_share(adv.advisors, shares)
     assert sum(w.advisors_by_market.values()) == adv.advisors
     names = list(sc.markets.names)
-    assert [c.agents.capacity for c in w.centres] == [w.agents_by_market[m] for m in names]
+    assert [c.agents for c in w.centres] == [w.agents_by_market[m] for m in names]
     assert [d.advisors for d in w.desks] == [w.advisors_by_market[m] for m in names]
     for m, traffic in zip(names, w.traffic, strict=True):
         assert traffic == pytest.approx(svc.shared_traffic * shares[m])
