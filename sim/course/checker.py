@@ -40,7 +40,15 @@ import threading
 from typing import Any
 
 from .answers import ANSWER_MIME, AnswerDecodeError, decode_answer, encode_answer
-from .checks import CHECK_MIME, REPORT_MIME, SUBMISSION_MIME, Checker, CheckResult, _in_ipython
+from .checks import (
+    CHECK_MIME,
+    REPORT_MIME,
+    SUBMISSION_MIME,
+    Checker,
+    CheckResult,
+    Question,
+    _in_ipython,
+)
 
 __all__ = [
     "GRADING_ENV",
@@ -147,6 +155,10 @@ class Session:
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
             stderr=subprocess.DEVNULL,
+            # Its own session: when the kernel shuts down, ipykernel signals the children in
+            # its process group and waits for them (seconds); this one ends when the kernel
+            # does (atexit below) or, killed, when its stdin closes.
+            start_new_session=True,
         )
         threading.Thread(target=self._read, args=(self._proc,), daemon=True).start()
         self._send(
@@ -424,10 +436,18 @@ def _handle(state: dict[str, Any], message: dict[str, Any]) -> dict[str, Any]:
         except Exception as exc:
             return {"op": op, "ok": False, "kind": "error", "message": f"the key failed: {exc}"}
         state["checker"] = Checker(key.questions)
+        state["lock"] = lock = threading.Lock()
+        # The expected values are computed in the background, in the sheet's order, while
+        # the student (or papermill) works on the questions: a check then usually finds
+        # its value ready instead of waiting for it.
+        threading.Thread(
+            target=_precompute, args=(list(key.questions.values()), lock), daemon=True
+        ).start()
         return {"op": op, "ok": True, "questions": list(key.questions)}
     checker: Checker | None = state.get("checker")
     if checker is None:
         return {"op": op, "ok": False, "kind": "unavailable", "message": "no key prepared"}
+    lock = state["lock"]
     if op == "check":
         question = str(message.get("question"))
         if question not in checker.questions:
@@ -441,14 +461,30 @@ def _handle(state: dict[str, Any], message: dict[str, Any]) -> dict[str, Any]:
             answer = decode_answer(message.get("answer"))
         except AnswerDecodeError as exc:
             return {"op": op, "ok": False, "kind": "error", "message": f"unreadable answer ({exc})"}
-        return {
-            "op": op,
-            "ok": True,
-            "result": checker.check(question, answer, show=False).to_dict(),
-        }
+        with lock:  # never while the background thread evaluates a question
+            result = checker.check(question, answer, show=False)
+        return {"op": op, "ok": True, "result": result.to_dict()}
     if op == "report":
-        return {"op": op, "ok": True, "results": [r.to_dict() for r in checker.report(show=False)]}
+        with lock:
+            results = checker.report(show=False)
+        return {"op": op, "ok": True, "results": [r.to_dict() for r in results]}
     return {"op": op, "ok": False, "kind": "error", "message": f"unknown request {op!r}"}
+
+
+def _precompute(questions: list[Question], lock: threading.Lock) -> None:
+    """Evaluate each question's expected value, one at a time under ``lock``.
+
+    A failure is left for the check to meet, as if nothing had been computed in
+    advance (the callable stays in place and fails again there, with the same
+    verdict). The common mistakes' values are left to the first wrong answer:
+    computing them here would compete with the student's kernel for the CPU.
+    """
+    for question in questions:
+        with lock:
+            try:
+                question.expected_value()
+            except Exception:
+                continue
 
 
 def serve(stdin: Any = None, stdout: Any = None) -> None:
