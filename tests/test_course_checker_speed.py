@@ -259,3 +259,16 @@ def test_the_checker_ends_when_its_kernel_is_killed(tmp_path):
     else:
         os.kill(int(pid), 9)
         pytest.fail("the checker outlived its kernel")
+
+
+def test_forgetting_the_course_datasets_reloads_the_same_data():
+    from sim import compose
+
+    first = compose.course_dataset()
+    assert compose._cached_load.cache_info().currsize >= 1
+    compose.forget_course_datasets()
+    assert compose._cached_load.cache_info().currsize == 0
+    assert compose._cached_simulation.cache_info().currsize == 0
+    again = compose.course_dataset()
+    assert again.checksums() == first.checksums()
+    assert compose._cached_load.cache_info().currsize == 1
