@@ -293,7 +293,8 @@ def test_notebook_10_uses_replications_and_discusses_the_staffing():
     code = "\n".join("".join(c["source"]) for c in nb["cells"] if c["cell_type"] == "code")
     prose = "\n".join("".join(c["source"]) for c in nb["cells"] if c["cell_type"] == "markdown")
     assert "clv_per_customer" not in code + prose  # realised margin is not a CLV
-    assert "sweep.run_sweep" in code and "results_table" in code  # paired t intervals
+    # paired t intervals from the sweep engine, run in the background by the studio's Run
+    assert "app.Run(sweep_spec" in code and "results_table" in code
     assert "2 * sd" not in code  # the old mean > 2 SE test with three seeds
     assert "retention_uplift_for_points" in code  # +5 points, not a 5 % cut
     assert "abandonment" in code.split('staffing.loc["profit"].idxmax()')[1][:300]
