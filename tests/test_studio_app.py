@@ -175,6 +175,9 @@ def test_a_run_fills_in_task_by_task_and_its_summary_is_the_paired_mean(tiny_run
     summary = sweep.summarise(out)
     got = summary.set_index(["variant", "kpi"]).loc[("all changes", "orders")]
     assert got["diff"] == pytest.approx(sum(per_seed) / 2)
+    # the Run keeps the sweep's result (notebook 10 reads its summary from there)
+    assert run.result.failures == [] and run.result.out == out
+    assert run.result.summary.equals(summary)
     monthly = app.monthly_from_tasks(out)
     first = monthly.index[0]
     by_hand = sum(rows[("baseline", k)]["monthly_revenue"][str(first)] for k in (0, 1)) / 2
