@@ -161,7 +161,8 @@ def test_background_precompute_evaluates_in_order_and_leaves_failures_to_the_che
     good = Question("q1", lambda: calls.append("q1") or 0.25)
     bad = Question("q2", lambda: calls.append("q2") or 1 / 0)
     later = Question("q3", lambda: calls.append("q3") or 7)
-    checker._precompute([good, bad, later], threading.Lock())
+    locks = {q: threading.Lock() for q in ("q1", "q2", "q3")}
+    checker._precompute([good, bad, later], locks)
     assert calls == ["q1", "q2", "q3"]
     assert good.expected == 0.25 and later.expected == 7
     assert callable(bad.expected) and bad.error == ""  # fails again, at its check
@@ -171,12 +172,35 @@ def test_precompute_waits_for_a_check_holding_the_lock():
     lock = threading.Lock()
     q = Question("q1", lambda: 3)
     with lock:
-        worker = threading.Thread(target=checker._precompute, args=([q], lock))
+        worker = threading.Thread(target=checker._precompute, args=([q], {"q1": lock}))
         worker.start()
         worker.join(0.2)
         assert worker.is_alive() and callable(q.expected)  # blocked behind the check
     worker.join(30)
     assert q.expected == 3
+
+
+def test_a_check_does_not_wait_behind_a_later_question_being_computed():
+    # sheet 10: q2 is arithmetic, q3 two simulations; q2's check must not wait for q3
+    release = threading.Event()
+    quick = Question("q2", lambda: 0.129)
+    slow = Question("q3", lambda: release.wait(60) and 0.02)
+    locks = {"q2": threading.Lock(), "q3": threading.Lock()}
+    worker = threading.Thread(target=checker._precompute, args=([quick, slow], locks))
+    worker.start()
+    try:
+        for _ in range(600):  # until the thread holds q3's lock (q2 is done by then)
+            if locks["q3"].locked():
+                break
+            threading.Event().wait(0.05)
+        assert quick.expected == 0.129 and callable(slow.expected)
+        assert locks["q2"].acquire(timeout=5)  # what a check of q2 takes: free at once
+        locks["q2"].release()
+        assert not locks["q3"].acquire(timeout=0.2)  # a check of q3 waits for its value
+    finally:
+        release.set()
+        worker.join(30)
+    assert slow.expected == 0.02
 
 
 def demo_sheet(folder: Path) -> Path:

@@ -436,18 +436,19 @@ def _handle(state: dict[str, Any], message: dict[str, Any]) -> dict[str, Any]:
         except Exception as exc:
             return {"op": op, "ok": False, "kind": "error", "message": f"the key failed: {exc}"}
         state["checker"] = Checker(key.questions)
-        state["lock"] = lock = threading.Lock()
+        # One lock per question: a check waits only for its own question's value, never
+        # behind a later question the background thread is computing (a simulation).
+        state["locks"] = locks = {q: threading.Lock() for q in key.questions}
         # The expected values are computed in the background, in the sheet's order, while
         # the student (or papermill) works on the questions: a check then usually finds
         # its value ready instead of waiting for it.
         threading.Thread(
-            target=_precompute, args=(list(key.questions.values()), lock), daemon=True
+            target=_precompute, args=(list(key.questions.values()), locks), daemon=True
         ).start()
         return {"op": op, "ok": True, "questions": list(key.questions)}
     checker: Checker | None = state.get("checker")
     if checker is None:
         return {"op": op, "ok": False, "kind": "unavailable", "message": "no key prepared"}
-    lock = state["lock"]
     if op == "check":
         question = str(message.get("question"))
         if question not in checker.questions:
@@ -461,18 +462,17 @@ def _handle(state: dict[str, Any], message: dict[str, Any]) -> dict[str, Any]:
             answer = decode_answer(message.get("answer"))
         except AnswerDecodeError as exc:
             return {"op": op, "ok": False, "kind": "error", "message": f"unreadable answer ({exc})"}
-        with lock:  # never while the background thread evaluates a question
+        with state["locks"][question]:  # not while the background thread evaluates it
             result = checker.check(question, answer, show=False)
         return {"op": op, "ok": True, "result": result.to_dict()}
     if op == "report":
-        with lock:
-            results = checker.report(show=False)
+        results = checker.report(show=False)  # the verdicts given so far: nothing to compute
         return {"op": op, "ok": True, "results": [r.to_dict() for r in results]}
     return {"op": op, "ok": False, "kind": "error", "message": f"unknown request {op!r}"}
 
 
-def _precompute(questions: list[Question], lock: threading.Lock) -> None:
-    """Evaluate each question's expected value, one at a time under ``lock``.
+def _precompute(questions: list[Question], locks: dict[str, threading.Lock]) -> None:
+    """Evaluate each question's expected value in turn, holding that question's lock.
 
     A failure is left for the check to meet, as if nothing had been computed in
     advance (the callable stays in place and fails again there, with the same
@@ -480,7 +480,7 @@ def _precompute(questions: list[Question], lock: threading.Lock) -> None:
     computing them here would compete with the student's kernel for the CPU.
     """
     for question in questions:
-        with lock:
+        with locks[question.question]:
             try:
                 question.expected_value()
             except Exception:
