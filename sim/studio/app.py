@@ -711,7 +711,6 @@ class Run:
         self.started = math.nan
         self.first_result = math.nan
         self.ended = math.nan
-        self.result: Any = None  # the sweep's SweepResult once it ended (summary, failures)
         self.thread = threading.Thread(target=self._main, daemon=True, name="studio-sweep")
 
     def start(self) -> Run:
@@ -752,7 +751,7 @@ class Run:
                 options["scheduler"] = self.scheduler
             else:
                 options["workers"] = self.workers
-            result = self.result = sweep.run_sweep(spec, self.out, **options)
+            result = sweep.run_sweep(spec, self.out, **options)
             failed = len(getattr(result, "failures", []) or [])
             self.state = "failed tasks" if failed else "finished"
             if failed:
