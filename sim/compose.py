@@ -59,6 +59,7 @@ __all__ = [
     "cached_on_disk",
     "course_dataset",
     "default_dataset_path",
+    "forget_course_datasets",
     "load_default",
     "regenerate",
     "regenerate_and_compare",
@@ -509,6 +510,17 @@ def _cached_simulation(scenario: Scenario, seed: int) -> Dataset:
 def _cached_load(path: str, mtime_ns: int) -> Dataset:
     # mtime in the key: a regenerated dataset (a new folder) is reloaded.
     return load(path)
+
+
+def forget_course_datasets() -> None:
+    """Drop the datasets :func:`course_dataset` keeps in memory (up to 4 loaded, 8 simulated).
+
+    A long-lived process that works through many students' seeds (a grading
+    batch, a test session) can free them between students; the next call
+    loads or simulates again, with the same result.
+    """
+    _cached_simulation.cache_clear()
+    _cached_load.cache_clear()
 
 
 FRESH_CUSTOMERS = 5_000  # size of a freshly simulated dataset for another seed

@@ -24,7 +24,6 @@ from collections.abc import Iterable, Sequence
 
 import numpy as np
 import pandas as pd
-from scipy import stats
 
 from sim.analytics._validate import check_table
 
@@ -118,6 +117,8 @@ def two_proportion_ztest(
         ``p_a``, ``p_b``, ``diff`` (p_B − p_A), ``relative_lift`` (diff / p_A),
         ``z``, ``p_value``, ``ci_low``, ``ci_high``, ``significant`` (p < alpha).
     """
+    from scipy import stats
+
     for name, x, n in (("a", successes_a, n_a), ("b", successes_b, n_b)):
         if n <= 0:
             raise ValueError(f"n_{name}: need at least one trial, got {n}")
@@ -663,6 +664,8 @@ def ab_power(p_a: float, p_b: float, n_per_arm: float, alpha: float = 0.05) -> f
     + Φ((−|Δ| − z₁₋α/₂ · sqrt(2 p̄ q̄ / n)) / sqrt((p_A q_A + p_B q_B) / n)),
     p̄ = (p_A + p_B) / 2.
     """
+    from scipy import stats
+
     for name, p in (("p_a", p_a), ("p_b", p_b)):
         if not 0 < p < 1:
             raise ValueError(f"{name}: a rate strictly between 0 and 1, got {p}")
@@ -683,6 +686,8 @@ def ab_sample_size(p_a: float, p_b: float, alpha: float = 0.05, power: float = 0
 
     n = (z₁₋α/₂ sqrt(2 p̄ q̄) + z_power sqrt(p_A q_A + p_B q_B))² / (p_B − p_A)², rounded up.
     """
+    from scipy import stats
+
     if p_a == p_b:
         raise ValueError("p_b: must differ from p_a (no difference needs infinitely many messages)")
     if not 0 < power < 1:

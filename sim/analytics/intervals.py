@@ -18,7 +18,6 @@ from collections.abc import Callable, Sequence
 
 import numpy as np
 import pandas as pd
-from scipy import stats
 
 __all__ = [
     "bootstrap_interval",
@@ -48,6 +47,8 @@ def wilson_interval(successes: int, trials: int, level: float = 0.95) -> dict[st
     Unlike the normal approximation it stays inside [0, 1] and keeps its
     coverage for small segments and shares near 0 or 1.
     """
+    from scipy import stats
+
     level = _level(level)
     if trials < 0 or successes < 0 or successes > trials:
         raise ValueError(
@@ -76,6 +77,8 @@ def mean_interval(
     ``se`` is the standard error s/√n; with fewer than two values the
     interval is undefined (NaN).
     """
+    from scipy import stats
+
     level = _level(level)
     x = _values(values, "values")
     n = x.size
@@ -164,6 +167,8 @@ def nps_interval(
     −1 (detractor); its interval is the normal interval of that mean, whose
     variance is (p + d − (p − d)²) / n.
     """
+    from scipy import stats
+
     level = _level(level)
     x = _values(scores, "scores")
     if ((x < 0) | (x > 10)).any():

@@ -25,7 +25,6 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
-from scipy import stats
 
 from sim.analytics._validate import check_table, require_columns, require_datetime
 
@@ -403,6 +402,8 @@ class ProgrammeDesign:
 
 
 def _spend_types(annual_spend: float, spend_cv: float, n_types: int) -> np.ndarray:
+    from scipy import stats
+
     if spend_cv == 0:
         return np.full(n_types, annual_spend)
     shape = 1.0 / spend_cv**2

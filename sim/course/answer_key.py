@@ -37,6 +37,7 @@ import ast
 import builtins
 import contextlib
 import io
+import json
 import os
 import re
 import warnings
@@ -44,8 +45,6 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
-
-import nbformat
 
 from .checks import Checker, CheckResult, Question, registering
 from .exercises import MD_PLACEHOLDER, SOLUTIONS_DIR, SUFFIX
@@ -138,6 +137,44 @@ def find_solution(sheet: str, solutions_dir: str | os.PathLike | None = None) ->
     )
 
 
+class _Cell(dict):
+    """A notebook cell as read from its JSON, with nbformat's attribute access (``cell.source``)."""
+
+    def __getattr__(self, name: str) -> Any:
+        try:
+            return self[name]
+        except KeyError:
+            raise AttributeError(name) from None
+
+
+def _read_cells(path: Path) -> list[_Cell]:
+    """The cells of a notebook (format 4), sources joined into one string.
+
+    Read as plain JSON, not with nbformat: importing nbformat (and its jsonschema)
+    takes longer than the whole key on a busy machine, and a sheet's checker
+    process and the kernel only need the cells. A notebook that is not format 4
+    is refused rather than misread.
+    """
+    try:
+        nb = json.loads(path.read_text(encoding="utf-8"))
+    except ValueError as exc:
+        raise ValueError(f"{path.name}: not a notebook (invalid JSON: {exc})") from exc
+    if not isinstance(nb, dict) or nb.get("nbformat") != 4 or not isinstance(nb.get("cells"), list):
+        raise ValueError(
+            f"{path.name}: not a notebook in format 4 (nbformat: {nb.get('nbformat')!r})"
+            if isinstance(nb, dict)
+            else f"{path.name}: not a notebook"
+        )
+    cells = []
+    for raw in nb["cells"]:
+        cell = _Cell(raw)
+        source = cell.get("source", "")
+        cell["source"] = "".join(source) if isinstance(source, list) else str(source)
+        cell.setdefault("metadata", {})
+        cells.append(cell)
+    return cells
+
+
 def _tags(cell: Any) -> list[str]:
     return list(cell.get("metadata", {}).get("tags", []))
 
@@ -212,9 +249,9 @@ def read_sheet(
     path = Path(sheet)
     if not (path.suffix == ".ipynb" and path.is_file()):
         path = find_solution(sheet_name(sheet), solutions_dir)
-    nb = nbformat.read(path, as_version=4)
+    cells = _read_cells(path)
     name = sheet_name(path)
-    code = [c for c in nb.cells if c.cell_type == "code"]
+    code = [c for c in cells if c.cell_type == "code"]
     params = [c for c in code if "parameters" in _tags(c)]
     if len(params) != 1:
         raise ValueError(f"{path.name}: needs exactly one cell tagged 'parameters'")
@@ -229,7 +266,7 @@ def read_sheet(
     for cell in code:
         for question, var in _check_calls(cell.source):
             names.setdefault(question, var or f"answer_{question}")
-    written = _written(list(nb.cells))
+    written = _written(cells)
     taken = set(names)
     written = [
         w if w.question not in taken else replace(w, question=f"{w.question}-written")

@@ -40,7 +40,15 @@ import threading
 from typing import Any
 
 from .answers import ANSWER_MIME, AnswerDecodeError, decode_answer, encode_answer
-from .checks import CHECK_MIME, REPORT_MIME, SUBMISSION_MIME, Checker, CheckResult, _in_ipython
+from .checks import (
+    CHECK_MIME,
+    REPORT_MIME,
+    SUBMISSION_MIME,
+    Checker,
+    CheckResult,
+    Question,
+    _in_ipython,
+)
 
 __all__ = [
     "GRADING_ENV",
@@ -147,6 +155,10 @@ class Session:
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
             stderr=subprocess.DEVNULL,
+            # Its own session: when the kernel shuts down, ipykernel signals the children in
+            # its process group and waits for them (seconds); this one ends when the kernel
+            # does (atexit below) or, killed, when its stdin closes.
+            start_new_session=True,
         )
         threading.Thread(target=self._read, args=(self._proc,), daemon=True).start()
         self._send(
@@ -424,6 +436,15 @@ def _handle(state: dict[str, Any], message: dict[str, Any]) -> dict[str, Any]:
         except Exception as exc:
             return {"op": op, "ok": False, "kind": "error", "message": f"the key failed: {exc}"}
         state["checker"] = Checker(key.questions)
+        # One lock per question: a check waits only for its own question's value, never
+        # behind a later question the background thread is computing (a simulation).
+        state["locks"] = locks = {q: threading.Lock() for q in key.questions}
+        # The expected values are computed in the background, in the sheet's order, while
+        # the student (or papermill) works on the questions: a check then usually finds
+        # its value ready instead of waiting for it.
+        threading.Thread(
+            target=_precompute, args=(list(key.questions.values()), locks), daemon=True
+        ).start()
         return {"op": op, "ok": True, "questions": list(key.questions)}
     checker: Checker | None = state.get("checker")
     if checker is None:
@@ -441,14 +462,29 @@ def _handle(state: dict[str, Any], message: dict[str, Any]) -> dict[str, Any]:
             answer = decode_answer(message.get("answer"))
         except AnswerDecodeError as exc:
             return {"op": op, "ok": False, "kind": "error", "message": f"unreadable answer ({exc})"}
-        return {
-            "op": op,
-            "ok": True,
-            "result": checker.check(question, answer, show=False).to_dict(),
-        }
+        with state["locks"][question]:  # not while the background thread evaluates it
+            result = checker.check(question, answer, show=False)
+        return {"op": op, "ok": True, "result": result.to_dict()}
     if op == "report":
-        return {"op": op, "ok": True, "results": [r.to_dict() for r in checker.report(show=False)]}
+        results = checker.report(show=False)  # the verdicts given so far: nothing to compute
+        return {"op": op, "ok": True, "results": [r.to_dict() for r in results]}
     return {"op": op, "ok": False, "kind": "error", "message": f"unknown request {op!r}"}
+
+
+def _precompute(questions: list[Question], locks: dict[str, threading.Lock]) -> None:
+    """Evaluate each question's expected value in turn, holding that question's lock.
+
+    A failure is left for the check to meet, as if nothing had been computed in
+    advance (the callable stays in place and fails again there, with the same
+    verdict). The common mistakes' values are left to the first wrong answer:
+    computing them here would compete with the student's kernel for the CPU.
+    """
+    for question in questions:
+        with locks[question.question]:
+            try:
+                question.expected_value()
+            except Exception:
+                continue
 
 
 def serve(stdin: Any = None, stdout: Any = None) -> None:

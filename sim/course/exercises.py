@@ -27,8 +27,6 @@ import re
 import tempfile
 from pathlib import Path
 
-import nbformat
-
 __all__ = [
     "EXERCISES_DIR",
     "SOLUTIONS_DIR",
@@ -133,6 +131,10 @@ def exercise_name(solution: Path) -> str:
 
 def exercise_source(solution: Path) -> str:
     """The exercise notebook generated from one solutions notebook, as file text."""
+    # Imported here: nbformat pulls in jsonschema (seconds on a busy machine), which
+    # a sheet's kernel and its checker process, importing sim.course, never need.
+    import nbformat
+
     nb = nbformat.read(solution, as_version=4)
     cells = []
     for index, cell in enumerate(nb.cells):
