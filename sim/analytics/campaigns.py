@@ -806,7 +806,12 @@ def advisor_automation_split(
 
 # --------------------------------------------------------------------------- like-for-like claims
 
-__all__ += ["frequency_by_horizon", "inbound_vs_untargeted", "top_client_split", "top_clients_since"]
+__all__ += [
+    "frequency_by_horizon",
+    "inbound_vs_untargeted",
+    "top_client_split",
+    "top_clients_since",
+]
 
 
 def inbound_vs_untargeted(
@@ -876,7 +881,9 @@ def top_clients_since(orders: pd.DataFrame, top_client_spend: float) -> pd.Serie
         datetime=["order_date"],
     )
     if not np.isfinite(top_client_spend) or top_client_spend <= 0:
-        raise ValueError(f"top_client_spend: must be a positive amount in EUR, got {top_client_spend!r}")
+        raise ValueError(
+            f"top_client_spend: must be a positive amount in EUR, got {top_client_spend!r}"
+        )
     o = orders.sort_values(["customer_id", "order_date"], kind="stable")
     cum = o.groupby("customer_id")["gross_amount"].cumsum()
     since = o[cum >= top_client_spend].groupby("customer_id")["order_date"].min()

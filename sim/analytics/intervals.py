@@ -208,7 +208,9 @@ def ratio_interval(
     level = _level(level)
     for k, n, name in ((successes_a, trials_a, "a"), (successes_b, trials_b, "b")):
         if n <= 0 or k < 0 or k > n:
-            raise ValueError(f"group {name}: need 0 <= successes <= trials and trials > 0, got {k}/{n}")
+            raise ValueError(
+                f"group {name}: need 0 <= successes <= trials and trials > 0, got {k}/{n}"
+            )
     pa, pb = successes_a / trials_a, successes_b / trials_b
     if successes_a == 0 or successes_b == 0:
         return {"estimate": math.nan, "low": math.nan, "high": math.nan, "a": pa, "b": pb}

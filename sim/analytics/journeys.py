@@ -533,7 +533,9 @@ def phase_negatives(
     ph = activity_phases(touchpoints, window_days)
     ph = ph[~ph["touchpoint"].isin(list(exclude))]
     if ph.empty:
-        raise ValueError("touchpoints: no lived touchpoint left after excluding " + ", ".join(exclude))
+        raise ValueError(
+            "touchpoints: no lived touchpoint left after excluding " + ", ".join(exclude)
+        )
     rows = {}
     for phase, g in ph.groupby("phase", sort=True):
         k = int((g["impression"] == "negative").sum())
@@ -564,7 +566,9 @@ def referral_ratio(
     """
     for s in (a, b):
         if s not in effects.index:
-            raise ValueError(f"state: {s!r} is not in the effects table ({', '.join(effects.index)})")
+            raise ValueError(
+                f"state: {s!r} is not in the effects table ({', '.join(effects.index)})"
+            )
     return rate_ratio_interval(
         int(effects.loc[a, "referrals"]),
         float(effects.loc[a, "person_years"]),
