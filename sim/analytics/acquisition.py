@@ -741,3 +741,41 @@ def plan_budget(
     out["cac"] = out["spend"] / out["customers"].where(out["customers"] > 0)
     out.index.name = "channel"
     return out
+
+
+__all__ += ["conversion_independence"]
+
+
+def conversion_independence(
+    leads: pd.DataFrame, by: str = "generation", alpha: float = 0.05
+) -> dict[str, object]:
+    """Does conversion depend on ``by``? Pearson's chi-square test of the leads' contingency table.
+
+    The table is ``by`` × converted (yes / no); the test asks whether the
+    conversion rates of the groups differ by more than chance. A lead-scoring
+    rule that gives points for ``by`` is only earned when they do.
+
+    Returns
+    -------
+    dict
+        ``chi2``, ``dof``, ``p_value``, ``groups`` (conversion rate per group)
+        and ``reading``: "evidence of a difference" when ``p_value < alpha``,
+        else "no evidence of a difference" (not proof that there is none).
+    """
+    from scipy import stats
+
+    check_table(leads, "leads", columns=[by], flags=["converted"])
+    if not 0 < alpha < 1:
+        raise ValueError(f"alpha: must be strictly between 0 and 1, got {alpha!r}")
+    conv = leads["converted"].astype(bool)
+    table = pd.crosstab(leads[by], conv).reindex(columns=[False, True], fill_value=0)
+    if len(table) < 2:
+        raise ValueError(f"{by}: need at least two groups to compare, got {len(table)}")
+    chi2, p, dof, _ = stats.chi2_contingency(table.to_numpy(), correction=False)
+    return {
+        "chi2": float(chi2),
+        "dof": int(dof),
+        "p_value": float(p),
+        "groups": conv.groupby(leads[by]).mean(),
+        "reading": "evidence of a difference" if p < alpha else "no evidence of a difference",
+    }

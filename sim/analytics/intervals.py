@@ -24,6 +24,8 @@ __all__ = [
     "mean_interval",
     "nps_interval",
     "paired_interval",
+    "rate_ratio_interval",
+    "ratio_interval",
     "wilson_interval",
 ]
 
@@ -196,3 +198,64 @@ def nps_interval(
         "promoters": p,
         "detractors": d,
     }
+
+
+def ratio_interval(
+    successes_a: int, trials_a: int, successes_b: int, trials_b: int, level: float = 0.95
+) -> dict[str, float]:
+    """Ratio of two shares (a / b) with its interval, on the log scale (Katz).
+
+    For "inbound messages get 13× the click rate of outbound ones": the
+    standard error of log(p_a / p_b) is √(1/k_a − 1/n_a + 1/k_b − 1/n_b), so
+    the interval is exp(log ratio ± z·se). Undefined (NaN) when either share
+    is 0.
+    """
+    level = _level(level)
+    for k, n, name in ((successes_a, trials_a, "a"), (successes_b, trials_b, "b")):
+        if n <= 0 or k < 0 or k > n:
+            raise ValueError(
+                f"group {name}: need 0 <= successes <= trials and trials > 0, got {k}/{n}"
+            )
+    pa, pb = successes_a / trials_a, successes_b / trials_b
+    if successes_a == 0 or successes_b == 0:
+        return {"estimate": math.nan, "low": math.nan, "high": math.nan, "a": pa, "b": pb}
+    se = math.sqrt(1 / successes_a - 1 / trials_a + 1 / successes_b - 1 / trials_b)
+    z = float(stats.norm.ppf(0.5 + level / 2))
+    r = pa / pb
+    return {
+        "estimate": r,
+        "low": r * math.exp(-z * se),
+        "high": r * math.exp(z * se),
+        "a": pa,
+        "b": pb,
+    }
+
+
+def rate_ratio_interval(
+    events_a: int, exposure_a: float, events_b: int, exposure_b: float, level: float = 0.95
+) -> dict[str, float]:
+    """Ratio of two Poisson rates (a / b) with its exact conditional interval.
+
+    Given k_a + k_b events, k_a is binomial with p = ρ t_a / (ρ t_a + t_b),
+    where ρ is the rate ratio; the Clopper–Pearson interval of p, mapped back
+    through ρ = p t_b / ((1 − p) t_a), is exact. The upper bound is infinite
+    when ``events_b`` is 0.
+    """
+    level = _level(level)
+    if events_a < 0 or events_b < 0 or not exposure_a > 0 or not exposure_b > 0:
+        raise ValueError(
+            "events must be >= 0 and exposures > 0, got "
+            f"{events_a}/{exposure_a} and {events_b}/{exposure_b}"
+        )
+    n = events_a + events_b
+    est = (events_a / exposure_a) / (events_b / exposure_b) if events_b else math.inf
+    if n == 0:
+        return {"estimate": math.nan, "low": math.nan, "high": math.nan}
+    a = 1 - level
+    p_low = stats.beta.ppf(a / 2, events_a, events_b + 1) if events_a > 0 else 0.0
+    p_high = stats.beta.ppf(1 - a / 2, events_a + 1, events_b) if events_b > 0 else 1.0
+
+    def to_ratio(p: float) -> float:
+        return math.inf if p >= 1 else p * exposure_b / ((1 - p) * exposure_a)
+
+    return {"estimate": est, "low": to_ratio(p_low), "high": to_ratio(p_high)}

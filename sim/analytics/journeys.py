@@ -27,7 +27,7 @@ import numpy as np
 import pandas as pd
 
 from sim.analytics._validate import check_table
-from sim.analytics.intervals import nps_interval, wilson_interval
+from sim.analytics.intervals import nps_interval, rate_ratio_interval, wilson_interval
 from sim.vocab import IMPRESSIONS, STAGES
 
 __all__ = [
@@ -49,6 +49,8 @@ __all__ = [
     "state_values",
     "states_at",
     "worst_moment_sentence",
+    "phase_negatives",
+    "referral_ratio",
     "ENGAGEMENT_TOUCHPOINTS",
     "FUNNEL_STAGES",
     "NO_TOUCH",
@@ -504,6 +506,76 @@ def activity_cycle(
     out.columns.name = "phase"
     out["total"] = out.sum(axis=1)
     return out.sort_values("total", ascending=False, kind="stable")
+
+
+def phase_negatives(
+    touchpoints: pd.DataFrame,
+    window_days: float = 14,
+    exclude: Sequence[str] = ("stage_change", "survey", "message_complaint"),
+    level: float = 0.95,
+) -> pd.DataFrame:
+    """Share of negative impressions per activity-cycle phase, lived touchpoints only, with intervals.
+
+    Phases as in :func:`activity_phases`. Kinds in ``exclude`` are left out
+    before counting, as in :func:`moments_of_truth`: the CRM's stage changes
+    (not lived), survey answers and complaints (the customer *reports* an
+    impression formed at another touchpoint: a survey sent after a repair would
+    otherwise count the repair twice, in the phase of the survey).
+
+    Returns
+    -------
+    pandas.DataFrame
+        Index ``phase``: ``touchpoints``, ``negative`` (count), ``share`` and its
+        Wilson interval ``low`` / ``high``; sorted by ``share`` descending.
+        ``clear`` (attribute ``attrs["clear"]``) is True when the worst phase's
+        interval lies above the next one's.
+    """
+    ph = activity_phases(touchpoints, window_days)
+    ph = ph[~ph["touchpoint"].isin(list(exclude))]
+    if ph.empty:
+        raise ValueError(
+            "touchpoints: no lived touchpoint left after excluding " + ", ".join(exclude)
+        )
+    rows = {}
+    for phase, g in ph.groupby("phase", sort=True):
+        k = int((g["impression"] == "negative").sum())
+        w = wilson_interval(k, len(g), level)
+        rows[phase] = {
+            "touchpoints": len(g),
+            "negative": k,
+            "share": w["estimate"],
+            "low": w["low"],
+            "high": w["high"],
+        }
+    out = pd.DataFrame.from_dict(rows, orient="index")
+    out.index.name = "phase"
+    out = out.sort_values("share", ascending=False, kind="stable")
+    out.attrs["clear"] = bool(len(out) > 1 and out["low"].iloc[0] > out["high"].iloc[1])
+    return out
+
+
+def referral_ratio(
+    effects: pd.DataFrame, a: str = "committed", b: str = "cooling", level: float = 0.95
+) -> dict[str, float]:
+    """How many times as many new customers state ``a`` refers per person-year as state ``b``.
+
+    ``effects`` is :func:`state_effects`; the ratio of the two Poisson rates
+    gets its exact conditional interval
+    (:func:`sim.analytics.intervals.rate_ratio_interval`): referrals are rare,
+    so a ratio printed without its range overstates what the data know.
+    """
+    for s in (a, b):
+        if s not in effects.index:
+            raise ValueError(
+                f"state: {s!r} is not in the effects table ({', '.join(effects.index)})"
+            )
+    return rate_ratio_interval(
+        int(effects.loc[a, "referrals"]),
+        float(effects.loc[a, "person_years"]),
+        int(effects.loc[b, "referrals"]),
+        float(effects.loc[b, "person_years"]),
+        level,
+    )
 
 
 def customer_journey(touchpoints: pd.DataFrame, customer_id: int) -> pd.DataFrame:

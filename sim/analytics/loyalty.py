@@ -913,3 +913,69 @@ def effect_economics(
     )
     out["pays"] = np.where(out["low"] > 0, "yes", np.where(out["high"] < 0, "no", "unclear"))
     return out
+
+
+# --------------------------------------------------------------------------- liability as a range
+
+__all__ += ["liability_range", "redeemer_share"]
+
+
+def redeemer_share(ledger: pd.DataFrame, reward_threshold: float) -> float:
+    """Share of the members who earned a reward's worth of points that ever redeemed one.
+
+    A member counts once their points earned reach ``reward_threshold``; they
+    redeemed when the ledger holds at least one ``burn`` for them.
+    """
+    check_table(ledger, "loyalty_ledger", columns=["customer_id", "kind"], numeric=["points"])
+    if not reward_threshold > 0:
+        raise ValueError(f"reward_threshold: must be > 0 points, got {reward_threshold!r}")
+    earned = ledger[ledger["kind"] == "earn"].groupby("customer_id")["points"].sum()
+    reached = earned.index[earned >= reward_threshold]
+    if len(reached) == 0:
+        return float("nan")
+    burnt = ledger.loc[ledger["kind"] == "burn", "customer_id"].unique()
+    return float(pd.Index(reached).isin(burnt).mean())
+
+
+def liability_range(kpis: pd.Series, redeemers: float) -> pd.Series:
+    """The expected liability of outstanding points as a range, from two breakage estimates.
+
+    The breakage of the points still outstanding is not known until they are
+    redeemed or expire, and the two estimates the data give bracket it:
+
+    - **settled points**: expired / (redeemed + expired) of the points whose fate
+      is known (``kpis["breakage_settled"]``). Expiry comes after a long silence,
+      so early-settled points lean towards redemption: a low estimate of
+      breakage, the high end of the liability;
+    - **members**: the share of members who reached a reward and never claimed
+      one, ``1 − redeemers`` — the share of points that would never be claimed
+      if members either claim all their rewards or none (the programme model's
+      assumption).
+
+    The liability is ``kpis["liability"]`` (gross) × (1 − breakage); the range
+    runs from the larger breakage to the smaller.
+
+    Returns
+    -------
+    pandas.Series
+        ``gross``, ``breakage_settled``, ``breakage_members``, ``low``, ``high`` (EUR).
+    """
+    for key in ("liability", "breakage_settled"):
+        if key not in kpis.index:
+            raise ValueError(f"kpis: needs {key!r} (from programme_kpis)")
+    if not (np.isfinite(redeemers) and 0 <= redeemers <= 1):
+        raise ValueError(f"redeemers: must be a share between 0 and 1, got {redeemers!r}")
+    gross = float(kpis["liability"])
+    settled = float(kpis["breakage_settled"])
+    members = 1.0 - float(redeemers)
+    values = sorted((gross * (1 - settled), gross * (1 - members)))
+    return pd.Series(
+        {
+            "gross": gross,
+            "breakage_settled": settled,
+            "breakage_members": members,
+            "low": values[0],
+            "high": values[1],
+        },
+        name="liability",
+    )

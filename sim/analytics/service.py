@@ -17,7 +17,7 @@ choice as long as ``arrival_rate`` and ``handle_time`` use the same one
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -27,6 +27,8 @@ from sim.analytics._validate import check_table, require_columns
 from sim.analytics.intervals import mean_interval, nps_interval, wilson_interval
 
 __all__ = [
+    "app_adoption",
+    "sentiment_like_for_like",
     "ErlangA",
     "ErlangC",
     "abandonment_rate",
@@ -512,8 +514,12 @@ def service_churn_truth(
     The anchor is each customer's first ticket, ``bad`` as in
     :func:`churn_by_service_experience` (abandoned, or effort ≥
     ``effort_threshold``). "Dropped" means the simulation's ``truth`` has the
-    customer gone for good (``dropout_date``) by ``created_at + window_days``.
-    Anchors whose window ends after ``end`` (default: last ticket) are left out.
+    customer gone for good (``dropout_date``) after the contact and by
+    ``created_at + window_days``. Scoring is forward: customers already gone on
+    the day of their first contact (``dropout_date <= created_at``; a lost
+    customer may still call about an old order) are left out, because their
+    loss cannot be the contact's consequence. Anchors whose window ends after
+    ``end`` (default: last ticket) are left out too.
 
     Returns
     -------
@@ -528,6 +534,8 @@ def service_churn_truth(
     first = _first_contacts(tickets, window, end_ts, effort_threshold)
     gone = truth.drop_duplicates("customer_id").set_index("customer_id")["dropout_date"]
     when = first["customer_id"].map(gone)
+    alive = when.isna() | (when > first["created_at"])
+    first, when = first[alive], when[alive]
     dropped = when.notna() & (when <= first["created_at"] + window)
     frame = pd.DataFrame({"experience": first["experience"], "dropped": dropped})
     out = (
@@ -1076,3 +1084,74 @@ def against_claim(low: float, high: float, claim: float) -> str:
     if high < claim:
         return "below"
     return "consistent with"
+
+
+# --------------------------------------------------------------------------- like-for-like claims
+
+
+def sentiment_like_for_like(
+    touchpoints: pd.DataFrame, channels: Sequence[str] = ("social", "email"), level: float = 0.95
+) -> pd.DataFrame:
+    """Negative-impression share of ``channels``, counted on the touchpoint kinds they all carry.
+
+    E-mail also carries service contacts and surveys, which social does not: a
+    comparison over all touchpoints would compare different moments, not
+    channels. Restricting to the kinds every channel in ``channels`` carries
+    makes it like for like. ``attrs["kinds"]`` lists those kinds.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Index ``channel``: ``touchpoints``, ``negative`` (count), ``share`` and
+        its Wilson interval ``low`` / ``high``.
+    """
+    check_table(touchpoints, "touchpoints", columns=["channel", "touchpoint", "impression"])
+    channels = list(channels)
+    if len(channels) < 2:
+        raise ValueError(f"channels: need at least two channels to compare, got {channels!r}")
+    tp = touchpoints[touchpoints["channel"].isin(channels)]
+    missing = sorted(set(channels) - set(tp["channel"]))
+    if missing:
+        raise ValueError(f"channels: no touchpoints in {', '.join(missing)}")
+    kinds = set.intersection(*(set(g["touchpoint"]) for _, g in tp.groupby("channel")))
+    tp = tp[tp["touchpoint"].isin(kinds)]
+    rows = {}
+    for ch in channels:
+        g = tp[tp["channel"] == ch]
+        k = int((g["impression"] == "negative").sum())
+        w = wilson_interval(k, len(g), level)
+        rows[ch] = {
+            "touchpoints": len(g),
+            "negative": k,
+            "share": w["estimate"],
+            "low": w["low"],
+            "high": w["high"],
+        }
+    out = pd.DataFrame.from_dict(rows, orient="index")
+    out.index.name = "channel"
+    out.attrs["kinds"] = sorted(kinds)
+    return out
+
+
+def app_adoption(advisor_tasks: pd.DataFrame, level: float = 0.95) -> dict[str, float]:
+    """Share of advisors on the clienteling app (an advisor is on it when their tasks go via the app).
+
+    The team is small, so the Wilson interval is wide: with a dozen advisors a
+    share of two thirds is compatible with anything from well under half to
+    most of the team.
+
+    Returns
+    -------
+    dict
+        ``advisors``, ``on_app``, ``estimate``, ``low``, ``high``.
+    """
+    check_table(advisor_tasks, "advisor_tasks", columns=["advisor_id"], flags=["via_app"])
+    per = advisor_tasks.groupby("advisor_id")["via_app"].any()
+    w = wilson_interval(int(per.sum()), len(per), level)
+    return {
+        "advisors": len(per),
+        "on_app": int(per.sum()),
+        "estimate": w["estimate"],
+        "low": w["low"],
+        "high": w["high"],
+    }
