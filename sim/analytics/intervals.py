@@ -219,6 +219,8 @@ def ratio_interval(
     pa, pb = successes_a / trials_a, successes_b / trials_b
     if successes_a == 0 or successes_b == 0:
         return {"estimate": math.nan, "low": math.nan, "high": math.nan, "a": pa, "b": pb}
+    from scipy import stats
+
     se = math.sqrt(1 / successes_a - 1 / trials_a + 1 / successes_b - 1 / trials_b)
     z = float(stats.norm.ppf(0.5 + level / 2))
     r = pa / pb
@@ -251,6 +253,8 @@ def rate_ratio_interval(
     est = (events_a / exposure_a) / (events_b / exposure_b) if events_b else math.inf
     if n == 0:
         return {"estimate": math.nan, "low": math.nan, "high": math.nan}
+    from scipy import stats
+
     a = 1 - level
     p_low = stats.beta.ppf(a / 2, events_a, events_b + 1) if events_a > 0 else 0.0
     p_high = stats.beta.ppf(1 - a / 2, events_a + 1, events_b) if events_b > 0 else 1.0

@@ -7,6 +7,8 @@ from pathlib import Path
 here = Path(__file__).resolve().parent
 sys.path.insert(0, str(here.parents[1]))
 sys.path.insert(0, str(here))  # shared helpers of the benchmarks (_timing)
+
+
 def main() -> None:
     only = sys.argv[1:]
     for script in sorted(here.glob("bench_*.py")):
