@@ -195,7 +195,11 @@ def fit_log_params(
         # A line-search stall near the optimum is common with tight tolerances:
         # polish from where it stopped before declaring failure.
         res = minimize(neg_ll_and_grad, res.x, jac=True, method="BFGS", options={"gtol": 1e-7})
-        res.success = res.success or np.linalg.norm(res.jac, np.inf) < 1e-5
+        # The objective is a mean per customer (about 5 for these models): a gradient
+        # below 1e-4 where no line search can go further is the optimum to within
+        # floating point. 1e-5 refused a fit at 1.03e-5 on one CPU that another
+        # accepted (the last bits of the arithmetic differ between machines).
+        res.success = res.success or np.linalg.norm(res.jac, np.inf) < 1e-4
     if not res.success or not np.all(np.isfinite(res.x)) or not np.isfinite(res.fun):
         raise ConvergenceError(f"{model} fit did not converge: {res.message}")
     at_bound = np.abs(res.x) >= 29.9
