@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+
 import pandas as pd
 import pytest
 
@@ -214,3 +216,25 @@ def test_bad_input():
         jr.advisor_attribution(ORDERS, pd.DataFrame(), window_days=0)
     with pytest.raises(ValueError, match="k: must be"):
         jr.journey_paths(TP, k=0)
+
+
+def test_negative_shares_count_each_group_with_its_wilson_interval():
+    tp = pd.DataFrame(
+        {
+            "phase": ["a"] * 4 + ["b"] * 10,
+            "impression": ["negative", "neutral", "negative", "positive"]
+            + ["negative"]
+            + ["positive"] * 9,
+        }
+    )
+    out = jr.negative_shares(tp, "phase")
+    assert list(out.index) == ["a", "b"] and out.index.name == "phase"
+    assert out["touchpoints"].tolist() == [4, 10] and out["negative"].tolist() == [2, 1]
+    # Wilson at 95 % for 2 of 4, by hand: centre (0.5 + z²/8) / (1 + z²/4), here 0.5.
+    z = 1.959963984540054
+    half = z / (1 + z**2 / 4) * math.sqrt(0.25 / 4 + z**2 / 64)
+    assert out.loc["a", "share"] == 0.5
+    assert out.loc["a", "low"] == pytest.approx(0.5 - half, abs=1e-12)
+    assert out.loc["a", "high"] == pytest.approx(0.5 + half, abs=1e-12)
+    only_b = jr.negative_shares(tp, "phase", groups=["b"])
+    assert list(only_b.index) == ["b"] and only_b.loc["b", "share"] == 0.1

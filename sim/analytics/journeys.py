@@ -50,6 +50,7 @@ __all__ = [
     "states_at",
     "worst_moment_sentence",
     "phase_negatives",
+    "negative_shares",
     "referral_ratio",
     "ENGAGEMENT_TOUCHPOINTS",
     "FUNNEL_STAGES",
@@ -508,6 +509,45 @@ def activity_cycle(
     return out.sort_values("total", ascending=False, kind="stable")
 
 
+def negative_shares(
+    touchpoints: pd.DataFrame, by: str, groups: Sequence[str] | None = None, level: float = 0.95
+) -> pd.DataFrame:
+    """Share of negative impressions per group of ``by``, with its Wilson interval.
+
+    Parameters
+    ----------
+    touchpoints
+        Rows with an ``impression`` column and the ``by`` column.
+    by
+        The column to group on (e.g. ``phase`` or ``channel``).
+    groups
+        The groups to report, in this order; default: every group, sorted.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Index ``by``: ``touchpoints``, ``negative`` (count), ``share`` and its
+        Wilson interval ``low`` / ``high``.
+    """
+    if groups is None:
+        groups = sorted(touchpoints[by].unique())
+    rows = {}
+    for name in groups:
+        g = touchpoints[touchpoints[by] == name]
+        k = int((g["impression"] == "negative").sum())
+        w = wilson_interval(k, len(g), level)
+        rows[name] = {
+            "touchpoints": len(g),
+            "negative": k,
+            "share": w["estimate"],
+            "low": w["low"],
+            "high": w["high"],
+        }
+    out = pd.DataFrame.from_dict(rows, orient="index")
+    out.index.name = by
+    return out
+
+
 def phase_negatives(
     touchpoints: pd.DataFrame,
     window_days: float = 14,
@@ -536,19 +576,7 @@ def phase_negatives(
         raise ValueError(
             "touchpoints: no lived touchpoint left after excluding " + ", ".join(exclude)
         )
-    rows = {}
-    for phase, g in ph.groupby("phase", sort=True):
-        k = int((g["impression"] == "negative").sum())
-        w = wilson_interval(k, len(g), level)
-        rows[phase] = {
-            "touchpoints": len(g),
-            "negative": k,
-            "share": w["estimate"],
-            "low": w["low"],
-            "high": w["high"],
-        }
-    out = pd.DataFrame.from_dict(rows, orient="index")
-    out.index.name = "phase"
+    out = negative_shares(ph, "phase", level=level)
     out = out.sort_values("share", ascending=False, kind="stable")
     out.attrs["clear"] = bool(len(out) > 1 and out["low"].iloc[0] > out["high"].iloc[1])
     return out

@@ -25,6 +25,7 @@ import pandas as pd
 
 from sim.analytics._validate import check_table, require_columns
 from sim.analytics.intervals import mean_interval, nps_interval, wilson_interval
+from sim.analytics.journeys import negative_shares
 
 __all__ = [
     "app_adoption",
@@ -1115,20 +1116,7 @@ def sentiment_like_for_like(
         raise ValueError(f"channels: no touchpoints in {', '.join(missing)}")
     kinds = set.intersection(*(set(g["touchpoint"]) for _, g in tp.groupby("channel")))
     tp = tp[tp["touchpoint"].isin(kinds)]
-    rows = {}
-    for ch in channels:
-        g = tp[tp["channel"] == ch]
-        k = int((g["impression"] == "negative").sum())
-        w = wilson_interval(k, len(g), level)
-        rows[ch] = {
-            "touchpoints": len(g),
-            "negative": k,
-            "share": w["estimate"],
-            "low": w["low"],
-            "high": w["high"],
-        }
-    out = pd.DataFrame.from_dict(rows, orient="index")
-    out.index.name = "channel"
+    out = negative_shares(tp, "channel", groups=channels, level=level)
     out.attrs["kinds"] = sorted(kinds)
     return out
 
