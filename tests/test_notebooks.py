@@ -1,4 +1,6 @@
-"""Every notebook runs under papermill (defaults and other parameters) and is stored clean.
+"""Every notebook runs under papermill with other parameters, every sheet also with its defaults.
+
+The lessons' run at their defaults is the course site's build (tests/test_site.py).
 
 Notebooks are found when the tests are collected, so new ones are picked up
 without touching this file. Execution is in-process (papermill's Python API),
@@ -30,7 +32,7 @@ EXERCISES = sorted((REPO / "exercises").glob("*.ipynb"))
 RUNNABLE = NOTEBOOKS + SOLUTIONS
 COMMITTED = NOTEBOOKS + SOLUTIONS + EXERCISES
 
-OTHER_PARAMETERS = {"seed": 7, "INTERACTIVE": False}
+OTHER_PARAMETERS = {"seed": 7, "INTERACTIVE": True}
 STUDENT_PARAMETERS = {"student_id": "ci-student", "INTERACTIVE": False}
 
 
@@ -79,13 +81,15 @@ def assert_all_right(path: Path, results: list[dict[str, Any]]) -> None:
     assert not wrong, f"{rel(path)}: self-checks not right: {wrong}"
 
 
+# The lessons' run with their defaults is the course site's build (tests/test_site.py,
+# `make site`): it executes every notebook on the course kernel and fails on any error, so
+# running them here again would only double the time.
 @pytest.mark.notebooks
 @pytest.mark.timeout(300)
-@pytest.mark.parametrize("path", RUNNABLE, ids=rel)
-def test_runs_with_defaults(path, output_dir, course_kernel):
-    nb, results = execute(path, {}, "defaults", output_dir, course_kernel)
-    if path.parent.name == "solutions":
-        assert_all_right(path, results)
+@pytest.mark.parametrize("path", SOLUTIONS, ids=rel)
+def test_solutions_run_with_defaults_and_are_right(path, output_dir, course_kernel):
+    _, results = execute(path, {}, "defaults", output_dir, course_kernel)
+    assert_all_right(path, results)
 
 
 def declared(path: Path, parameters: dict) -> dict:
@@ -99,19 +103,25 @@ def declared(path: Path, parameters: dict) -> dict:
 @pytest.mark.timeout(300)
 @pytest.mark.parametrize("path", RUNNABLE, ids=rel)
 def test_runs_with_other_parameters(path, output_dir, course_kernel):
+    """Lessons at another seed with their explorers live; sheets as a student runs them headless.
+
+    The site's build covers the lessons headless (INTERACTIVE = False, no widget shown).
+    """
     parameters = declared(path, STUDENT_PARAMETERS if is_sheet(path) else OTHER_PARAMETERS)
     nb, results = execute(path, parameters, "other", output_dir, course_kernel)
     assert nb.metadata.papermill.parameters == parameters
     if path.parent.name == "solutions":
         assert_all_right(path, results)
-    # headless: no widget views in the outputs, only static results
     views = [
         o
         for c in nb.cells
         for o in c.get("outputs", [])
         if "application/vnd.jupyter.widget-view+json" in o.get("data", {})
     ]
-    assert not views, f"{rel(path)}: widgets displayed with INTERACTIVE=False"
+    if is_sheet(path):
+        assert not views, f"{rel(path)}: widgets displayed with INTERACTIVE=False"
+    elif "explorer(" in "\n".join(c.source for c in nb.cells):
+        assert views, f"{rel(path)}: its explorers showed no widget with INTERACTIVE=True"
 
 
 @pytest.mark.notebooks
