@@ -31,7 +31,8 @@ studio: $(STAMP)
 	$(PY) -m sim studio $(if $(STUDIO_PORT),--port=$(STUDIO_PORT))
 
 # On every core (pytest-xdist): a module's tests stay on one worker, so its module fixtures
-# (site build, nbgrader and otter courses) are built once. TEST_WORKERS=0: one process.
+# (site build, nbgrader and otter courses) are built once; the notebook runs are dealt out
+# one by one (tests/conftest.py). TEST_WORKERS=0: one process.
 TEST_WORKERS ?= auto
 XDIST = -n $(TEST_WORKERS) --dist loadfile
 

@@ -7,7 +7,10 @@ dataset is simulated once per run, not once per process.
 
 Under pytest-xdist (``make test`` runs ``-n auto --dist loadfile``) the tests
 of a module stay on one worker, where its module fixtures (the site build,
-the nbgrader and otter courses) are built once.
+the nbgrader and otter courses) are built once; only the modules in
+:data:`SPREAD`, whose tests share nothing but session fixtures, are dealt out
+test by test, so that their dozens of notebook runs do not all queue on one
+worker.
 """
 
 from __future__ import annotations
@@ -21,6 +24,21 @@ from sim.compose import CACHE_ENV
 
 REPO = Path(__file__).resolve().parents[1]
 OUTPUT = REPO / "tests" / "_output"
+SPREAD = {"test_notebooks.py"}
+
+
+def pytest_xdist_make_scheduler(config: pytest.Config, log):
+    """``--dist loadfile``, but the tests of the SPREAD modules are scheduled one by one."""
+    if config.getvalue("dist") != "loadfile":
+        return None  # xdist's own choice
+    from xdist.scheduler import LoadFileScheduling
+
+    class ModulesButSpread(LoadFileScheduling):
+        def _split_scope(self, nodeid: str) -> str:
+            module = nodeid.split("::", 1)[0]
+            return nodeid if Path(module).name in SPREAD else module
+
+    return ModulesButSpread(config, log)
 
 
 @pytest.fixture(scope="session", autouse=True)
