@@ -21,10 +21,13 @@ SEEDS = (0, 1, 2)
 @pytest.fixture(scope="module")
 def reports() -> dict[tuple[str, int], pd.DataFrame]:
     out = {}
+    stored = sim.course_dataset()  # the shipped dataset is one of them (verified by its tests)
     for name in ("default", "mass_market"):
         sc = sim.preset(name).with_overrides({"population": {"customers": 20_000, "years": 3.0}})
         for seed in SEEDS:
-            out[(name, seed)] = calibration_report(sim.simulate(sc, seed=seed))
+            same = sc.to_dict() == stored.scenario.to_dict() and seed == stored.seed
+            ds = stored if same else sim.simulate(sc, seed=seed)
+            out[(name, seed)] = calibration_report(ds)
     return out
 
 
