@@ -102,6 +102,8 @@ __all__ = ["World", "market_shares", "run", "split_by_share", "team_sizes"]
 STAGE_CODE = {stage: code for code, stage in enumerate(STAGES)}
 CAUSE_CODE = {cause: code for code, cause in enumerate(TOUCHPOINT_CAUSES)}
 COMMITTED, ENGAGED, COOLING, LOST = range(4)
+_PROSPECT, _NEW = STAGE_CODE["prospect"], STAGE_CODE["new"]
+_ACQUISITION = CAUSE_CODE["acquisition"]
 ADVISOR_EFFECT_DAYS = 90.0  # textbook cores: an advisor's contact keeps a client closer this long
 REFERRAL_WEEK = 7.0  # referred friends join in weekly batches, a week or more after the tip
 
@@ -572,21 +574,25 @@ class World:
             if self.u_wom[i] >= convert:
                 self.lost_leads.append(self.t_lead[i], self.acq[i], m, self.key[i])
                 return
+        now = env._now  # env.now without the property call (hot path)
         self.arrived[i] = True
         self.alive[i] = True
         k = 2 * i
-        self.messenger.registered[k] = True
-        self.stages.append(i, self.t_lead[i], STAGE_CODE["prospect"])
-        self.set_stage(i, "new")
+        msg = self.messenger
+        msg.registered[k] = True
+        stages = self.stages
+        stages.append(i, self.t_lead[i], _PROSPECT)
+        self.stage_of[i] = "new"  # set_stage(i, "new"), inlined
+        stages.append(i, now, _NEW)
         s = self.state[i]
         self.counts[m][s] += 1
-        self.states_log.append(i, env.now, -1, s, CAUSE_CODE["acquisition"])
-        self.messenger.response[k] = self.messenger.response[k + 1] = self.response[s]
+        self.states_log.append(i, now, -1, s, _ACQUISITION)
+        msg.response[k] = msg.response[k + 1] = self.response[s]
         if sc.loyalty.enabled and self.u_enrol[i] < self.enrol_p[i]:
             self.member[i] = True
-        self.t_mark[i] = env.now
+        self.t_mark[i] = now
         self._start_clock(i, "life")
-        self.messenger.send(k, "welcome", 0, self.welcome_u.pop(k, None))
+        msg.send(k, "welcome", 0, self.welcome_u.pop(k, None))
         j = self.cand_start[i]
         self.purchase(i, j)
         self.procs[i] = env.process(lifecycle(env, self, i, j + 1, "new"))
@@ -775,7 +781,7 @@ class World:
     def set_stage(self, i: int, stage: str, when: float | None = None) -> None:
         """Record a lifecycle stage change of person ``i`` (now, or at ``when``)."""
         self.stage_of[i] = stage
-        self.stages.append(i, self.env.now if when is None else when, STAGE_CODE[stage])
+        self.stages.append(i, self.env._now if when is None else when, STAGE_CODE[stage])
 
     def purchase(self, i: int, j: int) -> None:
         """Person ``i`` buys candidate purchase ``j`` now, on one of their profiles."""
