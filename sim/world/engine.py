@@ -51,6 +51,7 @@ from __future__ import annotations
 
 import bisect
 import gc
+import heapq
 import math
 from array import array
 from collections.abc import Iterator
@@ -101,6 +102,8 @@ __all__ = ["World", "market_shares", "run", "split_by_share", "team_sizes"]
 STAGE_CODE = {stage: code for code, stage in enumerate(STAGES)}
 CAUSE_CODE = {cause: code for code, cause in enumerate(TOUCHPOINT_CAUSES)}
 COMMITTED, ENGAGED, COOLING, LOST = range(4)
+_PROSPECT, _NEW = STAGE_CODE["prospect"], STAGE_CODE["new"]
+_ACQUISITION = CAUSE_CODE["acquisition"]
 ADVISOR_EFFECT_DAYS = 90.0  # textbook cores: an advisor's contact keeps a client closer this long
 REFERRAL_WEEK = 7.0  # referred friends join in weekly batches, a week or more after the tip
 
@@ -119,11 +122,22 @@ class CountingEnvironment(simpy.Environment):
     def run(self, until: float | None = None):
         """Run until ``until`` (or until no event is left), counting each event processed."""
         limit = math.inf if until is None else float(until)
-        step, peek = self.step, self.peek
+        # simpy.Environment.step inlined (without its StopSimulation handling:
+        # nothing stops the run from inside this loop), saving two Python
+        # calls an event; events are processed in the same order.
+        queue, pop = self._queue, heapq.heappop
         n = 0
         try:
-            while peek() < limit:
-                step()
+            while queue and queue[0][0] < limit:
+                self._now, _, _, event = pop(queue)
+                callbacks, event.callbacks = event.callbacks, None
+                for callback in callbacks:
+                    callback(event)
+                if not event._ok and not hasattr(event, "_defused"):
+                    # A failed event nobody defused: crash as step() would.
+                    exc = type(event._value)(*event._value.args)
+                    exc.__cause__ = event._value
+                    raise exc
                 n += 1
         finally:
             self.processed += n
@@ -289,6 +303,7 @@ class World:
         self.messenger = Messenger(env, sc, seed)
         self._init_person_lists()
         self.orders = EventLog(person="q", profile="q", candidate="q", t="d", state="b")
+        self._n_orders = 0  # len(self.orders), counted on the hot path
         self.stages = EventLog(person="q", t="d", stage="b")  # stage: index in STAGES
         self.states_log = EventLog(person="q", t="d", before="b", after="b", cause="b")
         self.tickets: list[Ticket] = []
@@ -559,21 +574,25 @@ class World:
             if self.u_wom[i] >= convert:
                 self.lost_leads.append(self.t_lead[i], self.acq[i], m, self.key[i])
                 return
+        now = env._now  # env.now without the property call (hot path)
         self.arrived[i] = True
         self.alive[i] = True
         k = 2 * i
-        self.messenger.registered[k] = True
-        self.stages.append(i, self.t_lead[i], STAGE_CODE["prospect"])
-        self.set_stage(i, "new")
+        msg = self.messenger
+        msg.registered[k] = True
+        stages = self.stages
+        stages.append(i, self.t_lead[i], _PROSPECT)
+        self.stage_of[i] = "new"  # set_stage(i, "new"), inlined
+        stages.append(i, now, _NEW)
         s = self.state[i]
         self.counts[m][s] += 1
-        self.states_log.append(i, env.now, -1, s, CAUSE_CODE["acquisition"])
-        self.messenger.response[k] = self.messenger.response[k + 1] = self.response[s]
+        self.states_log.append(i, now, -1, s, _ACQUISITION)
+        msg.response[k] = msg.response[k + 1] = self.response[s]
         if sc.loyalty.enabled and self.u_enrol[i] < self.enrol_p[i]:
             self.member[i] = True
-        self.t_mark[i] = env.now
+        self.t_mark[i] = now
         self._start_clock(i, "life")
-        self.messenger.send(k, "welcome", 0, self.welcome_u.pop(k, None))
+        msg.send(k, "welcome", 0, self.welcome_u.pop(k, None))
         j = self.cand_start[i]
         self.purchase(i, j)
         self.procs[i] = env.process(lifecycle(env, self, i, j + 1, "new"))
@@ -762,19 +781,22 @@ class World:
     def set_stage(self, i: int, stage: str, when: float | None = None) -> None:
         """Record a lifecycle stage change of person ``i`` (now, or at ``when``)."""
         self.stage_of[i] = stage
-        self.stages.append(i, self.env.now if when is None else when, STAGE_CODE[stage])
+        self.stages.append(i, self.env._now if when is None else when, STAGE_CODE[stage])
 
     def purchase(self, i: int, j: int) -> None:
         """Person ``i`` buys candidate purchase ``j`` now, on one of their profiles."""
         env = self.env
-        t = env.now
+        t = env._now  # env.now without the property call (hot path)
         k = 2 * i
         if t >= self.dup_at[i] and self.u_route[j] < 0.5:
             k += 1  # the person used their second profile
-        order = len(self.orders)
-        self.orders.append(i, k, j, t, self.state[i])
+        orders = self.orders
+        order = self._n_orders
+        self._n_orders = order + 1
+        orders.append(i, k, j, t, self.state[i])
         gross = self.value[j]
-        spend = self.cum_spend[i] = self.cum_spend[i] + gross
+        cum = self.cum_spend
+        spend = cum[i] = cum[i] + gross
         self.last_purchase[i] = t
         msg = self.messenger
         msg.last_purchase[k] = t

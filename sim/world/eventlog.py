@@ -73,7 +73,29 @@ def _append5(a, b, c, d, e):
     return lambda x, y, z, w, v: (a(x), b(y), c(z), d(w), e(v))
 
 
-_APPENDERS = {2: _append2, 3: _append3, 4: _append4, 5: _append5}
+def _append6(a, b, c, d, e, f):
+    return lambda x, y, z, w, v, u: (a(x), b(y), c(z), d(w), e(v), f(u))
+
+
+def _append7(a, b, c, d, e, f, g):
+    return lambda x, y, z, w, v, u, s: (a(x), b(y), c(z), d(w), e(v), f(u), g(s))
+
+
+def _append8(a, b, c, d, e, f, g, h):
+    return lambda x, y, z, w, v, u, s, r: (a(x), b(y), c(z), d(w), e(v), f(u), g(s), h(r))
+
+
+def _append9(a, b, c, d, e, f, g, h, k):
+    # The messenger's log of single sends (campaign, profile, time and six outcomes).
+    return lambda x, y, z, w, v, u, s, r, q: (
+        a(x), b(y), c(z), d(w), e(v), f(u), g(s), h(r), k(q)
+    )  # fmt: skip
+
+
+_APPENDERS = {
+    2: _append2, 3: _append3, 4: _append4, 5: _append5,
+    6: _append6, 7: _append7, 8: _append8, 9: _append9,
+}  # fmt: skip
 
 
 class Ticket(NamedTuple):

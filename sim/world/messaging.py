@@ -234,9 +234,10 @@ class Messenger:
         outcome (``bounce``, ``opened``, ``clicked``, ``unsubscribed``) or
         ``None`` when no channel is allowed (nothing is sent).
         """
-        if message_type not in self.cfg.triggered:
+        cfg = self.cfg
+        if message_type not in cfg.triggered:
             return None
-        channel = self.preferred_channel(profile)
+        channel = _FIRST_CHANNEL[self._reach[profile]]  # preferred_channel(), inlined
         if channel is None:
             return None
         when = self.env.now if when is None else when
@@ -245,12 +246,22 @@ class Messenger:
         else:
             # Pure-Python keyed draws: the same numbers as draws(), without
             # numpy's per-call overhead on this hot path.
-            purpose = f"message:{message_type}"
             d = self.DRAWS
-            u = uniform_row(self.seed, purpose, self._key[profile], d, d * occasion)
-        bounce = self._bounce(channel, self._typo[profile], u[0])
-        open_p, click_p, unsub_p = self._rates(channel, message_type)
-        cfg = self.cfg
+            u = uniform_row(
+                self.seed, f"message:{message_type}", self._key[profile], d, d * occasion
+            )
+        # _bounce(), inlined: a typo'd e-mail address bounces hard.
+        u0 = u[0]
+        if (channel == "email" and self._typo[profile]) or u0 < cfg.hard_bounce:
+            bounce = 2
+        elif u0 < cfg.hard_bounce + cfg.soft_bounce:
+            bounce = 1
+        else:
+            bounce = 0
+        rates = self._rate_cache.get((channel, message_type))
+        if rates is None:
+            rates = self._rates(channel, message_type)
+        open_p, click_p, unsub_p = rates
         relevant = u[4] < cfg.personalisation
         resp = float(self.response[profile])
         spam_p = cfg.spam_complaint_rate
@@ -259,20 +270,20 @@ class Messenger:
             click_p *= cfg.relevance_click_lift
             unsub_p *= cfg.relevance_complaint_cut
             spam_p *= cfg.relevance_complaint_cut
-        delivered = bounce == "none"
+        delivered = bounce == 0
         opened = delivered and u[1] < min(1.0, open_p * resp)
         clicked = opened and u[2] < min(1.0, click_p * resp)
         unsub = delivered and u[3] < unsub_p
         spam = delivered and u[5] < spam_p
-        if bounce == "hard" or unsub or spam:
-            self._apply(profile, channel, bounce, unsub or spam)
+        if bounce == 2 or unsub or spam:
+            self._apply(profile, channel, BOUNCES[bounce], unsub or spam)
         if clicked or unsub or spam:
             self._single_imp.append((profile, 2 if (unsub or spam) else 0))
         cid = self.journey_campaign[(message_type, channel)]
-        self._single.append(
-            cid, profile, when, BOUNCES.index(bounce), opened, clicked, unsub, relevant, spam
-        )
-        return {"bounce": bounce, "opened": opened, "clicked": clicked, "unsubscribed": unsub}
+        self._single.append(cid, profile, when, bounce, opened, clicked, unsub, relevant, spam)
+        return {
+            "bounce": BOUNCES[bounce], "opened": opened, "clicked": clicked, "unsubscribed": unsub
+        }  # fmt: skip
 
     def _bounce(self, channel: str, typo: bool, u: float) -> str:
         if channel == "email" and typo:
@@ -444,7 +455,12 @@ class Messenger:
         return ok
 
     def _reachable(self, profiles: np.ndarray, channel: str) -> np.ndarray:
-        return self._reachable_mask(channel)[profiles]
+        # Only the profiles asked about: the daily birthday greetings would
+        # otherwise build the mask of every profile three times a day.
+        ok = ~self.opt_out[profiles] & self.consent[channel][profiles]
+        if channel == "email":
+            ok &= ~self.suppressed[profiles]
+        return ok
 
     def _new_campaign(self, name: str, kind: str, channel: str, variant: str) -> int:
         cid = len(self.campaign_rows) + 1

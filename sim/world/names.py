@@ -24,6 +24,7 @@ import functools
 import importlib
 import importlib.util
 import locale as pylocale
+import re
 import unicodedata
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -60,10 +61,16 @@ _FOLD = str.maketrans(
 )
 
 
+_NOT_AZ = re.compile("[^a-z]")
+
+
 def ascii_key(name: str) -> str:
     """Lower-case ASCII letters of a name, as used in e-mail local parts."""
+    if name.isascii():
+        # Nothing to fold or decompose (the folds are all non-ASCII letters).
+        return _NOT_AZ.sub("", name.lower())
     folded = unicodedata.normalize("NFKD", name.translate(_FOLD))
-    return "".join(ch for ch in folded.lower() if "a" <= ch <= "z")
+    return _NOT_AZ.sub("", folded.lower())
 
 
 _CYRILLIC = dict(
