@@ -317,16 +317,26 @@ def test_retention_gap_against_hand_computation():
         btyd_existing=200.0,
     )
 
-    def formula(r):
-        return sum(100 * (r / 1.1) ** t for t in (1, 2, 3))
+    def formula(m, r):
+        return sum(m * (r / 1.1) ** t for t in (1, 2, 3))
 
     assert out["retention"] == 0.25 and out["retention_alive"] == 0.75
     assert out["alive_among_lost"] == pytest.approx(2 / 3)
-    assert out["formula"] == pytest.approx(formula(0.25))
-    assert out["formula_alive"] == pytest.approx(formula(0.75))
+    # of the three survivors (A, B, C) only A bought in 2025: a survivor brings a third of
+    # the 100 EUR a buyer brings
+    assert out["buying"] == pytest.approx(1 / 3)
+    assert out["margin_alive"] == pytest.approx(100 / 3)
+    assert out["formula"] == pytest.approx(formula(100, 0.25))
+    assert out["formula_alive"] == pytest.approx(formula(100 / 3, 0.75))
     assert out["explained"] == pytest.approx(
-        (formula(0.75) - formula(0.25)) / (200 - formula(0.25))
+        (formula(100 / 3, 0.75) - formula(100, 0.25)) / (200 - formula(100, 0.25))
     )
+    # The finding of the review: counting the silent survivors as retained must not credit
+    # them a buyer's margin. The survival-corrected formula's first year is the margin the
+    # four 2024 customers really brought in 2025 (A's 100 EUR, i.e. 25 per customer):
+    # m_alive · r_alive = (100 / 3) · 0.75 = 25 = m · r, before discounting.
+    assert out["margin_alive"] * out["retention_alive"] == pytest.approx(100 * 0.25)
+    assert out["formula_alive"] < formula(100, 0.75)  # the old, overstated correction
     with pytest.raises(ValueError, match="period1, period2"):
         clv.retention_gap(
             orders, truth, ("2025-01-01", "2026-01-01"), ("2024-01-01", "2025-01-01"), 1, 0, 1, 1
