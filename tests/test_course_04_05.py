@@ -319,3 +319,67 @@ def test_segment_nps_uses_the_definition():
     assert out.loc["x", "nps"] == pytest.approx(100 / 3)
     assert out.loc["y", "nps"] == pytest.approx(-50.0)
     assert out.loc["x", "responses"] == 3
+
+
+# --------------------------------------------------------------------------- 05: the exercise sheet
+
+
+@pytest.fixture(scope="module")
+def clv_sheet_key():
+    from sim.course.answer_key import compute_key
+
+    return compute_key("05_clv")
+
+
+def _judge(question, answer):
+    from sim.course.checks import Checker
+
+    return Checker({question.question: question}).check(question.question, answer, show=False)
+
+
+def test_05_q2_rejects_the_actual_holdout_count_with_a_hint(clv_sheet_key):
+    """Issue 9 §5: pasting what the one-time buyers actually did is not the model's prediction."""
+    import sim
+    from sim.course import seed_for
+
+    q = clv_sheet_key["q2"]
+    ds = sim.course_dataset(seed=seed_for("", 0))
+    cal = clv.calibration_holdout_split(ds.orders, "2024-12-31", time_unit="weeks")
+    shortcut = float(cal.loc[cal["frequency_cal"] == 0, "frequency_holdout"].sum())
+    predicted = q.expected_value()
+    # the prediction is the Pareto/NBD sum, not the count: they differ far beyond the tolerance
+    assert abs(shortcut / predicted - 1) > 10 * q.rtol
+    verdict = _judge(q, shortcut)
+    assert verdict.status == "wrong" and verdict.points == 0
+    assert "actual holdout count" in verdict.message
+    for shown in (f"{predicted:.0f}", f"{predicted:,.0f}", f"{predicted:.1f}"):
+        assert shown not in verdict.message
+    assert _judge(q, predicted).status == "right"
+
+
+def test_05_q7_relative_widths_of_the_bgnbd_intervals(clv_sheet_key):
+    """The key is (high − low) / estimate of the 90 % bootstrap intervals; each slip has its hint."""
+    q = clv_sheet_key["q7"]
+    widths = q.expected_value()
+    assert list(widths.index) == ["r", "alpha", "a", "b"]
+    assert (widths > 0).all()
+    hints = q.mistake_values()
+    # the half-width is exactly half; a 95 % interval is wider than the 90 % one
+    half = hints["did you take the half-width? The width runs from low to high"]
+    np.testing.assert_allclose(half, widths / 2, rtol=1e-12)
+    assert (hints["the question asks for 90 % intervals (level=0.9)"] >= widths).all()
+    for hint, value in hints.items():
+        verdict = _judge(q, value)
+        assert verdict.status == "wrong" and hint in verdict.message, hint
+    assert _judge(q, 100 * widths).status == "factor"  # percent instead of a share
+
+
+def test_05_every_mistake_is_told_apart_from_the_right_answer(clv_sheet_key):
+    from sim.course.checks import compare
+
+    assert len(clv_sheet_key) >= 6
+    for name, question in clv_sheet_key.items():
+        assert not question.error, f"{name}: {question.error}"
+        for hint, value in question.mistake_values().items():
+            assert compare(value, question)[0] != "right", f"{name}: {hint!r} passes as right"
+            assert question.diagnose(value) == hint, f"{name}: {hint!r}"

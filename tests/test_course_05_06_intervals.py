@@ -10,7 +10,9 @@ fraction of their width; the published point estimates (Fader & Hardie 2007:
 """
 
 import math
+from pathlib import Path
 
+import nbformat
 import numpy as np
 import pandas as pd
 import pytest
@@ -317,20 +319,77 @@ def test_retention_gap_against_hand_computation():
         btyd_existing=200.0,
     )
 
-    def formula(r):
-        return sum(100 * (r / 1.1) ** t for t in (1, 2, 3))
+    def formula(m, r):
+        return sum(m * (r / 1.1) ** t for t in (1, 2, 3))
 
     assert out["retention"] == 0.25 and out["retention_alive"] == 0.75
     assert out["alive_among_lost"] == pytest.approx(2 / 3)
-    assert out["formula"] == pytest.approx(formula(0.25))
-    assert out["formula_alive"] == pytest.approx(formula(0.75))
+    # of the three survivors (A, B, C) only A bought in 2025: a survivor brings a third of
+    # the 100 EUR a buyer brings
+    assert out["buying"] == pytest.approx(1 / 3)
+    assert out["margin_alive"] == pytest.approx(100 / 3)
+    assert out["formula"] == pytest.approx(formula(100, 0.25))
+    assert out["formula_alive"] == pytest.approx(formula(100 / 3, 0.75))
     assert out["explained"] == pytest.approx(
-        (formula(0.75) - formula(0.25)) / (200 - formula(0.25))
+        (formula(100 / 3, 0.75) - formula(100, 0.25)) / (200 - formula(100, 0.25))
     )
+    # The finding of the review: counting the silent survivors as retained must not credit
+    # them a buyer's margin. The survival-corrected formula's first year is the margin the
+    # four 2024 customers really brought in 2025 (A's 100 EUR, i.e. 25 per customer):
+    # m_alive · r_alive = (100 / 3) · 0.75 = 25 = m · r, before discounting.
+    assert out["margin_alive"] * out["retention_alive"] == pytest.approx(100 * 0.25)
+    assert out["formula_alive"] < formula(100, 0.75)  # the old, overstated correction
     with pytest.raises(ValueError, match="period1, period2"):
         clv.retention_gap(
             orders, truth, ("2025-01-01", "2026-01-01"), ("2024-01-01", "2025-01-01"), 1, 0, 1, 1
         )
+
+
+def test_actual_against_interval_allows_for_the_customers_luck():
+    # Review of notebook 05: an actual tier mean outside the interval of the *expected* value
+    # was read as bias, although the actual adds each customer's luck.
+    interval = pd.DataFrame(
+        {"estimate": [10.0, 10.0], "low": [9.0, 9.0], "high": [11.0, 11.0]},
+        index=pd.Index(["small", "large"], name="segment"),
+    )
+    # "small": 4 customers 0, 0, 10, 18 → mean 7, s² = (49 + 49 + 9 + 121) / 3 = 76,
+    # se = √76 / 2 = 4.359; "large": 400 customers, 7 ± 1 → mean 7, s = 1.0013, se = 0.0501.
+    actual = pd.Series([0.0, 0.0, 10.0, 18.0] + [6.0, 8.0] * 200)
+    segments = pd.Series(["small"] * 4 + ["large"] * 400)
+    out = clv.actual_against_interval(interval, actual, segments, level=0.9)
+    z = 1.6448536269514722
+    assert out.loc["small", "actual"] == pytest.approx(7.0)
+    assert out.loc["small", "actual_se"] == pytest.approx(math.sqrt(76) / 2)
+    assert out.loc["large", "actual_se"] == pytest.approx(math.sqrt(400 / 399) / 20)
+    # both actuals are 2 below the interval's low end
+    assert not out["actual_inside"].any()
+    # small: 9 − z·4.359 = 1.83 ≤ 7, luck covers it; large: 9 − z·0.05 = 8.92 > 7, bias
+    assert out.loc["small", "inside_with_luck"] and not out.loc["large", "inside_with_luck"]
+    assert 9 - z * out.loc["large", "actual_se"] > 7
+    with pytest.raises(ValueError, match="segments"):
+        clv.actual_against_interval(interval, actual, segments.iloc[:10], level=0.9)
+
+
+def test_pareto_nbd_p_alive_falls_with_silence_but_bgnbd_ignores_it_without_repeats():
+    # Review of notebook 05: the text said Pareto/NBD finds a one-time buyer silent for a year
+    # "probably gone"; on the brand its mean P(alive) for them is far above one half. The
+    # notebook now prints that figure; the models' behaviour it rests on, at CDNOW's
+    # published parameters: Pareto/NBD's P(alive) of a one-time buyer falls with silence,
+    # BG/NBD's is exactly one.
+    pareto = clv.ParetoNBD.from_params(r=0.553, alpha=10.578, s=0.606, beta=11.669)
+    bg = clv.BGNBD.from_params(r=0.243, alpha=4.414, a=0.793, b=2.426)
+    t = np.array([52.0, 78.0, 104.0])
+    p = pareto.probability_alive(np.zeros(3), np.zeros(3), t)
+    assert (np.diff(p) < 0).all()
+    np.testing.assert_array_equal(bg.probability_alive(np.zeros(3), np.zeros(3), t), 1.0)
+    text = "\n".join(
+        c.source
+        for c in nbformat.read(
+            Path(__file__).resolve().parents[1] / "notebooks" / "05_clv.ipynb", as_version=4
+        ).cells
+    )
+    assert "probably gone" not in text
+    assert "silent_year" in text  # the figure is printed, not asserted in prose
 
 
 @pytest.fixture(scope="module")

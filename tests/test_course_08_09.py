@@ -367,3 +367,33 @@ def test_advisor_lift_interval_coverage():
         e = service.advisor_effect(orders, tasks, 28, level=0.9, replications=200, seed=rep)
         hits += e.loc["lift_vs_no_answer", "low"] <= 1 / 3 <= e.loc["lift_vs_no_answer", "high"]
     assert 40 <= hits <= 48, f"covered {hits} of 50"
+
+
+# --------------------------------------------------------------------------- 09: the exercise sheet
+
+
+def test_09_q2_asks_the_liability_range_the_notebook_prints():
+    """Sheet 09 q2 is the range between the two breakages, as notebook 09 gives it."""
+    from sim.course.answer_key import compute_key
+    from sim.course.checks import Checker, compare
+
+    key = compute_key("09_loyalty_economics")
+    q = key["q2"]
+    from sim.course import seed_for
+
+    ds = sim.course_dataset(seed=seed_for("", 0))  # the class dataset, as the sheet loads it
+    ledger, customers = ds.loyalty_ledger, ds.customers
+    rules = ds.scenario.loyalty
+    kpis = loyalty.programme_kpis(ledger, customers, rules.point_value)
+    want = loyalty.liability_range(kpis, loyalty.redeemer_share(ledger, rules.reward_threshold))
+    got = q.expected_value()
+    assert list(got.index) == ["low", "high"]
+    assert got["low"] == pytest.approx(want["low"]) and got["high"] == pytest.approx(want["high"])
+    assert got["low"] < got["high"] <= kpis["liability"]
+    checker = Checker({"q2": q})
+    for hint, value in q.mistake_values().items():
+        assert compare(value, q)[0] != "right", hint
+        verdict = checker.check("q2", value, show=False)
+        assert verdict.status == "wrong" and hint in verdict.message, hint
+    # one figure where the question asks for the range is a type error, not a verdict on it
+    assert checker.check("q2", float(want["high"]), show=False).status == "wrong_type"

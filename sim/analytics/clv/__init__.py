@@ -44,6 +44,7 @@ from .reconcile import (
 from .sbg import ShiftedBetaGeometric, fit_sbg, sbg_intervals, simulate_sbg
 from .summary import calibration_holdout_split, summary_from_orders
 from .uncertainty import (
+    actual_against_interval,
     bootstrap_params,
     individual_value,
     param_intervals,
@@ -53,6 +54,7 @@ from .uncertainty import (
 )
 
 __all__ = [
+    "actual_against_interval",
     "alive_by_frequency",
     "bgnbd_surface",
     "bootstrap_params",

@@ -308,8 +308,16 @@ def retention_gap(
     them are alive, between purchases: the truth knows (alive just before the
     end of ``period2``, :func:`truly_alive`). Counting them as retained gives
     the survival the retention formula should have used,
-    ``r_alive = (retained + alive among the lost) / active in period 1``. The
-    share of the gap ``btyd_existing − F(r)`` that ``F(r_alive) − F(r)``
+    ``r_alive = (retained + alive among the lost) / active in period 1``.
+    Survival alone is not the whole correction: ``m`` is the margin of a
+    customer who *buys* in a year, and a survivor between purchases brings
+    nothing that year. Of the survivors, the share ``buying = retained /
+    (retained + alive among the lost) = r / r_alive`` bought, so a survivor's
+    expected margin per year is ``m_alive = m · r / r_alive``. (Counting the
+    silent survivors as retained *and* crediting each of them ``m`` would
+    overstate the year-2 margin, ``m · r_alive`` instead of the ``m · r`` the
+    period-1 customers actually brought.) The share of the gap
+    ``btyd_existing − F(m, r)`` that ``F(m_alive, r_alive) − F(m, r)``
     closes, with ``F`` the discounted retention formula over ``horizon_years``
     (t = 1 … h, the reconciliation table's row), is ``explained``; the rest
     is what one average ``r`` and ``m`` cannot say about the mix of customers.
@@ -320,8 +328,9 @@ def retention_gap(
     -------
     pandas.Series
         ``active_period1``, ``retained``, ``lost``, ``alive_among_lost``
-        (share), ``retention``, ``retention_alive``, ``formula``,
-        ``formula_alive``, ``btyd``, ``gap``, ``explained`` (share of the gap).
+        (share), ``retention``, ``retention_alive``, ``buying`` (share of the
+        survivors who bought), ``margin_alive``, ``formula``, ``formula_alive``,
+        ``btyd``, ``gap``, ``explained`` (share of the gap).
     """
     for col in ("customer_id", "order_date"):
         if col not in orders.columns:
@@ -345,7 +354,9 @@ def retention_gap(
     r = len(kept) / len(in1)
     r_alive = (len(kept) + int(alive.sum())) / len(in1)
     m, dr, h = float(annual_margin), float(discount_rate), int(horizon_years)
-    f, f_alive = _finite_retention(m, r, dr, h, 1), _finite_retention(m, r_alive, dr, h, 1)
+    buying = r / r_alive if r_alive > 0 else 1.0  # no survivor: F is 0 either way
+    m_alive = m * buying
+    f, f_alive = _finite_retention(m, r, dr, h, 1), _finite_retention(m_alive, r_alive, dr, h, 1)
     gap = float(btyd_existing) - f
     return pd.Series(
         {
@@ -355,6 +366,8 @@ def retention_gap(
             "alive_among_lost": float(alive.mean()) if len(lost) else np.nan,
             "retention": r,
             "retention_alive": r_alive,
+            "buying": buying,
+            "margin_alive": m_alive,
             "formula": f,
             "formula_alive": f_alive,
             "btyd": float(btyd_existing),

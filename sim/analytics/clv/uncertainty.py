@@ -29,6 +29,7 @@ from . import pareto_nbd as _pn
 from ._fitting import ConvergenceError, check_frt
 
 __all__ = [
+    "actual_against_interval",
     "bootstrap_params",
     "individual_value",
     "param_intervals",
@@ -315,6 +316,60 @@ def segment_value_interval(
         {"customers": counts.astype(int), "estimate": draws.mean(axis=0), "low": lo, "high": hi},
         index=pd.Index(names, name="segment"),
     )
+
+
+def actual_against_interval(
+    interval: pd.DataFrame,
+    actual: pd.Series,
+    segments: pd.Series,
+    level: float = 0.9,
+) -> pd.DataFrame:
+    """Read each segment's actual mean against the interval of its *expected* value, luck allowed.
+
+    :func:`segment_value_interval` bounds a segment's expected value per
+    customer; the actual mean adds each customer's luck (who happened to buy,
+    and how much), so an actual outside that interval is not yet evidence
+    of bias. The luck of a mean over ``n`` customers has the standard error
+    ``se = s / √n``, with ``s`` the standard deviation of the actual values
+    over the segment's customers. ``inside_with_luck`` widens the interval
+    by ``z · se`` on each side (``z`` the normal quantile of ``level``, the
+    interval's own level): a conservative band, since it adds the two
+    widths instead of combining them. An actual outside even that band is a
+    biased forecast for the segment, not merely an unlucky one.
+
+    Parameters
+    ----------
+    interval
+        :func:`segment_value_interval`'s table (``estimate``, ``low``, ``high``
+        per segment).
+    actual
+        Actual value per customer (e.g. holdout spend, zeros included).
+    segments
+        Segment label per customer, aligned with ``actual``'s index.
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``interval`` plus ``actual`` (mean per customer), ``actual_se``,
+        ``actual_inside`` (inside the interval of the expected value) and
+        ``inside_with_luck``.
+    """
+    from scipy import stats
+
+    level = _check_level(level)
+    labels = pd.Series(segments).reindex(pd.Series(actual).index)
+    if labels.isna().any():
+        raise ValueError(f"segments: {int(labels.isna().sum())} customers of actual have no label")
+    groups = pd.Series(actual, dtype=float).groupby(labels, observed=True)
+    out = interval.copy()
+    out["actual"] = groups.mean().reindex(out.index)
+    out["actual_se"] = (groups.std(ddof=1) / np.sqrt(groups.size())).reindex(out.index)
+    z = stats.norm.ppf(0.5 + level / 2)
+    out["actual_inside"] = out["actual"].between(out["low"], out["high"])
+    out["inside_with_luck"] = out["actual"].between(
+        out["low"] - z * out["actual_se"], out["high"] + z * out["actual_se"]
+    )
+    return out
 
 
 def truth_expected_spend(
