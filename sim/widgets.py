@@ -130,7 +130,9 @@ def mime_bundles(obj: Any) -> list[Bundle]:
     fig_cls = _figure_class()
     if fig_cls is not None and isinstance(obj, fig_cls):
         buf = io.BytesIO()
-        obj.savefig(buf, format="png", bbox_inches="tight")
+        # A figure whose layout is frozen (sim.charts.freeze_layout) brings its tight box:
+        # saving a given box draws once, "tight" draws twice (once to measure).
+        obj.savefig(buf, format="png", bbox_inches=getattr(obj, "explorer_bbox_inches", "tight"))
         import matplotlib.pyplot as plt
 
         plt.close(obj)
