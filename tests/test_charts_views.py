@@ -13,13 +13,14 @@ import matplotlib
 
 matplotlib.use("Agg")
 
+import matplotlib.pyplot as plt
 import numpy as np
 import pytest
 from PIL import Image
 
 from sim.analytics import journeys as jr
 from sim.analytics import retention
-from sim.charts import freeze_layout
+from sim.charts import FigureView, freeze_layout
 from sim.charts import journeys as cj
 from sim.charts import retention as cr
 from sim.widgets import mime_bundles
@@ -85,3 +86,50 @@ def test_relationship_view_update_matches_relationship_view(up, down, win_back):
         moved["cumulative_value"].iloc[-1], rel=1e-12
     )
     assert np.array_equal(pngs(fig)[0], pngs(ref_fig)[0])
+
+
+@pytest.mark.parametrize(
+    "p_a, lift, n", [(0.04, 0.05, 40000), (0.005, 0.5, 500), (0.5, 0.01, 200000), (0.2, 0.2, 1500)]
+)
+def test_power_view_update_is_pixel_identical_to_a_fresh_figure(p_a, lift, n):
+    from sim.analytics import campaigns
+    from sim.charts import campaigns as cc
+
+    view = cc.PowerCurveView()
+    first = view(campaigns.power_curve(0.04, 0.05, 40000))
+    pngs(first)
+    table = campaigns.power_curve(p_a, lift, n)
+    moved = view(table)
+    assert moved is first
+    assert moved.axes[0].lines[1].get_ydata()[0] == pytest.approx(table.attrs["power"])
+    assert np.array_equal(pngs(moved)[0], pngs(cc.power_curve_figure(table))[0])
+
+
+class _LineView(FigureView):
+    """A one-line chart with autoscaled axes, to test FigureView's rebuild rule."""
+
+    def draw(self, ys):
+        fig, ax = plt.subplots(figsize=(4, 3), dpi=60)
+        ax.plot(np.arange(len(ys)), ys)
+        ax.set_title("line")
+        return fig
+
+    def move(self, fig, ys):
+        if len(ys) != len(fig.axes[0].lines[0].get_xdata()):
+            return False
+        fig.axes[0].lines[0].set_ydata(ys)
+        return True
+
+
+def test_figure_view_moves_within_the_limits_and_redraws_when_they_change():
+    view = _LineView()
+    first = view(np.array([0.0, 1.0, 2.0]))
+    pngs(first)
+    inside = np.array([2.0, 0.0, 1.0])  # same data range: same limits, same ticks
+    assert view(inside) is first
+    assert np.array_equal(pngs(first)[0], pngs(_LineView().draw(inside))[0])
+    wider = np.array([0.0, 5.0, 2.0])  # the autoscaled y limits grow: a fresh figure
+    second = view(wider)
+    assert second is not first
+    assert second.axes[0].get_ylim()[1] > 5.0
+    assert view(np.array([1.0, 2.0])) is not second  # move declines: a fresh figure

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-__all__ = ["freeze_layout"]
+__all__ = ["FigureView", "freeze_layout"]
 
 
 def freeze_layout(fig: Any) -> Any:
@@ -33,3 +33,40 @@ def freeze_layout(fig: Any) -> Any:
     fig.explorer_bbox_inches = box.padded(mpl.rcParams["savefig.pad_inches"])
     fig.set_layout_engine(None)
     return fig
+
+
+class FigureView:
+    """Base of an explorer render that keeps one figure and moves its artists.
+
+    Subclasses give ``draw(result) -> Figure`` (the plain chart function) and
+    ``move(figure, result) -> bool`` (set the artists' data and texts in place;
+    False when the result needs a new figure). After a move the axes are
+    autoscaled again; if any axis' limits changed, the tick labels (and so the
+    layout) could differ from a fresh figure's, so a fresh one is drawn. An
+    update therefore always shows what ``draw(result)`` would show.
+    """
+
+    def __init__(self) -> None:
+        self.figure: Any = None
+        self._limits: list | None = None
+
+    def draw(self, result: Any) -> Any:  # pragma: no cover - abstract
+        raise NotImplementedError
+
+    def move(self, figure: Any, result: Any) -> bool:  # pragma: no cover - abstract
+        raise NotImplementedError
+
+    @staticmethod
+    def _axes_limits(figure: Any) -> list:
+        return [(ax.get_xlim(), ax.get_ylim()) for ax in figure.axes]
+
+    def __call__(self, result: Any) -> Any:
+        if self.figure is not None and self.move(self.figure, result):
+            for ax in self.figure.axes:
+                ax.relim()
+                ax.autoscale_view()
+            if self._axes_limits(self.figure) == self._limits:
+                return self.figure
+        self.figure = freeze_layout(self.draw(result))
+        self._limits = self._axes_limits(self.figure)
+        return self.figure
