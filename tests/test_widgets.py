@@ -227,3 +227,42 @@ def test_notebook_slice_keeps_the_cells_an_explorer_needs(tmp_path):
     assert list(nbe.explorer_cells(nb)) == ["ex"]
     # the parameters, the import the append reads, the list and its mutation; not "slow"
     assert [c.index for c in nbe.needed_cells(nb, 6)] == [0, 1, 4, 5, 6]
+
+
+def test_precompute_renders_every_dropdown_state_once_at_build():
+    calls = []
+
+    def f(a, b):
+        calls.append((a, b))
+        return f"{a}-{b}"
+
+    ex = explorer(
+        f,
+        {"a": dropdown(["x", "y", "z"]), "b": dropdown({"one": 1, "two": 2})},
+        precompute=True,
+    )
+    assert sorted(calls) == sorted((a, b) for a in "xyz" for b in (1, 2))  # 6 states, once each
+    assert ex.result == "x-1"  # the default state is shown after precomputing
+    assert ex.update(a="z", b=2) == "z-2"
+    assert texts(ex) == ["z-2"]
+    assert ex.update(a="y") == "y-2"
+    assert len(calls) == 6  # switching computed nothing more
+
+
+def test_precompute_is_skipped_when_headless_and_refused_for_sliders():
+    calls = []
+    ex = explorer(
+        lambda a: calls.append(a) or a,
+        {"a": dropdown([1, 2, 3])},
+        interactive=False,
+        precompute=True,
+    )
+    assert calls == [1] and ex.result == 1
+    with pytest.raises(ValueError, match="dropdowns only"):
+        explorer(lambda n: n, {"n": slider(1, 0, 5)}, precompute=True)
+    with pytest.raises(ValueError, match="more than"):
+        explorer(
+            lambda a, b: a + b,
+            {"a": dropdown(list(range(10))), "b": dropdown(list(range(10)))},
+            precompute=True,
+        )

@@ -32,11 +32,11 @@ def bench_notebooks(*stems: str) -> None:
     from _notebook_explorers import NOTEBOOKS, build_explorers, sweep
 
     for stem in stems:
-        started = time.perf_counter()
+        started, cpu = time.perf_counter(), time.process_time()
         explorers, cells = build_explorers(NOTEBOOKS / f"{stem}.ipynb")
         print(
             f"{stem}: built {len(explorers)} explorer(s) from cells {cells} "
-            f"in {time.perf_counter() - started:.1f} s",
+            f"in {time.perf_counter() - started:.1f} s (CPU {time.process_time() - cpu:.1f} s)",
             flush=True,
         )
         for name, ex in explorers.items():
