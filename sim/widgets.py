@@ -25,6 +25,7 @@ from __future__ import annotations
 import base64
 import html
 import io
+import itertools
 import numbers
 import time
 from collections.abc import Callable, Mapping, Sequence
@@ -37,6 +38,7 @@ __all__ = ["Explorer", "dropdown", "explorer", "mime_bundles", "slider"]
 Bundle = dict[str, Any]
 LABEL_WIDTH = "16em"  # room for labels such as "R = 5: bought within (days)"
 CONTROL_WIDTH = "40em"
+MAX_PRECOMPUTED = 50  # states an explorer may render when it is built (precompute=True)
 
 
 def slider(
@@ -130,7 +132,9 @@ def mime_bundles(obj: Any) -> list[Bundle]:
     fig_cls = _figure_class()
     if fig_cls is not None and isinstance(obj, fig_cls):
         buf = io.BytesIO()
-        obj.savefig(buf, format="png", bbox_inches="tight")
+        # A figure whose layout is frozen (sim.charts.freeze_layout) brings its tight box:
+        # saving a given box draws once, "tight" draws twice (once to measure).
+        obj.savefig(buf, format="png", bbox_inches=getattr(obj, "explorer_bbox_inches", "tight"))
         import matplotlib.pyplot as plt
 
         plt.close(obj)
@@ -177,6 +181,7 @@ class Explorer:
         render: Callable[[Any], Any] | None = None,
         title: str | None = None,
         interactive: bool = True,
+        precompute: bool = False,
     ) -> None:
         if not callable(func):
             raise TypeError(f"func must be callable, got {type(func).__name__}")
@@ -196,8 +201,11 @@ class Explorer:
         self._output: widgets.Output | None = None
         self._widget: widgets.VBox | None = None
         self._bundles: list[Bundle] = []
+        self._states: dict[tuple, tuple[Any, list[Bundle]]] = {}
         self.result = self.func(**self.values)  # the default state must compute
         self._render()
+        if precompute and self.interactive:
+            self._precompute()
         for control in self.controls.values():
             control.observe(self._on_change, names="value")
 
@@ -238,8 +246,35 @@ class Explorer:
             shown = self.render(self.result) if self.render is not None else self.result
             self._bundles = mime_bundles(shown)
 
+    def _precompute(self) -> None:
+        # Every state of a few dropdowns, computed and rendered once: the function is pure,
+        # so a later switch shows the stored result instead of drawing it again.
+        if not all(isinstance(c, widgets.Dropdown) for c in self.controls.values()):
+            raise ValueError("precompute needs dropdowns only (a slider has too many states)")
+        options = [list(c._options_values) for c in self.controls.values()]
+        states = list(itertools.product(*options))
+        if len(states) > MAX_PRECOMPUTED:
+            raise ValueError(f"precompute: {len(states)} states, more than {MAX_PRECOMPUTED}")
+        names = list(self.controls)
+        default = (self.result, self._bundles)
+        for state in states:
+            values = dict(zip(names, state, strict=True))
+            if values == self.values:
+                self._states[state] = default
+                continue
+            self.result = self.func(**values)
+            self._render()
+            self._states[state] = (self.result, self._bundles)
+        self.result, self._bundles = default
+
     def refresh(self) -> Any:
         """Recompute from the controls' values and show the result; return it."""
+        state = tuple(self.values.values()) if self._states else None
+        if state is not None and state in self._states:
+            self.result, self._bundles = self._states[state]
+            self.error = None
+            self._show()
+            return self.result
         try:
             self.result = self.func(**self.values)
             self.error = None
@@ -304,6 +339,7 @@ def explorer(
     render: Callable[[Any], Any] | None = None,
     title: str | None = None,
     interactive: bool = True,
+    precompute: bool = False,
 ) -> Explorer:
     """Build an explorer of ``func`` over ``controls``.
 
@@ -322,5 +358,12 @@ def explorer(
     interactive
         ``False`` displays only the static result of the default state (for
         papermill and CI); pass the notebook's ``INTERACTIVE`` parameter.
+    precompute
+        With dropdowns only (at most ``MAX_PRECOMPUTED`` combinations of their
+        options): compute and render every state when the explorer is built, so
+        a switch shows a stored result (the function must be pure). Only when
+        ``interactive``: a static run shows the default state alone.
     """
-    return Explorer(func, controls, render=render, title=title, interactive=interactive)
+    return Explorer(
+        func, controls, render=render, title=title, interactive=interactive, precompute=precompute
+    )

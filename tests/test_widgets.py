@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import ast
+import json
 import subprocess
 import sys
+from pathlib import Path
 
 import ipywidgets as widgets
 import matplotlib.pyplot as plt
@@ -162,3 +165,104 @@ def test_import_has_no_side_effects_on_matplotlib():
     )
     for code in (no_pyplot, same_rc):
         subprocess.run([sys.executable, "-c", code], check=True, timeout=60)
+
+
+# --- every notebook explorer has a benchmark (issue 9 §3: <= 100 ms, measured in make bench) ---
+
+BENCHMARKS = Path(__file__).resolve().parent / "benchmarks"
+
+
+def _bench_helpers():
+    sys.path.insert(0, str(BENCHMARKS))
+    try:
+        import _notebook_explorers
+    finally:
+        sys.path.remove(str(BENCHMARKS))
+    return _notebook_explorers
+
+
+def _benched_notebooks() -> list[str]:
+    """The notebooks named in the NOTEBOOKS tuple of each bench_widgets_*.py (read, not run)."""
+    stems = []
+    for script in sorted(BENCHMARKS.glob("bench_widgets_*.py")):
+        tree = ast.parse(script.read_text(encoding="utf-8"))
+        for node in tree.body:
+            if isinstance(node, ast.Assign) and any(
+                isinstance(t, ast.Name) and t.id == "NOTEBOOKS" for t in node.targets
+            ):
+                stems.extend(ast.literal_eval(node.value))
+    return stems
+
+
+def test_every_notebook_with_an_explorer_is_benchmarked_once():
+    nbe = _bench_helpers()
+    with_explorers = sorted(
+        nb.stem for nb in nbe.NOTEBOOKS.glob("[0-9][0-9]_*.ipynb") if nbe.explorer_cells(nb)
+    )
+    benched = _benched_notebooks()
+    assert sorted(benched) == with_explorers  # each once, and none without explorers
+
+
+def test_the_benchmark_finds_every_explorer_call_of_a_notebook():
+    # Every explorer( call in a code cell is bound to a name the benchmark builds and times.
+    nbe = _bench_helpers()
+    for nb in nbe.NOTEBOOKS.glob("[0-9][0-9]_*.ipynb"):
+        calls = sum(c.source.count("explorer(") for c in nbe.code_cells(nb))
+        assert len(nbe.explorer_cells(nb)) == calls, nb.name
+
+
+def test_notebook_slice_keeps_the_cells_an_explorer_needs(tmp_path):
+    nbe = _bench_helpers()
+    cells = [
+        {"cell_type": "code", "metadata": {"tags": ["parameters"]}, "source": ["n = 3\n"]},
+        {"cell_type": "code", "metadata": {}, "source": ["import math\n"]},
+        {"cell_type": "code", "metadata": {}, "source": ["slow = sum(range(10))\n"]},
+        {"cell_type": "markdown", "metadata": {}, "source": ["text"]},
+        {"cell_type": "code", "metadata": {}, "source": ["xs = [n]\n"]},
+        {"cell_type": "code", "metadata": {}, "source": ["xs.append(math.pi)\n"]},
+        {"cell_type": "code", "metadata": {}, "source": ["ex = explorer(f, {'k': xs})\n"]},
+    ]
+    nb = tmp_path / "99_x.ipynb"
+    nb.write_text(json.dumps({"cells": cells, "metadata": {}, "nbformat": 4, "nbformat_minor": 5}))
+    assert list(nbe.explorer_cells(nb)) == ["ex"]
+    # the parameters, the import the append reads, the list and its mutation; not "slow"
+    assert [c.index for c in nbe.needed_cells(nb, 6)] == [0, 1, 4, 5, 6]
+
+
+def test_precompute_renders_every_dropdown_state_once_at_build():
+    calls = []
+
+    def f(a, b):
+        calls.append((a, b))
+        return f"{a}-{b}"
+
+    ex = explorer(
+        f,
+        {"a": dropdown(["x", "y", "z"]), "b": dropdown({"one": 1, "two": 2})},
+        precompute=True,
+    )
+    assert sorted(calls) == sorted((a, b) for a in "xyz" for b in (1, 2))  # 6 states, once each
+    assert ex.result == "x-1"  # the default state is shown after precomputing
+    assert ex.update(a="z", b=2) == "z-2"
+    assert texts(ex) == ["z-2"]
+    assert ex.update(a="y") == "y-2"
+    assert len(calls) == 6  # switching computed nothing more
+
+
+def test_precompute_is_skipped_when_headless_and_refused_for_sliders():
+    calls = []
+    ex = explorer(
+        lambda a: calls.append(a) or a,
+        {"a": dropdown([1, 2, 3])},
+        interactive=False,
+        precompute=True,
+    )
+    assert calls == [1] and ex.result == 1
+    with pytest.raises(ValueError, match="dropdowns only"):
+        explorer(lambda n: n, {"n": slider(1, 0, 5)}, precompute=True)
+    with pytest.raises(ValueError, match="more than"):
+        explorer(
+            lambda a, b: a + b,
+            {"a": dropdown(list(range(10))), "b": dropdown(list(range(10)))},
+            precompute=True,
+        )

@@ -9,6 +9,8 @@ import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
 
+from sim.charts import FigureView
+
 __all__ = [
     "ab_intervals",
     "kpi_bars",
@@ -105,6 +107,47 @@ def power_curve_figure(table: pd.DataFrame) -> Figure:
     ax.legend(loc="lower right")
     ax.grid(alpha=0.3)
     return fig
+
+
+class PowerCurveView(FigureView):
+    """:func:`power_curve_figure` for an explorer: one figure; the curve, the marked size and the texts move."""
+
+    def draw(self, table: pd.DataFrame) -> Figure:
+        return power_curve_figure(table)
+
+    def move(self, fig: Figure, table: pd.DataFrame) -> bool:
+        n, p = table.attrs.get("n"), table.attrs.get("power")
+        ax = fig.axes[0]
+        if n is None or len(ax.lines) != 3:
+            return False
+        curve, point, _ = ax.lines
+        curve.set_data(table.index, table["power"])
+        point.set_data([n], [p])
+        label = f"{n:,.0f} per arm: power {p:.0%}"
+        point.set_label(label)
+        ax.get_legend().get_texts()[0].set_text(label)
+        pa, pb = table.attrs.get("p_a", float("nan")), table.attrs.get("p_b", float("nan"))
+        ax.set_title(f"A/B test power: {pa:.2%} → {pb:.2%}")
+        return True
+
+
+class PersonalisationView(FigureView):
+    """:func:`personalisation_figure` for an explorer: one figure whose three curves move."""
+
+    def __init__(self, current: float | None = None) -> None:
+        super().__init__()
+        self.current = current
+
+    def draw(self, table: pd.DataFrame) -> Figure:
+        return personalisation_figure(table, current=self.current)
+
+    def move(self, fig: Figure, table: pd.DataFrame) -> bool:
+        a1, a2 = fig.axes
+        s = table.index.to_numpy()
+        a1.lines[0].set_data(s, table["clicks"])
+        a2.lines[0].set_data(s, table["unsubscribes"])
+        a2.lines[1].set_data(s, table["spam_complaints"])
+        return True
 
 
 def personalisation_figure(table: pd.DataFrame, current: float | None = None) -> Figure:

@@ -16,6 +16,7 @@ from matplotlib.figure import Figure
 from matplotlib.patches import Patch
 
 from sim.analytics import journeys
+from sim.charts import freeze_layout
 
 __all__ = [
     "IMPRESSION_COLOURS",
@@ -230,14 +231,7 @@ def relationship_view(
     Returns ``[Figure, DataFrame]``: the figure, and a table of retention at
     the horizon and expected value for the baseline and the moved chain.
     """
-    from dataclasses import replace
-
-    moved = replace(
-        baseline,
-        up=baseline.up if up is None else float(up),
-        down=baseline.down if down is None else float(down),
-        win_back=baseline.win_back if win_back is None else float(win_back),
-    )
+    moved = _moved_chain(baseline, up, down, win_back)
     base, new = journeys.relationship_value(baseline), journeys.relationship_value(moved)
     # redrawn on every slider move: a small figure outside pyplot, few tick labels
     fig = Figure(figsize=(7, 2.8), dpi=60)
@@ -255,10 +249,27 @@ def relationship_view(
     ax.set_xticks(sorted({0, moved.periods // 2, moved.periods}))
     ax.set_xlabel("period since acquisition")
     ax.set_ylabel("share not lost")
-    ax.set_title(
-        f"Retention of a new customer: up {moved.up:.2f}, down {moved.down:.2f} per period"
-    )
+    ax.set_title(_relationship_title(moved))
     ax.legend(fontsize=8)
+    return [fig, _relationship_table(rows)]
+
+
+def _moved_chain(baseline, up, down, win_back):
+    from dataclasses import replace
+
+    return replace(
+        baseline,
+        up=baseline.up if up is None else float(up),
+        down=baseline.down if down is None else float(down),
+        win_back=baseline.win_back if win_back is None else float(win_back),
+    )
+
+
+def _relationship_title(moved) -> str:
+    return f"Retention of a new customer: up {moved.up:.2f}, down {moved.down:.2f} per period"
+
+
+def _relationship_table(rows: Mapping[str, pd.DataFrame]) -> pd.DataFrame:
     table = pd.DataFrame(
         {
             "retained_at_horizon": {k: v["retained"].iloc[-1] for k, v in rows.items()},
@@ -266,4 +277,41 @@ def relationship_view(
         }
     )
     table.index.name = "chain"
-    return [fig, table]
+    return table
+
+
+class RelationshipView:
+    """:func:`relationship_view` for an explorer, called as ``view(up=, down=, win_back=)``.
+
+    What does not move with the sliders is computed and drawn once: the fitted
+    chain's and the measured matrix's curves, the axes, labels and legend
+    (the limits and ticks are fixed). An update computes the moved chain, moves
+    its line and rewrites the title (same width: two decimals), so it shows what
+    ``relationship_view(baseline, measured, up, down, win_back)`` shows.
+    """
+
+    def __init__(
+        self, baseline: journeys.RelationshipChain, measured: pd.DataFrame | None = None
+    ) -> None:
+        self.baseline, self.measured = baseline, measured
+        self._rows = {"fitted chain": journeys.relationship_value(baseline)}
+        if measured is not None:
+            self._rows["measured matrix"] = journeys.matrix_value(measured, baseline)
+        self.figure: Figure | None = None
+
+    def __call__(
+        self, up: float | None = None, down: float | None = None, win_back: float | None = None
+    ) -> list:
+        if self.figure is None:
+            fig, table = relationship_view(self.baseline, self.measured, up, down, win_back)
+            self.figure = freeze_layout(fig)
+            return [fig, table]
+        moved = _moved_chain(self.baseline, up, down, win_back)
+        new = journeys.relationship_value(moved)
+        ax = self.figure.axes[0]
+        ax.lines[1].set_data(new.index, new["retained"])
+        ax.set_title(_relationship_title(moved))
+        rows = {"fitted chain": self._rows["fitted chain"], "your chain": new}
+        if "measured matrix" in self._rows:
+            rows["measured matrix"] = self._rows["measured matrix"]
+        return [self.figure, _relationship_table(rows)]

@@ -9,6 +9,8 @@ import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
 
+from sim.charts import freeze_layout
+
 __all__ = [
     "cohort_heatmap",
     "sbg_curve_figure",
@@ -138,3 +140,31 @@ def sbg_curve_figure(table: pd.DataFrame, period_label: str = "years") -> Figure
         ax.grid(alpha=0.3)
     fig.tight_layout()
     return fig
+
+
+class SbgCurveView:
+    """``sbg_curve_figure`` for an explorer: drawn once, then only its four lines move.
+
+    The axes' limits are fixed (survival and retention in [0, 1.02], the same
+    periods), so an update that only sets the lines' heights shows what a new
+    ``sbg_curve_figure`` would, without building and laying out a figure each time.
+    A table over other periods gets a new figure.
+    """
+
+    def __init__(self, period_label: str = "years") -> None:
+        self.period_label = period_label
+        self.figure: Figure | None = None
+        self._periods: np.ndarray | None = None
+
+    def __call__(self, table: pd.DataFrame) -> Figure:
+        t = table.index.to_numpy()
+        if self.figure is None or not np.array_equal(t, self._periods):
+            self.figure = freeze_layout(sbg_curve_figure(table, self.period_label))
+            self._periods = t
+            return self.figure
+        a1, a2 = self.figure.axes
+        a1.lines[0].set_ydata(table["survival"].to_numpy())
+        a1.lines[1].set_ydata(table["geometric_survival"].to_numpy())
+        a2.lines[0].set_ydata(table["retention_rate"].iloc[1:].to_numpy())
+        a2.lines[1].set_ydata(table["geometric_retention"].iloc[1:].to_numpy())
+        return self.figure
