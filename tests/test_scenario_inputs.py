@@ -117,13 +117,13 @@ def test_to_dict_is_plain_json():
 
 def test_run_caches_key_on_the_scenario():
     from sim.compose import _cached_simulation
-    from sim.studio.whatif import _simulate, simulate_scenarios
+    from sim.studio.whatif import RUNS, simulate_scenarios
 
     sc = preset().with_overrides({"population": {"customers": 60, "years": 0.3}})
     simulate_scenarios({"a": sc}, seed=4)
-    hits = _simulate.cache_info().hits
+    hits = RUNS.hits
     again = simulate_scenarios({"b": Scenario.from_dict(sc.to_dict())}, seed=4)
-    assert _simulate.cache_info().hits == hits + 1
+    assert RUNS.hits == hits + 1
     assert again["b"].scenario == sc
     ds = _cached_simulation(sc, 4)
     assert _cached_simulation(Scenario.from_dict(sc.to_dict()), 4) is ds

@@ -579,3 +579,25 @@ def test_monthly_revenue_adds_up_to_the_mean_revenue(minimal):
     mean = result.summary.set_index(["variant", "kpi"])["mean"]
     for variant in monthly.columns:
         assert monthly[variant].sum() == pytest.approx(mean[(variant, "revenue")], rel=1e-12)
+
+
+def test_runs_the_driver_already_holds_are_not_simulated_again(tmp_path):
+    """A sweep's (scenario, seed) that this process simulated already (whatif.RUNS) is reused."""
+    spec = small_spec(replications=2)
+    spec["variants"] = {"agents": {"service": {"agents": 3}}}
+    base = load_spec(spec).variant("baseline").scenario
+    held = whatif.simulate_scenarios({"baseline": base}, seed=0)["baseline"]
+    rows = []
+    result = sweep.run_sweep(spec, tmp_path / "out", workers=2, progress=False, on_task=rows.append)
+    assert result.failures == []
+    by_task = {(r["variant"], r["seed"]): r for r in rows}
+    assert {k: r["reused"] for k, r in by_task.items()} == {
+        ("baseline", 0): True, ("agents", 0): False, ("baseline", 1): False, ("agents", 1): False,
+    }  # fmt: skip
+    assert by_task["baseline", 0]["pid"] == os.getpid()  # computed here, without a worker
+    assert all(by_task[k]["pid"] != os.getpid() for k in by_task if k != ("baseline", 0))
+    expected = whatif.kpis(held)
+    fresh = whatif.kpis(sim.compose.simulate(base, 0))  # what makes the reuse honest
+    for kpi, value in by_task["baseline", 0]["kpis"].items():
+        assert value == pytest.approx(expected[kpi], rel=1e-12, nan_ok=True)
+        assert value == pytest.approx(fresh[kpi], rel=1e-12, nan_ok=True)

@@ -355,3 +355,31 @@ def test_studio_runs_with_consultant_parameters(output_dir):
     # 2,000 is the expected number of acquired customers; word of mouth moves it a little.
     assert abs(table.loc["customers", "baseline"] - 2000) <= 0.05 * 2000
     assert table.loc["orders", "retention +points"] > table.loc["orders", "baseline"]
+
+
+def test_run_cache_is_keyed_on_scenario_and_seed_and_drops_the_least_recent():
+    calls = []
+
+    def fake_run(scenario, seed):
+        calls.append((scenario.population.customers, seed))
+        return object()
+
+    cache = whatif.RunCache(maxsize=2)
+    a = sim.preset("default").with_overrides({"population": {"customers": 100}})
+    a_again = sim.Scenario.from_dict(a.to_dict())  # equal, a different object
+    b = a.with_overrides({"population": {"customers": 200}})
+    first = cache.get(a, 0, fake_run)
+    assert cache.get(a_again, 0, fake_run) is first  # equal scenario, same seed: reused
+    assert (cache.hits, cache.misses) == (1, 1)
+    cache.get(a, 1, fake_run)  # another seed is another run
+    assert calls == [(100, 0), (100, 1)]
+    assert cache.peek(b, 0) is None and (cache.hits, cache.misses) == (1, 2)  # peek counts nothing
+    cache.get(a, 0, fake_run)  # (a, 0) is now the most recent ...
+    cache.get(b, 0, fake_run)  # ... so (a, 1) is the one dropped
+    assert len(cache) == 2 and (a, 0) in cache and (b, 0) in cache and (a, 1) not in cache
+    cache.get(a, 1, fake_run)
+    assert calls == [(100, 0), (100, 1), (200, 0), (100, 1)]
+    cache.clear()
+    assert len(cache) == 0 and cache.hits == cache.misses == 0
+    with pytest.raises(ValueError, match="maxsize"):
+        whatif.RunCache(maxsize=0)

@@ -31,7 +31,8 @@ Test hook (documented so that it is not a surprise): when the environment
 variable ``SIM_SWEEP_FAULTS`` names a folder, a task whose file
 ``crash-once.<variant>.<seed>`` exists there deletes it and kills its worker
 process (``os._exit``), and a task whose file ``fail.<variant>.<seed>``
-exists raises an error on every attempt. The tests use it to check retries.
+exists raises an error on every attempt (only tasks that are simulated: a run
+the driver already holds is not). The tests use it to check retries.
 """
 
 from __future__ import annotations
@@ -128,13 +129,22 @@ def _faults(variant: str, seed: int, folder: str | None) -> None:
 
 
 def execute(task: Task, kpis: tuple[str, ...], faults: str | None = None) -> dict[str, Any]:
-    """Simulate one task and return its row: KPIs and monthly revenue (what a task file holds)."""
+    """Simulate one task and return its row: KPIs and monthly revenue (what a task file holds).
+
+    A run this process already holds in :data:`sim.studio.whatif.RUNS` (the
+    same scenario and seed, e.g. a notebook's baseline) is used instead of
+    simulating it again: a run is a pure function of its scenario and seed.
+    """
     from sim.compose import simulate
+    from sim.studio.whatif import RUNS
     from sim.studio.whatif import kpis as kpi_values
 
-    _faults(task.variant, task.seed, faults)
     started, cpu = time.perf_counter(), time.process_time()
-    ds = simulate(task.scenario, task.seed)
+    ds = RUNS.peek(task.scenario, task.seed)
+    reused = ds is not None
+    if ds is None:
+        _faults(task.variant, task.seed, faults)  # the test hook acts on simulations
+        ds = simulate(task.scenario, task.seed)
     values = kpi_values(ds)
     orders = ds.orders
     monthly = orders.groupby(orders["order_date"].dt.to_period("M"))["net_amount"].sum()
@@ -146,6 +156,7 @@ def execute(task: Task, kpis: tuple[str, ...], faults: str | None = None) -> dic
         "seconds": round(time.perf_counter() - started, 3),
         "cpu_seconds": round(time.process_time() - cpu, 3),
         "pid": os.getpid(),
+        "reused": reused,
     }
 
 
@@ -528,8 +539,10 @@ def run_sweep(
         Called in this process with each finished task's row (the content of
         its task file: ``variant``, ``seed``, ``kpis`` (a dict KPI -> value,
         ``None`` for a KPI without data), ``monthly_revenue`` (``"YYYY-MM"`` ->
-        EUR), ``seconds``, ``cpu_seconds``, ``pid``, ``finished_at``,
-        ``attempts``), as soon as the file is written.
+        EUR), ``seconds``, ``cpu_seconds``, ``pid``, ``reused`` (true when the
+        run was one this process already held in :data:`sim.studio.whatif.RUNS`,
+        computed here without a worker), ``finished_at``, ``attempts``), as soon
+        as the file is written.
     retries
         How many times a failing task is tried again (a worker that dies
         counts as a failure); then it is reported in ``failures.json`` and the
@@ -589,7 +602,13 @@ def run_sweep(
                     on_task(row)
 
             try:
-                if not todo:
+                # Runs this process already holds need no simulation and no worker.
+                from sim.studio.whatif import RUNS
+
+                held = [t for t in todo if (t.scenario, t.seed) in RUNS]
+                _run_inline(held, spec.kpis, faults, attempts, done, stop)
+                todo = [t for t in todo if t.key not in {h.key for h in held}]
+                if not todo or _stopped(stop):
                     pass
                 elif client is not None:
                     _run_dask(client, todo, spec.kpis, faults, attempts, done, stop)

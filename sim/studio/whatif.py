@@ -23,8 +23,8 @@ profit: fixed costs that no lever moves (stores, head office) are left out.
 
 from __future__ import annotations
 
-import functools
 import math
+from collections import OrderedDict
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -45,6 +45,8 @@ __all__ = [
     "KPI_DEFINITIONS",
     "LEVERS",
     "PAID_CHANNELS",
+    "RUNS",
+    "RunCache",
     "acquisition_budget_shares",
     "compare",
     "deltas",
@@ -417,13 +419,70 @@ def lever_scenario(base: Scenario, **levers: Any) -> Scenario:
 # --------------------------------------------------------------------------- comparing
 
 
-@functools.lru_cache(maxsize=32)
-def _simulate(scenario: Scenario, seed: int):
-    # Keyed on the scenario itself: it is immutable and hashable. On disk too when
-    # sim.compose.CACHE_ENV names a folder (the tests: a sheet's kernel and checker share runs).
+class RunCache:
+    """A small least-recently-used memo of simulated runs, keyed by (scenario, seed).
+
+    A run is a pure function of its scenario and seed (the scenario is
+    immutable and hashable, and equal scenarios simulate equal bytes), so one
+    kernel never needs to simulate the same (scenario, seed) twice: a lesson
+    that compares the baseline again, a staffing sweep that contains the
+    baseline's own number of agents, or a replicated sweep whose first seed is
+    the one already compared all reuse the run. ``hits`` and ``misses`` count
+    lookups; ``maxsize`` runs are kept (the least recently used goes first).
+    """
+
+    def __init__(self, maxsize: int = 32) -> None:
+        if isinstance(maxsize, bool) or not isinstance(maxsize, int) or maxsize < 1:
+            raise ValueError(f"maxsize: must be a whole number >= 1, got {maxsize!r}")
+        self.maxsize = maxsize
+        self._runs: OrderedDict[tuple[Scenario, int], Any] = OrderedDict()
+        self.hits = 0
+        self.misses = 0
+
+    def __len__(self) -> int:
+        return len(self._runs)
+
+    def __contains__(self, key: tuple[Scenario, int]) -> bool:
+        return (key[0], int(key[1])) in self._runs
+
+    def peek(self, scenario: Scenario, seed: int) -> Any | None:
+        """The stored run or ``None``, without counting a lookup or simulating."""
+        key = (scenario, int(seed))
+        if key not in self._runs:
+            return None
+        self._runs.move_to_end(key)
+        return self._runs[key]
+
+    def get(self, scenario: Scenario, seed: int, run: Any = None) -> Any:
+        """The run of ``(scenario, seed)``: stored, or ``run(scenario, seed)`` now and stored."""
+        key = (scenario, int(seed))
+        if key in self._runs:
+            self.hits += 1
+            self._runs.move_to_end(key)
+            return self._runs[key]
+        self.misses += 1
+        ds = (run or _simulate_once)(scenario, int(seed))
+        self._runs[key] = ds
+        while len(self._runs) > self.maxsize:
+            self._runs.popitem(last=False)
+        return ds
+
+    def clear(self) -> None:
+        """Forget every run and reset the counts."""
+        self._runs.clear()
+        self.hits = self.misses = 0
+
+
+def _simulate_once(scenario: Scenario, seed: int):
+    # On disk too when sim.compose.CACHE_ENV names a folder (the tests: a sheet's kernel
+    # and checker share runs).
     from sim.compose import cached_on_disk
 
     return cached_on_disk(scenario, seed)
+
+
+#: The runs of this process (:func:`simulate_scenarios` and the sweep's in-process tasks).
+RUNS = RunCache(maxsize=32)
 
 
 def simulate_scenarios(
@@ -431,9 +490,10 @@ def simulate_scenarios(
 ) -> dict[str, Any]:
     """Simulate every scenario with the same ``seed``; a dict name → Dataset, in order.
 
-    Runs are cached in memory by (scenario, seed), so asking again for a
-    scenario already simulated in this session (a sweep that contains the
-    baseline, a self-check) costs nothing. Each returned Dataset is a copy.
+    Runs are kept in memory by (scenario, seed) in :data:`RUNS`, so asking
+    again for a scenario already simulated in this process (the baseline once
+    more, a staffing sweep that contains the baseline's agents, a self-check)
+    costs nothing. Each returned Dataset is a copy.
     """
     if not isinstance(scenarios, Mapping) or not scenarios:
         raise ValueError("scenarios: expected a non-empty mapping of name -> Scenario")
@@ -447,7 +507,7 @@ def simulate_scenarios(
         from tqdm.auto import tqdm
 
         items = tqdm(items, unit="scenario", desc="Simulating")
-    return {name: _simulate(sc, int(seed)).copy() for name, sc in items}
+    return {name: RUNS.get(sc, int(seed)).copy() for name, sc in items}
 
 
 def kpi_table(datasets: Mapping[str, Any], **costs: float) -> pd.DataFrame:
