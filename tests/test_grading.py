@@ -702,6 +702,7 @@ def test_grading_a_batch_with_cheats_errors_loops_and_versions(tmp_path, course_
         ("q5", "right", 1),
         ("q4-written", "manual", 0),  # the written part of q4, marked by hand
         ("q6", "manual", 0),
+        ("q7", "manual", 0),  # the interpretation question, marked by hand
         ("TOTAL", "executed", 7),
     ]
     assert table["ada", "TOTAL"].message == ""
