@@ -279,6 +279,18 @@ def test_lifetime_margin_rise_is_steep_only_at_high_retention():
     assert many[0] < many[1]
 
 
+def test_retention_for_lifetime_rise_inverts_the_lifetime_margin():
+    # By hand: (1.1 − r) / (1.05 − r) = 1.5  =>  r = 0.95.
+    assert app.retention_for_lifetime_rise(0.05, 0.5, 0.1) == pytest.approx(0.95)
+    assert app.retention_for_lifetime_rise(0.05, 0.9, 0.1) == pytest.approx(1.1 - 0.05 * 1.9 / 0.9)
+    for p, g, d in [(0.05, 0.5, 0.1), (0.05, 0.9, 0.1), (0.1, 0.25, 0.0)]:
+        r = app.retention_for_lifetime_rise(p, g, d)
+        assert float(app.lifetime_margin_increase(r, r + p, d)) == pytest.approx(g)
+    for bad in [(0.0, 0.5, 0.1), (0.05, 0.0, 0.1), (0.05, 0.5, -0.1)]:
+        with pytest.raises(app.StudioError, match="not allowed"):
+            app.retention_for_lifetime_rise(*bad)
+
+
 def test_per_seed_lines_up_each_replication(tiny_run):
     _, _, out, _, _ = tiny_run
     table = app.per_seed(out, "orders")
@@ -302,6 +314,14 @@ def test_notebook_10_uses_replications_and_discusses_the_staffing():
     assert "abandonment" in code.split('staffing.loc["profit"].idxmax()')[1][:300]
     assert "leaves out" in prose
     assert "up to 90 % in insurance" in prose  # the source's claim, quoted right
+    assert "retention_for_lifetime_rise" in code  # where the source's +50 % would hold
+    # The staffing's margin per extra agent against its cost, and the floor of one per market.
+    assert "each extra agent adds" in code and "fewest agents tried" in code
+    # The loyalty verdict shows the liability, the one term booked beyond the horizon.
+    assert "whatif.profit_bridge" in code and "before them" in code
+    assert "breakage" in prose
+    # The sweep reuses the comparison's seed-0 runs rather than a smaller population.
+    assert "sweep_customers or customers" in code and "reused" in code
 
 
 def test_an_unreachable_scheduler_is_a_message_not_a_traceback(tmp_path):

@@ -383,3 +383,24 @@ def test_run_cache_is_keyed_on_scenario_and_seed_and_drops_the_least_recent():
     assert len(cache) == 0 and cache.hits == cache.misses == 0
     with pytest.raises(ValueError, match="maxsize"):
         whatif.RunCache(maxsize=0)
+
+
+def test_profit_bridge_sums_to_the_profit_difference():
+    """Terms by hand: profit = margin − (marketing − rewards) − service − liability."""
+    rows = ["gross_margin", "marketing_spend", "loyalty_rewards", "service_cost"]
+    rows += ["loyalty_liability", "profit"]
+    table = pd.DataFrame(
+        {
+            "on": [1000.0, 300.0, 40.0, 200.0, 70.0, 1000 - (300 - 40) - 200 - 70],
+            "off": [960.0, 250.0, 0.0, 200.0, 0.0, 960 - 250 - 200 - 0],
+        },
+        index=rows,
+    )
+    b = whatif.profit_bridge(table, "on", "off")
+    assert list(b.index) == [*whatif.PROFIT_TERMS, "profit"]
+    assert b["gross_margin"] == 40.0
+    assert b["marketing_spend net of loyalty rewards"] == -(50.0 - 40.0)
+    assert b["service_cost"] == 0.0 and b["loyalty_liability"] == -70.0
+    assert b["profit"] == -40.0 == table.loc["profit", "on"] - table.loc["profit", "off"]
+    with pytest.raises(KeyError, match="none"):
+        whatif.profit_bridge(table, "none", "off")

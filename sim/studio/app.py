@@ -62,6 +62,7 @@ __all__ = [
     "monthly_from_tasks",
     "per_seed",
     "results_table",
+    "retention_for_lifetime_rise",
     "retention_uplift_for_points",
     "spec_hash",
     "sweep_folder",
@@ -737,6 +738,28 @@ def lifetime_margin_increase(retention, retention_new, discount_rate: float):
     r, r2 = np.asarray(retention, float), np.asarray(retention_new, float)
     q0, q1 = r / (1 + discount_rate), r2 / (1 + discount_rate)
     return (1 - q0) / (1 - q1) - 1
+
+
+def retention_for_lifetime_rise(points: float, rise: float, discount_rate: float) -> float:
+    """The yearly retention r at which ``points`` more retention raise the lifetime margin by ``rise``.
+
+    Inverts :func:`lifetime_margin_increase`: with q = 1 + d,
+    (q − r) / (q − r − p) = 1 + g gives r = q − p (1 + g) / g. It says where a
+    claim such as "5 % more retention, +50 % lifetime profit" can hold on the
+    lifetime-margin formula. A result outside (0, 1 − p) means that no yearly
+    retention gives that rise.
+
+    >>> round(retention_for_lifetime_rise(0.05, 0.5, 0.1), 4)
+    0.95
+    """
+    p, g, d = float(points), float(rise), float(discount_rate)
+    if not 0 < p < 1:
+        raise StudioError(f"points = {points!r} is not allowed: expected a rise in (0, 1)")
+    if not g > 0:
+        raise StudioError(f"rise = {rise!r} is not allowed: expected a relative rise > 0")
+    if not d >= 0:
+        raise StudioError(f"discount_rate = {discount_rate!r} is not allowed: expected >= 0")
+    return 1.0 + d - p * (1.0 + g) / g
 
 
 def per_seed(out: str | os.PathLike, kpi: str) -> pd.DataFrame:

@@ -45,6 +45,7 @@ __all__ = [
     "KPI_DEFINITIONS",
     "LEVERS",
     "PAID_CHANNELS",
+    "PROFIT_TERMS",
     "RUNS",
     "RunCache",
     "acquisition_budget_shares",
@@ -55,6 +56,7 @@ __all__ = [
     "kpis",
     "lever_scenario",
     "monthly_revenue",
+    "profit_bridge",
     "simulate_scenarios",
 ]
 
@@ -542,6 +544,46 @@ def deltas(table: pd.DataFrame, baseline: str = "baseline", relative: bool = Fal
     if relative:
         diff = diff.div(base.abs().where(base != 0), axis=0)
     return diff
+
+
+#: The terms of ``profit`` (see :data:`KPI_DEFINITIONS`), as :func:`profit_bridge` splits it.
+PROFIT_TERMS = (
+    "gross_margin",
+    "marketing_spend net of loyalty rewards",
+    "service_cost",
+    "loyalty_liability",
+)
+
+
+def profit_bridge(table: pd.DataFrame, variant: str, baseline: str = "baseline") -> pd.Series:
+    """The profit difference ``variant − baseline`` split into the terms of the profit KPI.
+
+    profit = gross_margin − (marketing_spend − loyalty_rewards) − service_cost
+    − loyalty_liability, so the difference is the sum of: the margin's change,
+    minus the change of marketing spend net of the rewards (which the margin
+    already holds), minus the service cost's change, minus the liability's
+    change. Index: :data:`PROFIT_TERMS` and ``"profit"`` (their sum, equal to
+    the profit KPI's difference).
+    """
+    for col in (variant, baseline):
+        if col not in table.columns:
+            raise KeyError(
+                f"{col!r} is not a column of the table: columns are {list(table.columns)}"
+            )
+    d = table[variant] - table[baseline]
+    terms = pd.Series(
+        {
+            "gross_margin": d["gross_margin"],
+            "marketing_spend net of loyalty rewards": -(
+                d["marketing_spend"] - d["loyalty_rewards"]
+            ),
+            "service_cost": -d["service_cost"],
+            "loyalty_liability": -d["loyalty_liability"],
+        },
+        name=f"{variant} − {baseline}",
+    )
+    terms["profit"] = terms.sum()
+    return terms
 
 
 def monthly_revenue(datasets: Mapping[str, Any]) -> pd.DataFrame:
